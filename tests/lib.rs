@@ -1,0 +1,1 @@
+//! Helpers shared by the workspace-level tests (see `specs.rs`, `codegen_fresh.rs`).

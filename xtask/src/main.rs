@@ -1,0 +1,71 @@
+//! `cargo xtask codegen [--check]`: regenerate (or check) the generated API
+//! crates from `specs/`. See the README's "Maintainers" section.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use xtask::codegen::{self, REGENERATE};
+
+const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
+
+  codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml
+  codegen --check  write nothing; fail with a diff if any generated file is stale
+  --root DIR       work on another tree laid out like this workspace (tests use it)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut root = xtask::workspace_root();
+    if let Some(i) = args.iter().position(|a| *a == "--root") {
+        let Some(dir) = args.get(i + 1) else {
+            eprintln!("error: `--root` needs a directory\n\n{USAGE}");
+            return ExitCode::from(2);
+        };
+        root = PathBuf::from(dir);
+        args.drain(i..=i + 1);
+    }
+    match args.as_slice() {
+        ["codegen"] => codegen_command(&root, false),
+        ["codegen", "--check"] => codegen_command(&root, true),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("error: unknown arguments {args:?}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn codegen_command(root: &Path, check: bool) -> ExitCode {
+    let report = match codegen::run(root, check) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if check {
+        if report.stale.is_empty() {
+            eprintln!("generated code is up to date");
+            return ExitCode::SUCCESS;
+        }
+        for stale in &report.stale {
+            println!("{}", stale.diff);
+            eprintln!("error: {} is stale", stale.output.display());
+        }
+        eprintln!("fix: run `{REGENERATE}` and commit the result");
+        return ExitCode::FAILURE;
+    }
+    if report.written.is_empty() {
+        eprintln!("generated code was already up to date");
+    }
+    for written in &report.written {
+        eprintln!("wrote {}", written.display());
+    }
+    ExitCode::SUCCESS
+}
