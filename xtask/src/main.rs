@@ -2,7 +2,7 @@
 //! crates from `specs/`. See the README's "Maintainers" section.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
 use xtask::codegen::{self, REGENERATE};
 
@@ -10,6 +10,8 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
 
   codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml
   codegen --check  write nothing; fail with a diff if any generated file is stale
+  lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
+                   installs it with `npm ci --ignore-scripts` when it is missing
   --root DIR       work on another tree laid out like this workspace (tests use it)";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["codegen"] => codegen_command(&root, false),
         ["codegen", "--check"] => codegen_command(&root, true),
+        ["lint-specs"] => lint_specs_command(&root),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -68,4 +71,45 @@ fn codegen_command(root: &Path, check: bool) -> ExitCode {
         eprintln!("wrote {}", written.display());
     }
     ExitCode::SUCCESS
+}
+
+/// Runs the pinned Redocly CLI over every spec, as configured in
+/// `redocly.yaml`, with telemetry off.
+fn lint_specs_command(root: &Path) -> ExitCode {
+    let redocly = root.join("node_modules/.bin/redocly");
+    if !redocly.exists() {
+        eprintln!("installing the pinned Redocly CLI: npm ci --ignore-scripts");
+        let status = Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(root)
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            eprintln!(
+                "error: `npm ci --ignore-scripts` failed ({status:?})\n  help: install Node.js 20.19+ \
+                 and npm, then run it in {}",
+                root.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    let status = Command::new(&redocly)
+        .args(["lint", "--format", "stylish"])
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!(
+                "error: the specs have lint errors (above)\n  help: fix them in specs/, or, for a \
+                 finding in the vendor's document, accept it in .redocly.lint-ignore.yaml"
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: cannot run {}: {e}", redocly.display());
+            ExitCode::FAILURE
+        }
+    }
 }

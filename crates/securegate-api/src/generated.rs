@@ -869,7 +869,7 @@ Get all invites for an event with optional status filtering
 
 Sends a `GET` request to `/events/{event_id}/invites`
 
-```ignore
+```text
 let response = client.get_invites()
     .event_id(event_id)
     .status(status)
