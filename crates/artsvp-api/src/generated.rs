@@ -4491,6 +4491,13 @@ A list answers with `has_more`; when it is true, `last_<thing>_id`
 `last_collection_id`) is the cursor: pass it as `starting_after` for the
 next page, or as `ending_before` for the previous one.
 
+The docs leave the direction rules open; this spec (and the fake server)
+decides: lists are in creation order, oldest first. With `ending_before`
+the page holds the items just before the cursor, still oldest first;
+`has_more` then says whether more items lie before the page, and
+`last_<thing>_id` is the page's first item, the cursor to keep going
+back. Without it, `last_<thing>_id` is the page's last item.
+
 ## Where the vendor's docs contradict themselves, and what we decided
 
 1. **Auth scheme.** The prose calls the key a "Bearer token", but every

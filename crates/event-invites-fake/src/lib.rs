@@ -1,0 +1,75 @@
+//! Stateful fake SecureGate and ARTSVP servers that run inside your own
+//! tests: seeded data, the APIs' auth, rate limit and pagination, scriptable
+//! faults and a request log.
+//!
+//! Each server listens on `127.0.0.1` (port 0 by default), runs in the
+//! caller's tokio runtime and stops when dropped. The same seed gives the
+//! same data and ids. Response bodies are built from the generated
+//! `securegate-api` and `artsvp-api` types, so the fakes cannot drift from
+//! the specs without failing to compile.
+//!
+//! # A downstream test
+//!
+//! ```
+//! use event_invites_fake::{Fault, FaultRule, FakeArtsvp};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeArtsvp::builder().seed(7).invites(30).start().await?;
+//!
+//! // Point the client under test at the fake.
+//! let mut headers = reqwest::header::HeaderMap::new();
+//! headers.insert("authorization", fake.api_key().parse()?);
+//! let http = reqwest::Client::builder().default_headers(headers).build()?;
+//! let client = artsvp_api::Client::new_with_client(fake.base_url(), http);
+//!
+//! // The next invite list answers 503…
+//! fake.inject(FaultRule::new(Fault::Status(503)).on("GET", "/invites"));
+//! let failed = client.list_invites().send().await;
+//! assert_eq!(failed.unwrap_err().status().map(|s| s.as_u16()), Some(503));
+//!
+//! // …and the one after it works.
+//! let page = client.list_invites().limit(10).send().await?.into_inner();
+//! assert_eq!(page.data.len(), 10);
+//!
+//! // The request log shows both, the API key redacted.
+//! let log = fake.requests().entries();
+//! assert_eq!(log[0].fault.as_deref(), Some("status_503"));
+//! assert_eq!(log[1].query.as_deref(), Some("limit=10"));
+//! assert_eq!(log[1].header("authorization"), Some("[redacted]"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Faults
+//!
+//! [`FaultRule`]s pick requests (the next one, or by method and route
+//! template, a number of times or always) and a [`Fault`]: a status, a 429
+//! with `Retry-After`, latency, a dropped connection, a truncated body,
+//! malformed JSON, unknown enum values or unknown extra fields. With
+//! [`FaultRule::after_write`] the request's write is applied first, so a
+//! client that retries a create after a lost response can be caught
+//! creating it twice.
+//!
+//! # Command line
+//!
+//! `cargo run -p event-invites-fake -- --securegate-port 8081 --artsvp-port 8082 --seed 42`
+//! serves both until Ctrl-C and prints one JSON line with their base URLs,
+//! API keys and a few seeded ids.
+
+#![deny(missing_docs)]
+
+mod artsvp;
+mod clock;
+mod faults;
+mod log;
+mod rate_limit;
+mod rng;
+mod securegate;
+mod server;
+
+pub use artsvp::{ArtsvpBuilder, FakeArtsvp};
+pub use faults::{Fault, FaultRule, Timing};
+pub use log::{LoggedRequest, REDACTED, RequestLog};
+pub use rate_limit::RateLimit;
+pub use securegate::{FakeSecureGate, SecureGateBuilder};

@@ -1,0 +1,82 @@
+//! The request log a test reads: what each request was, what it got back,
+//! and which fault was applied. API keys are never stored.
+
+use std::sync::{Arc, Mutex};
+
+/// The value logged in place of a secret header.
+pub const REDACTED: &str = "[redacted]";
+
+/// One request as the fake server received and answered it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoggedRequest {
+    /// `GET`, `POST`, ….
+    pub method: String,
+    /// The path, as sent (still percent-encoded).
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Request headers in arrival order, names lowercase; the API key header
+    /// (`x-api-key` or `authorization`) reads [`REDACTED`].
+    pub headers: Vec<(String, String)>,
+    /// The body, as text (lossy for non-UTF-8 bytes).
+    pub body: String,
+    /// The status sent; `None` when the connection was dropped first.
+    pub status: Option<u16>,
+    /// The fault applied, by [`crate::Fault::name`].
+    pub fault: Option<String>,
+}
+
+impl LoggedRequest {
+    /// The body parsed as JSON (`Null` when empty or not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The first header with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A fake server's request log, shared with the test that reads it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<LoggedRequest>>>);
+
+impl RequestLog {
+    /// Every request so far, oldest first.
+    pub fn entries(&self) -> Vec<LoggedRequest> {
+        self.lock().clone()
+    }
+
+    /// The most recent request.
+    pub fn last(&self) -> Option<LoggedRequest> {
+        self.lock().last().cloned()
+    }
+
+    /// How many requests were received.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no request was received.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub(crate) fn push(&self, entry: LoggedRequest) {
+        self.lock().push(entry);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LoggedRequest>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,434 @@
+//! What both fake servers share: serving an axum router on `127.0.0.1`,
+//! one connection at a time under our control (so a fault can drop it), and
+//! the request pipeline around every handler: request log, rate limit,
+//! faults, API key check.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use axum::http::{Response, StatusCode};
+use axum::middleware::{self, Next};
+use bytes::Bytes;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower::Service;
+
+use crate::clock::Clock;
+use crate::faults::{Fault, Faults, Timing};
+use crate::log::{LoggedRequest, REDACTED, RequestLog};
+use crate::rate_limit::{Decision, Limiter, RateLimit};
+
+/// Largest request body the fake servers read (1 MiB).
+const MAX_BODY: usize = 1 << 20;
+
+/// How one API answers errors and names its routes.
+pub(crate) trait Api: Send + Sync + 'static {
+    /// The header carrying the API key, lowercase.
+    const KEY_HEADER: &'static str;
+
+    /// The route template of a path (`/invites/{id}`), `None` if unknown.
+    fn route_of(path: &str) -> Option<&'static str>;
+
+    /// The API's error response.
+    fn error(status: StatusCode, code: &str, message: &str) -> Response<Body>;
+
+    /// Rewrites enum values in a response body to values no client knows.
+    fn unknown_enum_values(body: &mut Value);
+}
+
+/// The parts of a server every request goes through.
+pub(crate) struct Pipeline {
+    pub(crate) api_key: String,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) faults: Faults,
+    pub(crate) log: RequestLog,
+    pub(crate) latency: Duration,
+}
+
+impl Pipeline {
+    pub(crate) fn new(
+        api_key: String,
+        quota: Option<RateLimit>,
+        clock: &Clock,
+        latency: Duration,
+    ) -> Self {
+        Self {
+            api_key,
+            limiter: quota.map(|q| Limiter::new(q, clock.clone())),
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            latency,
+        }
+    }
+}
+
+/// Closes the connection a request came in on.
+#[derive(Clone)]
+struct ConnectionKill(Arc<Notify>);
+
+/// A running server: its address, and the switch that stops it.
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    pub(crate) async fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Serves `router` (wrapped in the pipeline of `A`) on `127.0.0.1:port`
+/// (0 picks a free port) until shut down or dropped.
+pub(crate) async fn serve<A: Api>(
+    router: Router,
+    pipeline: Arc<Pipeline>,
+    port: u16,
+) -> io::Result<Running> {
+    let router = router.layer(middleware::from_fn_with_state(pipeline, handle::<A>));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, router, stopped));
+    Ok(Running {
+        addr,
+        stop,
+        task: Some(task),
+    })
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection(stream, router.clone(), stopped.clone()));
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let kill = Arc::new(Notify::new());
+    let kill_for_requests = ConnectionKill(kill.clone());
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(kill_for_requests.clone());
+        let mut router = router.clone();
+        async move { router.call(request.map(Body::new)).await }
+    });
+    let serving = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = serving => {}
+        _ = kill.notified() => {}
+        _ = stopped.changed() => {}
+    }
+}
+
+/// The pipeline around every request of API `A`.
+async fn handle<A: Api>(
+    State(pipeline): State<Arc<Pipeline>>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_string();
+    let path = parts.uri.path().to_string();
+    let route = A::route_of(&path);
+    let mut entry = LoggedRequest {
+        method: method.clone(),
+        path,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = if name.as_str() == A::KEY_HEADER {
+                    REDACTED.to_string()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.as_str().to_string(), value)
+            })
+            .collect(),
+        body: String::new(),
+        status: None,
+        fault: None,
+    };
+    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let response = A::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than 1 MiB or could not be read",
+            );
+            entry.status = Some(response.status().as_u16());
+            pipeline.log.push(entry);
+            return response;
+        }
+    };
+    entry.body = String::from_utf8_lossy(&bytes).into_owned();
+
+    if !pipeline.latency.is_zero() {
+        tokio::time::sleep(pipeline.latency).await;
+    }
+    let decision = pipeline.limiter.as_ref().map(Limiter::check);
+    // A request over the quota is refused before anything else: it neither
+    // reaches the handler nor uses up a fault.
+    let fault = match decision {
+        Some(d) if !d.allowed => None,
+        _ => pipeline.faults.take(&method, route),
+    };
+    if let Some((f, _)) = &fault {
+        entry.fault = Some(f.name());
+        if let Fault::Latency(d) = f {
+            tokio::time::sleep(*d).await;
+        }
+    }
+
+    let response = 'answer: {
+        if let Some(d) = decision.filter(|d| !d.allowed) {
+            let mut response = A::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "rate limit exceeded; the request was not applied",
+            );
+            set_header(&mut response, RETRY_AFTER, d.reset_secs);
+            break 'answer response;
+        }
+        if let Some((f, Timing::BeforeWrite)) = &fault
+            && f.replaces_answer()
+        {
+            match replace_answer::<A>(f, &kill, &mut entry, &pipeline.log).await {
+                Some(response) => break 'answer response,
+                None => return pending_forever().await,
+            }
+        }
+        let key_ok = parts
+            .headers
+            .get(A::KEY_HEADER)
+            .is_some_and(|v| v.as_bytes() == pipeline.api_key.as_bytes());
+        if !key_ok {
+            break 'answer A::error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                if parts.headers.contains_key(A::KEY_HEADER) {
+                    "the API key is not valid"
+                } else {
+                    "the API key header is missing"
+                },
+            );
+        }
+        let response = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        match &fault {
+            Some((f, Timing::AfterWrite)) if f.replaces_answer() => {
+                match replace_answer::<A>(f, &kill, &mut entry, &pipeline.log).await {
+                    Some(response) => response,
+                    None => return pending_forever().await,
+                }
+            }
+            Some((f, _)) if !f.replaces_answer() => change_body::<A>(f, response).await,
+            _ => response,
+        }
+    };
+    let mut response = response;
+    if let Some(d) = decision {
+        rate_limit_headers(&mut response, d);
+    }
+    entry.status = Some(response.status().as_u16());
+    pipeline.log.push(entry);
+    response
+}
+
+/// A fault's own answer; `None` when the connection was dropped instead.
+async fn replace_answer<A: Api>(
+    fault: &Fault,
+    kill: &Option<ConnectionKill>,
+    entry: &mut LoggedRequest,
+    log: &RequestLog,
+) -> Option<Response<Body>> {
+    match fault {
+        Fault::Status(status) => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Some(A::error(
+                status,
+                "injected_fault",
+                "a fault injected by the fake server",
+            ))
+        }
+        Fault::TooManyRequests { retry_after } => {
+            let mut response = A::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "rate limit exceeded (injected)",
+            );
+            set_header(&mut response, RETRY_AFTER, *retry_after);
+            Some(response)
+        }
+        _ => {
+            log.push(entry.clone());
+            if let Some(kill) = kill {
+                kill.0.notify_one();
+            }
+            None
+        }
+    }
+}
+
+/// Never finishes: the connection task drops the request once it is killed.
+async fn pending_forever() -> Response<Body> {
+    std::future::pending().await
+}
+
+/// Applies a body fault to the handler's response.
+async fn change_body<A: Api>(fault: &Fault, response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return A::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "body read failed",
+        );
+    };
+    let new_body = match fault {
+        Fault::TruncatedBody => {
+            let half = bytes.slice(..bytes.len() / 2);
+            parts
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len().max(1)));
+            let chunks: Vec<Result<Bytes, io::Error>> = vec![
+                Ok(half),
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "truncated by a fault",
+                )),
+            ];
+            return Response::from_parts(
+                parts,
+                Body::from_stream(futures_util::stream::iter(chunks)),
+            );
+        }
+        Fault::MalformedJson => {
+            let mut broken = bytes[..bytes.len() / 2].to_vec();
+            broken.extend_from_slice(b"<<not json>>");
+            Bytes::from(broken)
+        }
+        Fault::UnknownEnumValue | Fault::ExtraFields => {
+            let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
+                return Response::from_parts(parts, Body::from(bytes));
+            };
+            if *fault == Fault::UnknownEnumValue {
+                A::unknown_enum_values(&mut json);
+            } else {
+                add_extra_fields(&mut json);
+            }
+            Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+        }
+        _ => bytes,
+    };
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(new_body))
+}
+
+/// Adds fields no spec knows to every object of `value`.
+fn add_extra_fields(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for child in map.values_mut() {
+                add_extra_fields(child);
+            }
+            map.insert("x_fake_unknown_field".into(), Value::from("surprise"));
+            map.insert(
+                "x_fake_unknown_object".into(),
+                serde_json::json!({"nested": [1, 2, 3], "flag": true}),
+            );
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_extra_fields),
+        _ => {}
+    }
+}
+
+/// Replaces the string value of every `key` (at any depth) with `new`.
+pub(crate) fn replace_strings(value: &mut Value, key: &str, new: &str) {
+    match value {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if k == key && child.is_string() {
+                    *child = Value::from(new);
+                } else {
+                    replace_strings(child, key, new);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_strings(v, key, new)),
+        _ => {}
+    }
+}
+
+fn rate_limit_headers(response: &mut Response<Body>, d: Decision) {
+    set_header(
+        response,
+        HeaderName::from_static("x-rate-limit-limit"),
+        d.limit,
+    );
+    set_header(
+        response,
+        HeaderName::from_static("x-rate-limit-remaining"),
+        d.remaining,
+    );
+    set_header(
+        response,
+        HeaderName::from_static("x-rate-limit-reset"),
+        d.reset_secs,
+    );
+}
+
+fn set_header(response: &mut Response<Body>, name: HeaderName, value: u64) {
+    response
+        .headers_mut()
+        .insert(name, HeaderValue::from(value));
+}
+
+/// A JSON response with `status`.
+pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
