@@ -4557,6 +4557,15 @@ back. Without it, `last_<thing>_id` is the page's last item.
     or collection requires just `id`, `object`, `code` and `name`, and a
     booking just `id` and `object`. An invite's `name` and `email` are
     optional: an invite can be a plain booking link.
+18. **Filter scope.** The docs say a filtered create makes no invite when
+    one "already exists with a matching filter". We read it per
+    resource: the duplicate is an invite of the same event or
+    collection with the same name, email or external id, and it is
+    returned (200) instead of a new one (201). A batch does the same per
+    resource and returns the existing invites too;
+    `total_invites_created` counts only the new ones.
+19. **`amount_used`** is `used/total_count`, so an unlimited invite
+    (`total_count` 0) reads e.g. `3/0`.
 
 
 Version: 2*/

@@ -326,17 +326,19 @@ async fn change_body<A: Api>(fault: &Fault, response: Response<Body>) -> Respons
             parts
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len().max(1)));
-            let chunks: Vec<Result<Bytes, io::Error>> = vec![
-                Ok(half),
-                Err(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "truncated by a fault",
-                )),
-            ];
-            return Response::from_parts(
-                parts,
-                Body::from_stream(futures_util::stream::iter(chunks)),
-            );
+            // Half the body, a pause (so hyper flushes the headers and that
+            // half), then an error, on which hyper closes the connection.
+            let chunks = futures_util::stream::unfold(Some(half), |half| async move {
+                match half {
+                    Some(half) => Some((Ok::<Bytes, io::Error>(half), None)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        let cut = io::Error::new(io::ErrorKind::BrokenPipe, "truncated by a fault");
+                        Some((Err(cut), None))
+                    }
+                }
+            });
+            return Response::from_parts(parts, Body::from_stream(chunks));
         }
         Fault::MalformedJson => {
             let mut broken = bytes[..bytes.len() / 2].to_vec();

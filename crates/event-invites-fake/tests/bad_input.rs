@@ -1,0 +1,186 @@
+//! Bad input never panics a fake server: each request gets the API's own
+//! error response, the server goes on answering, and its state is as it was.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use artsvp_api::types::ErrorBody;
+use event_invites_fake::{FakeArtsvp, FakeSecureGate};
+use reqwest::Method;
+
+#[tokio::test]
+async fn bad_requests_get_the_error_body_and_change_nothing() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let http = common::http_with("authorization", fake.api_key());
+    let invite = fake.invites()[0].id.clone();
+    let (invites, bookings) = (fake.invites(), fake.bookings());
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+
+    let cases: Vec<(Method, String, Option<String>, u16)> = vec![
+        (
+            Method::POST,
+            "/invites".into(),
+            Some("{not json".into()),
+            400,
+        ),
+        (Method::POST, "/invites".into(), Some("".into()), 400),
+        (Method::POST, "/invites".into(), Some("[]".into()), 422),
+        (
+            Method::POST,
+            "/invites".into(),
+            Some(r#"{"name": 5}"#.into()),
+            422,
+        ),
+        (
+            Method::POST,
+            "/invites".into(),
+            Some(r#"{"resource_id": "x", "total_count": -1}"#.into()),
+            422,
+        ),
+        (
+            Method::POST,
+            "/invites".into(),
+            Some(r#"{"email": "a@b", "filter": "email", "resource": "nope"}"#.into()),
+            404,
+        ),
+        (Method::POST, "/invites".into(), Some(huge), 413),
+        (
+            Method::POST,
+            "/invites/batch".into(),
+            Some(r#"{"resource_tags": []}"#.into()),
+            422,
+        ),
+        (
+            Method::POST,
+            "/invites/batch".into(),
+            Some(r#"{"resource_tags": ["vip"], "filter": "email"}"#.into()),
+            422,
+        ),
+        (
+            Method::PATCH,
+            format!("/invites/{invite}"),
+            Some(r#"{"total_count": "ten"}"#.into()),
+            422,
+        ),
+        (
+            Method::PATCH,
+            format!("/invites/{invite}"),
+            Some(r#"{"total_count": -3}"#.into()),
+            422,
+        ),
+        (
+            Method::PATCH,
+            format!("/invites/{invite}"),
+            Some(r#"{"name": "not whitelisted"}"#.into()),
+            422,
+        ),
+        (
+            Method::GET,
+            "/invites?limit=99999999999999999999999".into(),
+            None,
+            400,
+        ),
+        (Method::GET, "/invites?limit=0".into(), None, 400),
+        (Method::GET, "/invites?limit=-1".into(), None, 400),
+        (Method::GET, "/invites?limit=ten".into(), None, 400),
+        (
+            Method::GET,
+            "/invites?resource_type=venue".into(),
+            None,
+            400,
+        ),
+        (Method::GET, "/invites?sort=desc".into(), None, 400),
+        (
+            Method::GET,
+            "/invites?starting_after=a&ending_before=b".into(),
+            None,
+            400,
+        ),
+        (Method::GET, "/invites?starting_after=".into(), None, 400),
+        (
+            Method::GET,
+            "/invites?starting_after=inv-never".into(),
+            None,
+            400,
+        ),
+        (Method::GET, "/invites/%FF%FE".into(), None, 400),
+        (Method::GET, "/events/%C3%28".into(), None, 400),
+        (Method::GET, "/nowhere".into(), None, 404),
+        (Method::DELETE, "/events/x".into(), None, 405),
+    ];
+    for (method, path, body, expected) in cases {
+        let mut request = http.request(method.clone(), format!("{}{path}", fake.base_url()));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        let body: ErrorBody = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path}: not the error body ({e}): {text}"));
+        assert!(
+            body.error.is_some() && body.message.is_some(),
+            "{method} {path}: {text}"
+        );
+    }
+
+    // Bytes that are not UTF-8 in the request line itself.
+    let addr = fake.base_url().trim_start_matches("http://").to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /invites/\xff\xfe HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+
+    let client = common::artsvp(&fake);
+    client
+        .list_events()
+        .send()
+        .await
+        .expect("the server still answers");
+    assert_eq!(fake.invites(), invites, "no invite changed");
+    assert_eq!(fake.bookings(), bookings, "no booking changed");
+}
+
+#[tokio::test]
+async fn securegate_answers_bad_input_as_fastapi_would() {
+    let fake = FakeSecureGate::start().await.unwrap();
+    let http = common::http_with("x-api-key", fake.api_key());
+    let event = fake.event_ids()[0].clone();
+    for (path, expected) in [
+        (format!("/events/{event}/invites?status=ACCEPTED"), 422),
+        (format!("/events/{event}/invites?status="), 422),
+        ("/events/%FF/invites".to_string(), 422),
+        (format!("/events/{event}/invites?page=2"), 200),
+        ("/events".to_string(), 404),
+    ] {
+        let response = http
+            .get(format!("{}{path}", fake.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        if expected != 200 {
+            assert!(body.get("detail").is_some(), "{path}: {body}");
+        }
+    }
+    let invites = common::securegate(&fake)
+        .get_invites()
+        .event_id(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invites.len(), 24);
+}
