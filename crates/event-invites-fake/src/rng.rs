@@ -35,11 +35,16 @@ impl Rng {
 
     /// `digits` lowercase hex digits.
     pub(crate) fn hex(&mut self, digits: usize) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(digits);
-        while out.len() < digits {
-            out.push_str(&format!("{:016x}", self.next_u64()));
+        let mut bits = 0u64;
+        for i in 0..digits {
+            if i % 16 == 0 {
+                bits = self.next_u64();
+            }
+            out.push(char::from(HEX[(bits >> 60) as usize]));
+            bits <<= 4;
         }
-        out.truncate(digits);
         out
     }
 

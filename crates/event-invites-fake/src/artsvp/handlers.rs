@@ -8,9 +8,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use artsvp_api::types::{
-    BatchCreateInvitesRequest, Booking, BookingList, Collection, CollectionList,
-    CreateInviteRequest, ErrorBody, Event, EventList, FieldError, InviteBatch, InviteFilter,
-    InviteList, InviteWithBookings, InviteWithBookingsBookings, Tags, UpdateBookingRequest,
+    BatchCreateInvitesRequest, BookingList, Collection, CollectionList, CreateInviteRequest,
+    ErrorBody, Event, EventList, FieldError, InviteBatch, InviteFilter, InviteList,
+    InviteWithBookings, InviteWithBookingsBookings, Tags, UpdateBookingRequest,
     UpdateInviteRequest,
 };
 use axum::Router;
@@ -22,7 +22,9 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
-use super::store::{Cursor, InviteRecord, NewInvite, ResourceRef, Store, UnknownCursor};
+use super::store::{
+    BookingRecord, Cursor, InviteRecord, NewInvite, ResourceRef, Store, UnknownCursor,
+};
 use crate::server::json_response;
 
 pub(crate) type Shared = Arc<Mutex<Store>>;
@@ -234,8 +236,12 @@ fn after(previous: DateTime<Utc>) -> DateTime<Utc> {
     Utc::now().max(previous + chrono::Duration::milliseconds(1))
 }
 
-fn any_tag(have: Option<&Tags>, wanted: &[&str]) -> bool {
-    wanted.is_empty() || have.is_some_and(|t| t.0.iter().any(|tag| wanted.contains(&tag.as_str())))
+fn any_tag(have: &[String], wanted: &[&str]) -> bool {
+    wanted.is_empty() || have.iter().any(|tag| wanted.contains(&tag.as_str()))
+}
+
+fn tag_list(tags: &Option<Tags>) -> &[String] {
+    tags.as_ref().map_or(&[], |t| t.0.as_slice())
 }
 
 // ---- events and collections ------------------------------------------------
@@ -339,14 +345,16 @@ async fn list_bookings(State(store): State<Shared>, RawQuery(query): RawQuery) -
     let email = params.get("email");
     let tags = params.all("tags");
     let store = lock(&store);
-    let keep = |b: &Booking| {
+    let keep = |b: &BookingRecord| {
         external_id.is_none_or(|x| b.external_id.as_deref() == Some(x))
             && email.is_none_or(|x| b.email.as_deref() == Some(x))
-            && any_tag(b.tags.as_ref(), &tags)
+            && any_tag(&b.tags, &tags)
     };
     let page = store
         .bookings
-        .page(&cursor, DEFAULT_LIMIT, keep, |b: &Booking| b.id.as_str())
+        .page(&cursor, DEFAULT_LIMIT, keep, |b: &BookingRecord| {
+            b.id.as_str()
+        })
         .map_err(unknown_cursor)?;
     Ok(json_response(
         StatusCode::OK,
@@ -409,12 +417,12 @@ async fn update_booking(
         booking.email = Some(email);
     }
     if let Some(meta) = update.meta_data {
-        booking.meta_data = Some(meta);
+        booking.meta_data = meta.0;
     }
     if let Some(external_id) = update.external_id {
         booking.external_id = Some(external_id);
     }
-    booking.updated_at = Some(after(booking.updated_at.unwrap_or_default()));
+    booking.updated_at = after(booking.updated_at);
     let booking = booking.clone();
     Ok(json_response(
         StatusCode::OK,
@@ -465,16 +473,14 @@ async fn list_invites(State(store): State<Shared>, RawQuery(query): RawQuery) ->
         resource
             .as_ref()
             .is_none_or(|want| want.as_ref() == Some(&r.resource))
-            && external_id.is_none_or(|x| r.invite.external_id.as_deref() == Some(x))
-            && name.is_none_or(|x| r.invite.name.as_deref() == Some(x))
-            && email.is_none_or(|x| r.invite.email.as_deref() == Some(x))
-            && any_tag(r.invite.tags.as_ref(), &tags)
+            && external_id.is_none_or(|x| r.external_id.as_deref() == Some(x))
+            && name.is_none_or(|x| r.name.as_deref() == Some(x))
+            && email.is_none_or(|x| r.email.as_deref() == Some(x))
+            && any_tag(&r.tags, &tags)
     };
     let page = store
         .invites
-        .page(&cursor, limit, keep, |r: &InviteRecord| {
-            r.invite.id.as_str()
-        })
+        .page(&cursor, limit, keep, |r: &InviteRecord| r.id.as_str())
         .map_err(unknown_cursor)?;
     Ok(json_response(
         StatusCode::OK,
@@ -498,9 +504,9 @@ fn duplicate<'a>(
     store.invites.iter().find(|r| {
         r.resource == *resource
             && match filter {
-                InviteFilter::Name => r.invite.name.as_deref() == Some(value),
-                InviteFilter::Email => r.invite.email.as_deref() == Some(value),
-                InviteFilter::ExternalId => r.invite.external_id.as_deref() == Some(value),
+                InviteFilter::Name => r.name.as_deref() == Some(value),
+                InviteFilter::Email => r.email.as_deref() == Some(value),
+                InviteFilter::ExternalId => r.external_id.as_deref() == Some(value),
             }
     })
 }
@@ -583,21 +589,21 @@ async fn create_invite(
     {
         return Ok(json_response(StatusCode::OK, &store.render(existing)));
     }
-    let record = store.new_invite(NewInvite {
+    let (id, _) = store.new_invite(NewInvite {
         name: new.name,
         email: new.email,
         external_id: new.external_id,
         golden: new.golden.unwrap_or(false),
         register_interest: new.register_interest.unwrap_or(false),
         total_count: new.total_count,
-        tags: new.tags.unwrap_or_else(|| Tags(Vec::new())),
-        meta_data: new
-            .meta_data
-            .map_or(serde_json::Value::Null, |m| serde_json::Value::Object(m.0)),
+        uses: 0,
+        tags: new.tags.map(|t| t.0).unwrap_or_default(),
+        meta_data: new.meta_data.map(|m| m.0).unwrap_or_default(),
         resource,
         now: Utc::now(),
     });
-    Ok(json_response(StatusCode::CREATED, &store.render(&record)))
+    let invite = store.invites.get(&id).map(|r| store.render(r));
+    Ok(json_response(StatusCode::CREATED, &invite))
 }
 
 async fn batch_create_invites(
@@ -622,13 +628,13 @@ async fn batch_create_invites(
     let events: Vec<ResourceRef> = store
         .events
         .iter()
-        .filter(|e| any_tag(e.resource_tags.as_ref(), &wanted))
+        .filter(|e| any_tag(tag_list(&e.resource_tags), &wanted))
         .map(|e| ResourceRef::Event(e.id.clone()))
         .collect();
     let collections: Vec<ResourceRef> = store
         .collections
         .iter()
-        .filter(|c| any_tag(c.resource_tags.as_ref(), &wanted))
+        .filter(|c| any_tag(tag_list(&c.resource_tags), &wanted))
         .map(|c| ResourceRef::Collection(c.id.clone()))
         .collect();
     let (total_events, total_collection) = (events.len(), collections.len());
@@ -642,23 +648,21 @@ async fn batch_create_invites(
             data.push(store.render(existing));
             continue;
         }
-        let record = store.new_invite(NewInvite {
+        let (id, _) = store.new_invite(NewInvite {
             name: batch.name.clone(),
             email: batch.email.clone(),
             external_id: batch.external_id.clone(),
             golden: batch.golden.unwrap_or(false),
             register_interest: batch.register_interest.unwrap_or(false),
             total_count: batch.total_count,
-            tags: batch.tags.clone().unwrap_or_else(|| Tags(Vec::new())),
-            meta_data: batch
-                .meta_data
-                .clone()
-                .map_or(serde_json::Value::Null, |m| serde_json::Value::Object(m.0)),
+            uses: 0,
+            tags: batch.tags.clone().map(|t| t.0).unwrap_or_default(),
+            meta_data: batch.meta_data.clone().map(|m| m.0).unwrap_or_default(),
             resource,
             now,
         });
         created += 1;
-        data.push(store.render(&record));
+        data.extend(store.invites.get(&id).map(|r| store.render(r)));
     }
     Ok(json_response(
         StatusCode::CREATED,
@@ -737,24 +741,24 @@ async fn update_invite(
         )
     })?;
     if let Some(tags) = update.tags {
-        record.invite.tags = Some(tags);
+        record.tags = tags.0;
     }
     if let Some(total) = update.total_count {
         record.total_count = total;
     }
     if let Some(golden) = update.golden {
-        record.invite.golden = golden;
+        record.golden = golden;
     }
     if let Some(register_interest) = update.register_interest {
-        record.invite.register_interest = register_interest;
+        record.register_interest = register_interest;
     }
     if let Some(external_id) = update.external_id {
-        record.invite.external_id = Some(external_id);
+        record.external_id = Some(external_id);
     }
     if let Some(meta) = update.meta_data {
-        record.invite.meta_data = Some(meta);
+        record.meta_data = meta.0;
     }
-    record.invite.updated_at = after(record.invite.updated_at);
+    record.updated_at = after(record.updated_at);
     let record = record.clone();
     Ok(json_response(StatusCode::OK, &store.render(&record)))
 }

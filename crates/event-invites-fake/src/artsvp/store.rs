@@ -52,6 +52,14 @@ pub(crate) struct Page<'a, T> {
 pub(crate) struct UnknownCursor(pub(crate) String);
 
 impl<T> Table<T> {
+    /// Room for `n` more rows without rehashing the indexes.
+    pub(crate) fn reserve(&mut self, n: usize, with_aliases: bool) {
+        self.ids.reserve(n);
+        if with_aliases {
+            self.aliases.reserve(n);
+        }
+    }
+
     pub(crate) fn insert(&mut self, seq: u64, id: String, alias: Option<String>, row: T) {
         if let Some(alias) = alias {
             self.aliases.insert(alias, id.clone());
@@ -156,14 +164,44 @@ pub(crate) enum ResourceRef {
     Collection(String),
 }
 
-/// An invite as stored: the list form without its resource (rendered from
-/// the resource at answer time), and its counters.
-#[derive(Debug, Clone)]
+/// An invite as stored: compact, and rendered into the generated type
+/// (resource embedded, counters shown) when answered.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct InviteRecord {
-    pub(crate) invite: Invite,
+    pub(crate) id: String,
+    pub(crate) code: String,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) golden: bool,
+    pub(crate) register_interest: bool,
+    pub(crate) tags: Vec<String>,
+    pub(crate) meta_data: serde_json::Map<String, serde_json::Value>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
     pub(crate) resource: ResourceRef,
     pub(crate) total_count: i64,
     pub(crate) uses: i64,
+}
+
+/// A booking as stored: compact, and rendered into the generated type
+/// (event embedded) when answered. Its URL and reference derive from its id.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BookingRecord {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) size: i64,
+    /// The booked event's code (what the docs show as `event_id`).
+    pub(crate) event_code: String,
+    /// The invite's code, when booked through one.
+    pub(crate) invite_code: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) meta_data: serde_json::Map<String, serde_json::Value>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 /// Everything the fake ARTSVP server holds.
@@ -172,7 +210,7 @@ pub(crate) struct Store {
     pub(crate) events: Table<Event>,
     pub(crate) collections: Table<Collection>,
     pub(crate) invites: Table<InviteRecord>,
-    pub(crate) bookings: Table<Booking>,
+    pub(crate) bookings: Table<BookingRecord>,
     next_seq: u64,
     rng: Rng,
 }
@@ -243,7 +281,11 @@ fn epoch() -> DateTime<Utc> {
 }
 
 pub(crate) fn tags(list: &[&str]) -> Tags {
-    Tags(list.iter().map(|t| (*t).to_string()).collect())
+    Tags(to_strings(list))
+}
+
+fn to_strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|t| (*t).to_string()).collect()
 }
 
 impl Store {
@@ -275,6 +317,8 @@ impl Store {
             )
             .collect();
         if !resources.is_empty() {
+            store.invites.reserve(size.invites, true);
+            store.bookings.reserve(size.invites / 2, false);
             for i in 0..size.invites {
                 let resource = store.rng.pick(&resources).clone();
                 store.seed_invite(i, resource);
@@ -354,142 +398,105 @@ impl Store {
         let (name, handle) = GUESTS[i % GUESTS.len()];
         let locked = !self.rng.chance(15);
         let total_count = *self.rng.pick(&TOTAL_COUNTS);
-        let uses = match total_count {
-            0 => self.rng.below(4) as i64,
-            n => self.rng.below(n as u64 + 1) as i64,
+        // Most invites are not used yet; a used one is used once or a few
+        // times, never past its count.
+        let uses = match (self.rng.chance(35), total_count) {
+            (false, _) => 0,
+            (true, 0) => 1 + self.rng.below(3) as i64,
+            (true, n) => 1 + self.rng.below(n as u64) as i64,
         };
         let external_id = match self.rng.below(3) {
             0 => None,
             1 => Some(String::new()),
             _ => Some(format!("ext-{i}")),
         };
-        let meta = if self.rng.chance(30) {
-            serde_json::json!({ "table": 1 + self.rng.below(20) })
-        } else {
-            serde_json::json!({})
-        };
+        let mut meta_data = serde_json::Map::new();
+        if self.rng.chance(30) {
+            meta_data.insert("table".into(), (1 + self.rng.below(20)).into());
+        }
         let created = Self::seeded_time(self.next_seq);
         let (golden, register_interest) = (self.rng.chance(10), self.rng.chance(10));
-        let record = self.new_invite(NewInvite {
-            name: locked.then(|| name.to_string()),
-            email: locked.then(|| format!("{handle}{i}@example.com")),
+        let name = locked.then(|| name.to_string());
+        let email = locked.then(|| format!("{handle}{i}@example.com"));
+        let guest = if uses > 0 {
+            (name.clone(), email.clone())
+        } else {
+            (None, None)
+        };
+        let booked_event = match &resource {
+            ResourceRef::Event(id) => self.events.get(id).map(|e| e.code.clone()),
+            ResourceRef::Collection(_) => self.events.iter().next().map(|e| e.code.clone()),
+        };
+        let (_, code) = self.new_invite(NewInvite {
+            name,
+            email,
             external_id,
             golden,
             register_interest,
             total_count,
-            tags: tags(INVITE_TAGS[i % INVITE_TAGS.len()]),
-            meta_data: meta,
+            uses,
+            tags: to_strings(INVITE_TAGS[i % INVITE_TAGS.len()]),
+            meta_data,
             resource,
             now: created,
         });
-        let code = record.invite.code.clone();
-        let booked_event = match &record.resource {
-            ResourceRef::Event(id) => Some(id.clone()),
-            ResourceRef::Collection(_) => self.events.iter().next().map(|e| e.id.clone()),
-        };
-        let guest = (record.invite.name.clone(), record.invite.email.clone());
-        if let Some(record) = self.invites.get_mut(&code) {
-            record.uses = uses;
-        }
-        if let Some(event_id) = booked_event {
+        if let Some(event_code) = booked_event {
             for _ in 0..uses {
-                self.seed_booking(&event_id, &code, guest.clone(), created);
+                self.seed_booking(&event_code, &code, guest.clone(), created);
             }
         }
     }
 
     fn seed_booking(
         &mut self,
-        event_id: &str,
+        event_code: &str,
         invite_code: &str,
         (name, email): (Option<String>, Option<String>),
         after: DateTime<Utc>,
     ) {
-        let Some(event) = self.events.get(event_id).cloned() else {
-            return;
-        };
         let seq = self.next();
         let created = after + chrono::Duration::hours(1 + self.rng.below(48) as i64);
-        let reference = self.rng.hex(12).to_uppercase();
-        let booking = Booking {
+        let booking = BookingRecord {
             id: format!("boo-{}", self.rng.uuid()),
-            object: "booking".into(),
-            reference: Some(format!(
-                "{}-{}-{}",
-                &reference[..4],
-                &reference[4..8],
-                &reference[8..]
-            )),
-            status: Some((*self.rng.pick(&BOOKING_STATUSES)).to_string()),
+            status: (*self.rng.pick(&BOOKING_STATUSES)).to_string(),
             name,
             email,
-            size: Some(1 + self.rng.below(5) as i64),
-            start_time_utc: event.start_time,
-            start_time_local: event.start_time,
-            url: Some(format!("https://artsvp.com/bookings/{}", self.rng.hex(32))),
-            event_id: Some(event.code.clone()),
-            event_name: Some(event.name.clone()),
-            event_reference: event.reference.clone(),
-            event_time_zone: event.time_zone.clone(),
-            invite_id: Some(invite_code.to_string()),
-            tags: Some(tags(&[])),
-            resource_tags: event.resource_tags.clone(),
-            meta_data: Some(MetaData(serde_json::Map::new())),
+            size: 1 + self.rng.below(5) as i64,
+            event_code: event_code.to_string(),
+            invite_code: Some(invite_code.to_string()),
+            tags: Vec::new(),
+            meta_data: serde_json::Map::new(),
             external_id: self.rng.chance(50).then(|| format!("bk-{seq}")),
-            created_at: Some(created),
-            updated_at: Some(created),
-            // Rendered from the event when answered, not stored per booking.
-            event: None,
+            created_at: created,
+            updated_at: created,
         };
         self.bookings.insert(seq, booking.id.clone(), None, booking);
     }
 
-    /// Creates an invite and returns it as stored.
-    pub(crate) fn new_invite(&mut self, new: NewInvite) -> InviteRecord {
+    /// Creates an invite and returns its id and code.
+    pub(crate) fn new_invite(&mut self, new: NewInvite) -> (String, String) {
         let seq = self.next();
         let code = Self::code(seq);
-        let resource_tags = self.resource_tags(&new.resource);
-        let invite = Invite {
+        let record = InviteRecord {
             id: format!("inv-{}", self.rng.uuid()),
-            object: "invite".into(),
             code: code.clone(),
             name: new.name,
             email: new.email,
+            external_id: new.external_id,
             golden: new.golden,
             register_interest: new.register_interest,
-            url: format!("https://invite.artsvp.com/{code}"),
-            used: false,
-            amount_used: format!("0/{}", new.total_count),
-            resource: None,
-            tags: Some(new.tags),
-            resource_tags,
-            meta_data: Some(MetaData(match new.meta_data {
-                serde_json::Value::Object(map) => map,
-                _ => serde_json::Map::new(),
-            })),
-            external_id: new.external_id,
+            tags: new.tags,
+            meta_data: new.meta_data,
             created_at: new.now,
             updated_at: new.now,
-        };
-        let record = InviteRecord {
-            invite,
             resource: new.resource,
             total_count: new.total_count,
-            uses: 0,
+            uses: new.uses,
         };
+        let id = record.id.clone();
         self.invites
-            .insert(seq, record.invite.id.clone(), Some(code), record.clone());
-        record
-    }
-
-    fn resource_tags(&self, resource: &ResourceRef) -> Option<Tags> {
-        match resource {
-            ResourceRef::Event(id) => self.events.get(id).and_then(|e| e.resource_tags.clone()),
-            ResourceRef::Collection(id) => self
-                .collections
-                .get(id)
-                .and_then(|c| c.resource_tags.clone()),
-        }
+            .insert(seq, id.clone(), Some(code.clone()), record);
+        (id, code)
     }
 
     /// The resource an id or code names, of the given kind (`None`: either).
@@ -564,30 +571,74 @@ impl Store {
     }
 
     /// The invite as the API answers it: resource embedded, counters shown.
-    pub(crate) fn render(&self, record: &InviteRecord) -> Invite {
-        let mut invite = record.invite.clone();
-        invite.resource = self.resource(&record.resource);
-        invite.used = record.uses > 0;
-        invite.amount_used = format!("{}/{}", record.uses, record.total_count);
-        invite
+    pub(crate) fn render(&self, r: &InviteRecord) -> Invite {
+        let resource = self.resource(&r.resource);
+        Invite {
+            id: r.id.clone(),
+            object: "invite".into(),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            email: r.email.clone(),
+            golden: r.golden,
+            register_interest: r.register_interest,
+            url: format!("https://invite.artsvp.com/{}", r.code),
+            used: r.uses > 0,
+            amount_used: format!("{}/{}", r.uses, r.total_count),
+            resource_tags: resource.as_ref().and_then(|x| x.resource_tags.clone()),
+            resource,
+            tags: Some(Tags(r.tags.clone())),
+            meta_data: Some(MetaData(r.meta_data.clone())),
+            external_id: r.external_id.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
     }
 
     /// The booking as the API answers it: its event embedded.
-    pub(crate) fn render_booking(&self, booking: &Booking) -> Booking {
-        let mut booking = booking.clone();
-        booking.event = booking
-            .event_id
-            .as_deref()
-            .and_then(|code| self.events.get(code))
-            .cloned();
-        booking
+    pub(crate) fn render_booking(&self, b: &BookingRecord) -> Booking {
+        let event = self.events.get(&b.event_code);
+        let key =
+            b.id.trim_start_matches("boo-")
+                .replace('-', "")
+                .to_uppercase();
+        let reference = match key.get(..12) {
+            Some(k) => format!("{}-{}-{}", &k[..4], &k[4..8], &k[8..12]),
+            None => key.clone(),
+        };
+        Booking {
+            id: b.id.clone(),
+            object: "booking".into(),
+            reference: Some(reference),
+            status: Some(b.status.clone()),
+            name: b.name.clone(),
+            email: b.email.clone(),
+            size: Some(b.size),
+            start_time_utc: event.and_then(|e| e.start_time),
+            start_time_local: event.and_then(|e| e.start_time),
+            url: Some(format!(
+                "https://artsvp.com/bookings/{}",
+                key.to_lowercase()
+            )),
+            event_id: Some(b.event_code.clone()),
+            event_name: event.map(|e| e.name.clone()),
+            event_reference: event.and_then(|e| e.reference.clone()),
+            event_time_zone: event.and_then(|e| e.time_zone.clone()),
+            invite_id: b.invite_code.clone(),
+            tags: Some(Tags(b.tags.clone())),
+            resource_tags: event.and_then(|e| e.resource_tags.clone()),
+            meta_data: Some(MetaData(b.meta_data.clone())),
+            external_id: b.external_id.clone(),
+            created_at: Some(b.created_at),
+            updated_at: Some(b.updated_at),
+            event: event.cloned(),
+        }
     }
 
     /// The bookings made with an invite (by its code), oldest first.
     pub(crate) fn bookings_of(&self, invite_code: &str) -> Vec<Booking> {
         self.bookings
             .iter()
-            .filter(|b| b.invite_id.as_deref() == Some(invite_code))
+            .filter(|b| b.invite_code.as_deref() == Some(invite_code))
             .map(|b| self.render_booking(b))
             .collect()
     }
@@ -602,8 +653,10 @@ pub(crate) struct NewInvite {
     pub(crate) golden: bool,
     pub(crate) register_interest: bool,
     pub(crate) total_count: i64,
-    pub(crate) tags: Tags,
-    pub(crate) meta_data: serde_json::Value,
+    /// Times already used (0 for an invite made through the API).
+    pub(crate) uses: i64,
+    pub(crate) tags: Vec<String>,
+    pub(crate) meta_data: serde_json::Map<String, serde_json::Value>,
     pub(crate) resource: ResourceRef,
     pub(crate) now: DateTime<Utc>,
 }
@@ -687,12 +740,7 @@ mod tests {
             invites: 50,
         };
         let (a, b) = (Store::seeded(9, size), Store::seeded(9, size));
-        let ids = |s: &Store| {
-            s.invites
-                .iter()
-                .map(|r| r.invite.id.clone())
-                .collect::<Vec<_>>()
-        };
+        let ids = |s: &Store| s.invites.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&Store::seeded(10, size)));
         assert_eq!(a.invites.len(), 50);
