@@ -23,8 +23,7 @@ use axum::http::{Response, StatusCode};
 use axum::routing::get;
 use chrono::{DateTime, TimeZone, Utc};
 use securegate_api::types::{
-    AuthenticationMethod, CountryCodeSimple, HttpValidationError, Invite, InviteStatus,
-    LocationItem, ValidationError,
+    HttpValidationError, Invite, InviteStatus, LocationItem, ValidationError,
 };
 use serde_json::{Value, json};
 
@@ -41,17 +40,13 @@ const STATUSES: [InviteStatus; 4] = [
     InviteStatus::Accepted,
     InviteStatus::Rejected,
 ];
-const METHODS: [AuthenticationMethod; 3] = [
-    AuthenticationMethod::QrCode,
-    AuthenticationMethod::Biometric,
-    AuthenticationMethod::Both,
-];
-const COUNTRIES: [(CountryCodeSimple, &str); 5] = [
-    (CountryCodeSimple::X1, "5551234567"),
-    (CountryCodeSimple::X44, "7700900123"),
-    (CountryCodeSimple::X61, "412345678"),
-    (CountryCodeSimple::X91, "9812345678"),
-    (CountryCodeSimple::X345, "3231234"),
+const METHODS: [&str; 3] = ["QR Code", "Biometric", "Both"];
+const COUNTRIES: [(&str, &str); 5] = [
+    ("1", "5551234567"),
+    ("44", "7700900123"),
+    ("61", "412345678"),
+    ("91", "9812345678"),
+    ("345", "3231234"),
 ];
 const FIRST_NAMES: [&str; 8] = ["John", "Jane", "Amara", "Luis", "Mei", "Olu", "Sara", "Tom"];
 const LAST_NAMES: [&str; 8] = [
@@ -214,9 +209,9 @@ fn seed(rng: &mut Rng, events: usize, per_event: usize) -> Data {
                     first.to_lowercase(),
                     last.to_lowercase()
                 ),
-                country_code: country,
+                country_code: country.to_string(),
                 mobile_number: mobile.to_string(),
-                authentication_method: METHODS[(i / 4) % 3],
+                authentication_method: METHODS[(i / 4) % 3].to_string(),
                 event_id: event_id.clone(),
                 session_code: rng.hex(6).to_uppercase(),
                 session_id: format!("session-{}", rng.hex(8)),
@@ -226,7 +221,7 @@ fn seed(rng: &mut Rng, events: usize, per_event: usize) -> Data {
                         first.to_lowercase()
                     )
                 }),
-                status,
+                status: status.to_string(),
                 created_at: created,
                 updated_at: created + chrono::Duration::hours(i as i64 % 5),
                 last_seen: responded.then(|| created + chrono::Duration::hours(6)),
@@ -279,7 +274,7 @@ async fn get_invites(
         .get(&event_id)
         .into_iter()
         .flatten()
-        .filter(|i| status.is_none_or(|s| i.status == s))
+        .filter(|i| status.is_none_or(|s| i.status == s.to_string()))
         .collect();
     json_response(StatusCode::OK, &invites)
 }

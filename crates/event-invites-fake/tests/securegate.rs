@@ -38,10 +38,15 @@ async fn lists_an_events_invites_and_filters_by_status() {
             .unwrap()
             .into_inner();
         assert!(!some.is_empty());
-        assert!(some.iter().all(|i| i.status == status), "{status}");
+        assert!(
+            some.iter().all(|i| i.status == status.to_string()),
+            "{status}"
+        );
         assert_eq!(
             some.len(),
-            all.iter().filter(|i| i.status == status).count()
+            all.iter()
+                .filter(|i| i.status == status.to_string())
+                .count()
         );
     }
 }

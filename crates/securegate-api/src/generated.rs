@@ -164,8 +164,10 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct Invite {
-        pub authentication_method: AuthenticationMethod,
-        pub country_code: CountryCodeSimple,
+        ///One of QR Code, Biometric, Both (open: other values decode).
+        pub authentication_method: ::std::string::String,
+        ///One of 1, 44, 61, 91, 345 (open: other values decode).
+        pub country_code: ::std::string::String,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub email: ::std::string::String,
         pub event_id: ::std::string::String,
@@ -181,8 +183,9 @@ pub mod types {
         pub onyxplus_id: ::std::option::Option<::std::string::String>,
         pub session_code: ::std::string::String,
         pub session_id: ::std::string::String,
+        ///One of pending, sent, accepted, rejected (open: other values decode).
         #[serde(default = "defaults::invite_status")]
-        pub status: InviteStatus,
+        pub status: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ticket_id: ::std::option::Option<::std::string::String>,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -350,11 +353,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Invite {
             authentication_method: ::std::result::Result<
-                super::AuthenticationMethod,
+                ::std::string::String,
                 ::std::string::String,
             >,
             country_code: ::std::result::Result<
-                super::CountryCodeSimple,
+                ::std::string::String,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -399,7 +402,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::InviteStatus, ::std::string::String>,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
             ticket_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -439,7 +442,7 @@ pub mod types {
         impl Invite {
             pub fn authentication_method<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AuthenticationMethod>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.authentication_method = value
@@ -453,7 +456,7 @@ pub mod types {
             }
             pub fn country_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CountryCodeSimple>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.country_code = value
@@ -609,7 +612,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::InviteStatus>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -773,8 +776,8 @@ pub mod types {
     }
     /// Generation of default values for serde.
     pub mod defaults {
-        pub(super) fn invite_status() -> super::InviteStatus {
-            super::InviteStatus::Pending
+        pub(super) fn invite_status() -> ::std::string::String {
+            "pending".to_string()
         }
     }
     /// Error types.

@@ -1,0 +1,87 @@
+//! Per-call hooks for the generated `securegate-api` and `artsvp-api`
+//! clients, used by the `event-invites` facade:
+//!
+//! - headers that the facade adds to every request of one call (the API
+//!   key, marked sensitive), whatever `reqwest::Client` the caller supplied;
+//! - the status and headers of the last response the call received, even
+//!   when the call then failed (a body that does not decode, a body cut
+//!   short): progenitor's errors drop both in those cases, and the facade
+//!   needs them for its errors and its rate-limit pacing.
+//!
+//! The generated clients implement progenitor's `ClientHooks` with
+//! [`before`] and [`after`]; the facade runs each call inside [`with_call`].
+//! Outside [`with_call`] both hooks do nothing.
+//!
+//! ```
+//! use reqwest::header::{HeaderMap, HeaderValue};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let mut headers = HeaderMap::new();
+//! headers.insert("x-api-key", HeaderValue::from_static("k"));
+//! let (value, seen) = event_invites_hooks::with_call(headers, async { 7 }).await;
+//! assert_eq!(value, 7);
+//! assert!(seen.is_none(), "no response was received");
+//! # }
+//! ```
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+/// The status and headers of a response.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// The response's status.
+    pub status: StatusCode,
+    /// The response's headers.
+    pub headers: HeaderMap,
+}
+
+struct Call {
+    headers: HeaderMap,
+    seen: Option<Observed>,
+}
+
+tokio::task_local! {
+    static CALL: RefCell<Call>;
+}
+
+/// Runs `call` with `headers` added to each of its requests, and returns its
+/// output with the last response it received.
+pub async fn with_call<F: Future>(headers: HeaderMap, call: F) -> (F::Output, Option<Observed>) {
+    let state = RefCell::new(Call {
+        headers,
+        seen: None,
+    });
+    CALL.scope(state, async {
+        let output = call.await;
+        let seen = CALL.with(|c| c.borrow_mut().seen.take());
+        (output, seen)
+    })
+    .await
+}
+
+/// Adds the enclosing call's headers to `request` (replacing any of the
+/// same name).
+pub fn before(request: &mut reqwest::Request) {
+    let _ = CALL.try_with(|c| {
+        for (name, value) in &c.borrow().headers {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+    });
+}
+
+/// Records a response for the enclosing call.
+pub fn after(result: &reqwest::Result<reqwest::Response>) {
+    if let Ok(response) = result {
+        let _ = CALL.try_with(|c| {
+            c.borrow_mut().seen = Some(Observed {
+                status: response.status(),
+                headers: response.headers().clone(),
+            });
+        });
+    }
+}
