@@ -1,0 +1,281 @@
+//! ARTSVP models as the facade gives them: open enums, `amount_used` as a
+//! [`Usage`], tags as plain lists, and conversions from the generated types
+//! that fail with a typed error, never a panic.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+use crate::enums::{BookingStatus, ResourceKind};
+use crate::error::Error;
+use crate::usage::Usage;
+
+pub use artsvp_api::types::{Collection, Event};
+
+/// Free-form meta data (a JSON object).
+pub type MetaData = Map<String, Value>;
+
+fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
+    raw.map(|t| t.0).unwrap_or_default()
+}
+
+/// An event or a collection, as embedded in an invite.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Resource {
+    /// `eve-…` or `col-…`.
+    pub id: String,
+    /// Event or collection.
+    pub kind: ResourceKind,
+    /// The code used in its public URL.
+    pub code: String,
+    /// Its public name.
+    pub name: String,
+    /// Its time zone (events).
+    pub time_zone: Option<String>,
+    /// When it starts (events).
+    pub start_time: Option<DateTime<Utc>>,
+    /// When it ends (events).
+    pub end_time: Option<DateTime<Utc>>,
+    /// The date it starts (events).
+    pub start_date: Option<NaiveDate>,
+    /// Its public URL.
+    pub public_url: Option<String>,
+    /// Its internal tags.
+    pub resource_tags: Vec<String>,
+}
+
+impl From<artsvp_api::types::Resource> for Resource {
+    fn from(raw: artsvp_api::types::Resource) -> Self {
+        Self {
+            id: raw.id,
+            kind: raw.object.into(),
+            code: raw.code,
+            name: raw.name,
+            time_zone: raw.time_zone,
+            start_time: raw.start_time,
+            end_time: raw.end_time,
+            start_date: raw.start_date,
+            public_url: raw.public_url,
+            resource_tags: tags(raw.resource_tags),
+        }
+    }
+}
+
+/// An ARTSVP invite.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Invite {
+    /// `inv-…`.
+    pub id: String,
+    /// The short code in the invite's URL.
+    pub code: String,
+    /// The name the invite is locked to, if any.
+    pub name: Option<String>,
+    /// The email the invite is locked to, if any.
+    pub email: Option<String>,
+    /// Golden invite.
+    pub golden: bool,
+    /// Register-interest (waitlist) invite.
+    pub register_interest: bool,
+    /// The invite's URL.
+    pub url: String,
+    /// Times used and allowed.
+    pub usage: Usage,
+    /// The event or collection it is for.
+    pub resource: Option<Resource>,
+    /// The invite's tags.
+    pub tags: Vec<String>,
+    /// The resource's tags.
+    pub resource_tags: Vec<String>,
+    /// Free-form meta data.
+    pub meta_data: MetaData,
+    /// An id from the caller's own system (may be empty).
+    pub external_id: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Invite {
+    /// Whether it has been used at least once.
+    pub fn is_used(&self) -> bool {
+        self.usage.used > 0
+    }
+
+    /// Whether it cannot be used again.
+    pub fn is_exhausted(&self) -> bool {
+        self.usage.is_exhausted()
+    }
+
+    pub(crate) fn from_raw(
+        raw: artsvp_api::types::Invite,
+        operation: &'static str,
+    ) -> Result<Self, Error> {
+        let usage = raw
+            .amount_used
+            .parse()
+            .map_err(|e| Error::decode(operation, "amount_used", e))?;
+        Ok(Self {
+            id: raw.id,
+            code: raw.code,
+            name: raw.name,
+            email: raw.email,
+            golden: raw.golden,
+            register_interest: raw.register_interest,
+            url: raw.url,
+            usage,
+            resource: raw.resource.map(Resource::from),
+            tags: tags(raw.tags),
+            resource_tags: tags(raw.resource_tags),
+            meta_data: raw.meta_data.map(|m| m.0).unwrap_or_default(),
+            external_id: raw.external_id,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        })
+    }
+}
+
+/// An ARTSVP booking.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Booking {
+    /// `boo-…`.
+    pub id: String,
+    /// The booking's reference.
+    pub reference: Option<String>,
+    /// Where the booking is in the booking process.
+    pub status: Option<BookingStatus>,
+    /// The primary guest's name.
+    pub name: Option<String>,
+    /// The primary guest's email.
+    pub email: Option<String>,
+    /// Guests on the booking, the primary guest included.
+    pub size: Option<i64>,
+    /// Start time (UTC).
+    pub start_time: Option<DateTime<Utc>>,
+    /// The URL to manage the booking.
+    pub url: Option<String>,
+    /// The booked event's code (the docs' `event_id`).
+    pub event_code: Option<String>,
+    /// The booked event's name.
+    pub event_name: Option<String>,
+    /// The booked event.
+    pub event: Option<Event>,
+    /// The code of the invite it was booked with.
+    pub invite_code: Option<String>,
+    /// The booking's tags.
+    pub tags: Vec<String>,
+    /// The resource's tags.
+    pub resource_tags: Vec<String>,
+    /// Free-form meta data.
+    pub meta_data: MetaData,
+    /// An id from the caller's own system.
+    pub external_id: Option<String>,
+    /// When it was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it last changed.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Booking {
+    /// Whether the booking is confirmed.
+    pub fn is_confirmed(&self) -> bool {
+        self.status == Some(BookingStatus::Confirmed)
+    }
+}
+
+impl From<artsvp_api::types::Booking> for Booking {
+    fn from(raw: artsvp_api::types::Booking) -> Self {
+        Self {
+            id: raw.id,
+            reference: raw.reference,
+            status: raw.status.map(BookingStatus::from),
+            name: raw.name,
+            email: raw.email,
+            size: raw.size,
+            start_time: raw.start_time_utc,
+            url: raw.url,
+            event_code: raw.event_id,
+            event_name: raw.event_name,
+            event: raw.event,
+            invite_code: raw.invite_id,
+            tags: tags(raw.tags),
+            resource_tags: tags(raw.resource_tags),
+            meta_data: raw.meta_data.map(|m| m.0).unwrap_or_default(),
+            external_id: raw.external_id,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        }
+    }
+}
+
+/// An invite with its bookings (`GET /invites/{id}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InviteDetail {
+    /// The invite.
+    pub invite: Invite,
+    /// Its bookings, oldest first.
+    pub bookings: Vec<Booking>,
+}
+
+impl InviteDetail {
+    pub(crate) fn from_raw(
+        raw: artsvp_api::types::InviteWithBookings,
+        operation: &'static str,
+    ) -> Result<Self, Error> {
+        use artsvp_api::types::InviteWithBookingsBookings as Bookings;
+        let bookings = match raw.bookings {
+            None => Vec::new(),
+            Some(Bookings::Array(list)) => list.into_iter().map(Booking::from).collect(),
+            Some(Bookings::Booking(one)) => vec![Booking::from(one)],
+        };
+        let invite = artsvp_api::types::Invite {
+            id: raw.id,
+            object: raw.object,
+            code: raw.code,
+            name: raw.name,
+            email: raw.email,
+            golden: raw.golden,
+            register_interest: raw.register_interest,
+            url: raw.url,
+            used: raw.used,
+            amount_used: raw.amount_used,
+            resource: raw.resource,
+            tags: raw.tags,
+            resource_tags: raw.resource_tags,
+            meta_data: raw.meta_data,
+            external_id: raw.external_id,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        };
+        Ok(Self {
+            invite: Invite::from_raw(invite, operation)?,
+            bookings,
+        })
+    }
+}
+
+/// What a batch create made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchResult {
+    /// One invite per matching resource (with a dedupe filter, existing
+    /// matches included).
+    pub invites: Vec<Invite>,
+    /// Matching events.
+    pub total_events: u64,
+    /// Matching collections.
+    pub total_collections: u64,
+    /// Matching resources.
+    pub total_resources: u64,
+    /// Invites newly created.
+    pub total_invites_created: u64,
+}
+
+/// One page of a list, and the cursor to go on from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The page's items, in list order.
+    pub items: Vec<T>,
+    /// Whether more items lie beyond the page (in the direction asked).
+    pub has_more: bool,
+    /// The cursor for the next page in the same direction.
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,531 @@
+//! What a caller asks ARTSVP for: new invites, updates, batches and list
+//! queries, checked before anything is sent.
+
+use artsvp_api::types as raw;
+
+use super::models::MetaData;
+use crate::enums::ResourceKind;
+use crate::error::Error;
+
+/// Where a page starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cursor {
+    /// The start of the list.
+    #[default]
+    Start,
+    /// The items after this id (`starting_after`).
+    After(String),
+    /// The items before this id (`ending_before`).
+    Before(String),
+}
+
+/// Which field makes a new invite a duplicate of an existing one: with a
+/// dedupe filter, ARTSVP returns the existing invite of the same resource
+/// instead of creating another, which also makes the create safe to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dedupe {
+    /// The same name.
+    Name,
+    /// The same email.
+    Email,
+    /// The same external id.
+    ExternalId,
+}
+
+impl From<Dedupe> for raw::InviteFilter {
+    fn from(d: Dedupe) -> Self {
+        match d {
+            Dedupe::Name => Self::Name,
+            Dedupe::Email => Self::Email,
+            Dedupe::ExternalId => Self::ExternalId,
+        }
+    }
+}
+
+fn resource_type(kind: &ResourceKind) -> Option<raw::ResourceType> {
+    match kind {
+        ResourceKind::Event => Some(raw::ResourceType::Event),
+        ResourceKind::Collection => Some(raw::ResourceType::Collection),
+        ResourceKind::Unknown(_) => None,
+    }
+}
+
+/// The fields an invite is made of, shared by single and batch creates.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct InviteFields {
+    name: Option<String>,
+    email: Option<String>,
+    external_id: Option<String>,
+    golden: Option<bool>,
+    register_interest: Option<bool>,
+    total_count: Option<u32>,
+    tags: Vec<String>,
+    meta_data: Option<MetaData>,
+    dedupe: Option<Dedupe>,
+}
+
+impl InviteFields {
+    /// The dedupe filter, checked: filtering by a field needs its value.
+    fn filter(&self, operation: &'static str) -> Result<Option<raw::InviteFilter>, Error> {
+        let Some(dedupe) = self.dedupe else {
+            return Ok(None);
+        };
+        let (field, value) = match dedupe {
+            Dedupe::Name => ("name", &self.name),
+            Dedupe::Email => ("email", &self.email),
+            Dedupe::ExternalId => ("external_id", &self.external_id),
+        };
+        if value.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::InvalidRequest {
+                operation,
+                message: format!("deduping by {field} needs a {field}"),
+            });
+        }
+        Ok(Some(dedupe.into()))
+    }
+}
+
+macro_rules! invite_fields {
+    ($ty:ident) => {
+        impl $ty {
+            /// Locks the invite to this name.
+            pub fn name(mut self, name: impl Into<String>) -> Self {
+                self.fields.name = Some(name.into());
+                self
+            }
+
+            /// Locks the invite to this email.
+            pub fn email(mut self, email: impl Into<String>) -> Self {
+                self.fields.email = Some(email.into());
+                self
+            }
+
+            /// An id from the caller's own system.
+            pub fn external_id(mut self, id: impl Into<String>) -> Self {
+                self.fields.external_id = Some(id.into());
+                self
+            }
+
+            /// Makes it a golden invite.
+            pub fn golden(mut self, golden: bool) -> Self {
+                self.fields.golden = Some(golden);
+                self
+            }
+
+            /// Makes it a register-interest (waitlist) invite.
+            pub fn register_interest(mut self, yes: bool) -> Self {
+                self.fields.register_interest = Some(yes);
+                self
+            }
+
+            /// How many times it can be used; 0 is unlimited (ARTSVP's
+            /// default is 1).
+            pub fn total_count(mut self, n: u32) -> Self {
+                self.fields.total_count = Some(n);
+                self
+            }
+
+            /// Tags for the invite.
+            pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+                self.fields.tags = tags.into_iter().map(Into::into).collect();
+                self
+            }
+
+            /// Free-form meta data.
+            pub fn meta_data(mut self, meta: MetaData) -> Self {
+                self.fields.meta_data = Some(meta);
+                self
+            }
+
+            /// Does not create a duplicate: an invite of the same resource
+            /// with the same `by` field is returned instead. This also makes
+            /// the create safe to retry.
+            pub fn dedupe(mut self, by: Dedupe) -> Self {
+                self.fields.dedupe = Some(by);
+                self
+            }
+        }
+    };
+}
+
+/// A new invite for one event or collection.
+///
+/// ```
+/// use event_invites::artsvp::{Dedupe, NewInvite};
+///
+/// let invite = NewInvite::for_event("eve-c60d5868")
+///     .name("Lucy Green")
+///     .email("lucy@example.com")
+///     .total_count(2)
+///     .dedupe(Dedupe::Email);
+/// # let _ = invite;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInvite {
+    resource_id: String,
+    kind: ResourceKind,
+    fields: InviteFields,
+}
+
+invite_fields!(NewInvite);
+
+impl NewInvite {
+    /// An invite for the event with this id (or code).
+    pub fn for_event(id: impl Into<String>) -> Self {
+        Self::for_resource(id, ResourceKind::Event)
+    }
+
+    /// An invite for the collection with this id (or code).
+    pub fn for_collection(id: impl Into<String>) -> Self {
+        Self::for_resource(id, ResourceKind::Collection)
+    }
+
+    /// An invite for a resource of this kind.
+    pub fn for_resource(id: impl Into<String>, kind: ResourceKind) -> Self {
+        Self {
+            resource_id: id.into(),
+            kind,
+            fields: InviteFields::default(),
+        }
+    }
+
+    /// Whether the create carries a dedupe filter (and so is retried).
+    pub fn is_deduped(&self) -> bool {
+        self.fields.dedupe.is_some()
+    }
+
+    pub(crate) fn to_raw(
+        &self,
+        operation: &'static str,
+    ) -> Result<raw::CreateInviteRequest, Error> {
+        if self.resource_id.is_empty() {
+            return Err(Error::InvalidRequest {
+                operation,
+                message: "the resource id is empty".into(),
+            });
+        }
+        let resource_type = resource_type(&self.kind).ok_or_else(|| Error::InvalidRequest {
+            operation,
+            message: format!(
+                "cannot create an invite for a {:?} resource",
+                self.kind.as_str()
+            ),
+        })?;
+        let f = &self.fields;
+        Ok(raw::CreateInviteRequest {
+            filter: f.filter(operation)?,
+            resource_id: Some(self.resource_id.clone()),
+            resource_type: Some(resource_type),
+            resource: None,
+            name: f.name.clone(),
+            email: f.email.clone(),
+            external_id: f.external_id.clone(),
+            golden: f.golden,
+            register_interest: f.register_interest,
+            total_count: i64::from(f.total_count.unwrap_or(1)),
+            tags: (!f.tags.is_empty()).then(|| raw::Tags(f.tags.clone())),
+            meta_data: f.meta_data.clone().map(raw::MetaData),
+        })
+    }
+}
+
+/// One invite for every event and collection whose resource tags match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBatch {
+    resource_tags: Vec<String>,
+    fields: InviteFields,
+}
+
+invite_fields!(NewBatch);
+
+impl NewBatch {
+    /// Invites for every resource carrying any of these tags.
+    pub fn for_resource_tags<I: IntoIterator<Item = S>, S: Into<String>>(tags: I) -> Self {
+        Self {
+            resource_tags: tags.into_iter().map(Into::into).collect(),
+            fields: InviteFields::default(),
+        }
+    }
+
+    /// Whether the batch carries a dedupe filter (and so is retried).
+    pub fn is_deduped(&self) -> bool {
+        self.fields.dedupe.is_some()
+    }
+
+    pub(crate) fn to_raw(
+        &self,
+        operation: &'static str,
+    ) -> Result<raw::BatchCreateInvitesRequest, Error> {
+        if self.resource_tags.iter().all(|t| t.is_empty()) {
+            return Err(Error::InvalidRequest {
+                operation,
+                message: "a batch needs at least one resource tag".into(),
+            });
+        }
+        let f = &self.fields;
+        Ok(raw::BatchCreateInvitesRequest {
+            resource_tags: self.resource_tags.clone(),
+            filter: f.filter(operation)?,
+            name: f.name.clone(),
+            email: f.email.clone(),
+            external_id: f.external_id.clone(),
+            golden: f.golden,
+            register_interest: f.register_interest,
+            total_count: i64::from(f.total_count.unwrap_or(1)),
+            tags: (!f.tags.is_empty()).then(|| raw::Tags(f.tags.clone())),
+            meta_data: f.meta_data.clone().map(raw::MetaData),
+        })
+    }
+}
+
+/// Changes to an invite's whitelisted fields; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InviteUpdate {
+    tags: Option<Vec<String>>,
+    total_count: Option<u32>,
+    golden: Option<bool>,
+    register_interest: Option<bool>,
+    external_id: Option<String>,
+    meta_data: Option<MetaData>,
+}
+
+impl InviteUpdate {
+    /// No changes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the tags.
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags = Some(tags.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How many times it can be used; 0 is unlimited.
+    pub fn total_count(mut self, n: u32) -> Self {
+        self.total_count = Some(n);
+        self
+    }
+
+    /// Sets or clears golden.
+    pub fn golden(mut self, golden: bool) -> Self {
+        self.golden = Some(golden);
+        self
+    }
+
+    /// Sets or clears register-interest.
+    pub fn register_interest(mut self, yes: bool) -> Self {
+        self.register_interest = Some(yes);
+        self
+    }
+
+    /// Sets the external id.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// Replaces the meta data.
+    pub fn meta_data(mut self, meta: MetaData) -> Self {
+        self.meta_data = Some(meta);
+        self
+    }
+
+    pub(crate) fn to_raw(&self) -> raw::UpdateInviteRequest {
+        raw::UpdateInviteRequest {
+            tags: self.tags.clone().map(raw::Tags),
+            total_count: self.total_count.map(i64::from),
+            golden: self.golden,
+            register_interest: self.register_interest,
+            external_id: self.external_id.clone(),
+            meta_data: self.meta_data.clone().map(raw::MetaData),
+        }
+    }
+}
+
+/// Changes to a booking's whitelisted fields; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BookingUpdate {
+    name: Option<String>,
+    email: Option<String>,
+    external_id: Option<String>,
+    meta_data: Option<MetaData>,
+}
+
+impl BookingUpdate {
+    /// No changes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The primary guest's name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The primary guest's email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// An id from the caller's own system.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// Replaces the meta data.
+    pub fn meta_data(mut self, meta: MetaData) -> Self {
+        self.meta_data = Some(meta);
+        self
+    }
+
+    pub(crate) fn to_raw(&self) -> raw::UpdateBookingRequest {
+        raw::UpdateBookingRequest {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            external_id: self.external_id.clone(),
+            meta_data: self.meta_data.clone().map(raw::MetaData),
+        }
+    }
+}
+
+/// Which invites to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InviteQuery {
+    pub(crate) resource: Option<(String, ResourceKind)>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) limit: Option<u8>,
+    pub(crate) cursor: Cursor,
+}
+
+impl InviteQuery {
+    /// Every invite.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the invites of this event.
+    pub fn event(self, id: impl Into<String>) -> Self {
+        self.resource(id, ResourceKind::Event)
+    }
+
+    /// Only the invites of this collection.
+    pub fn collection(self, id: impl Into<String>) -> Self {
+        self.resource(id, ResourceKind::Collection)
+    }
+
+    /// Only the invites of this resource.
+    pub fn resource(mut self, id: impl Into<String>, kind: ResourceKind) -> Self {
+        self.resource = Some((id.into(), kind));
+        self
+    }
+
+    /// Only invites with any of these tags.
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only invites with this external id.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// Only invites with this name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Only invites with this email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Items per page, 1 to 100 (ARTSVP's default is 50).
+    pub fn limit(mut self, limit: u8) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Where the page starts.
+    pub fn cursor(mut self, cursor: Cursor) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    pub(crate) fn check(&self, operation: &'static str) -> Result<(), Error> {
+        if let Some(limit) = self.limit
+            && !(1..=100).contains(&limit)
+        {
+            return Err(Error::InvalidRequest {
+                operation,
+                message: format!("limit must be between 1 and 100, got {limit}"),
+            });
+        }
+        if let Some((_, kind)) = &self.resource
+            && resource_type(kind).is_none()
+        {
+            return Err(Error::InvalidRequest {
+                operation,
+                message: format!("cannot list the invites of a {:?} resource", kind.as_str()),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn resource_type(&self) -> Option<raw::ResourceType> {
+        self.resource
+            .as_ref()
+            .and_then(|(_, kind)| resource_type(kind))
+    }
+}
+
+/// Which bookings to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookingQuery {
+    pub(crate) external_id: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) cursor: Cursor,
+}
+
+impl BookingQuery {
+    /// Every booking.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only bookings with this external id.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// Only bookings made with this email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Only bookings with any of these tags.
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where the page starts.
+    pub fn cursor(mut self, cursor: Cursor) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}

@@ -1,0 +1,211 @@
+//! Building a client: base URL, API key, timeouts, user agent, retry policy,
+//! rate-limit quota and an optional caller-supplied `reqwest::Client`; the
+//! same builder shape for both APIs, and `from_env()`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::Error;
+use crate::pacing::{Pacer, Quota};
+use crate::retry::RetryPolicy;
+use crate::secret::ApiKey;
+use crate::transport::Transport;
+
+/// The user agent sent by default: `event-invites/<version>`.
+pub const USER_AGENT: &str = concat!("event-invites/", env!("CARGO_PKG_VERSION"));
+
+/// Builds a client from its parts; not nameable outside the crate, so
+/// [`Api`] is implemented by the crate's two clients only.
+pub(crate) mod sealed {
+    use crate::transport::Transport;
+
+    pub trait Assemble: Sized {
+        fn assemble(base_url: String, http: reqwest::Client, transport: Transport) -> Self;
+    }
+}
+
+/// What differs between the two APIs' clients (sealed: implemented by
+/// [`crate::SecureGate`] and [`crate::Artsvp`] only).
+pub trait Api: sealed::Assemble {
+    /// The production base URL.
+    const DEFAULT_BASE_URL: &'static str;
+    /// The header that carries the API key (lowercase).
+    const KEY_HEADER: &'static str;
+    /// The environment variable holding the API key.
+    const ENV_KEY: &'static str;
+    /// The environment variable holding an optional base URL.
+    const ENV_BASE_URL: &'static str;
+    /// The quota paced by default (`None`: none, 429s are still honoured).
+    const DEFAULT_QUOTA: Option<Quota>;
+}
+
+/// Builds a [`crate::SecureGate`] or [`crate::Artsvp`] client.
+///
+/// ```
+/// use std::time::Duration;
+/// use event_invites::{Artsvp, Quota, RetryPolicy};
+///
+/// let client = Artsvp::builder()
+///     .api_key("my_api_key")
+///     .request_timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::new().max_attempts(6))
+///     .quota(Some(Quota::per_second(5)))
+///     .build()?;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
+pub struct ClientBuilder<A> {
+    base_url: Option<String>,
+    api_key: Option<SecretString>,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    quota: Option<Option<Quota>>,
+    http: Option<reqwest::Client>,
+    api: PhantomData<fn() -> A>,
+}
+
+impl<A: Api> Default for ClientBuilder<A> {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            user_agent: USER_AGENT.to_string(),
+            retry: RetryPolicy::default(),
+            quota: None,
+            http: None,
+            api: PhantomData,
+        }
+    }
+}
+
+impl<A> fmt::Debug for ClientBuilder<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("quota", &self.quota)
+            .field("http", &self.http.as_ref().map(|_| "caller-supplied"))
+            .finish()
+    }
+}
+
+impl<A: Api> ClientBuilder<A> {
+    /// The base URL (default: the vendor's production URL).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take (default 30 s). Ignored with
+    /// [`ClientBuilder::http_client`].
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` (default `event-invites/<version>`). Ignored with
+    /// [`ClientBuilder::http_client`].
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The client-side quota, shared by every clone of the client; `None`
+    /// paces only by the server's rate-limit headers. Default: ARTSVP's
+    /// published 1,000 per 15 minutes; none for SecureGate.
+    pub fn quota(mut self, quota: Option<Quota>) -> Self {
+        self.quota = Some(quota);
+        self
+    }
+
+    /// A `reqwest::Client` of the caller's (its own timeouts, proxy, TLS
+    /// settings). The API key is still added to each request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client. Fails, sending nothing, when the key is missing,
+    /// empty or not a valid header value, or the base URL is not an
+    /// `http(s)` URL.
+    pub fn build(self) -> Result<A, Error> {
+        let Some(secret) = self.api_key else {
+            return Err(Error::Config(format!(
+                "no API key: call .api_key(…) or set {}",
+                A::ENV_KEY
+            )));
+        };
+        let key = ApiKey::new(secret.expose_secret(), A::KEY_HEADER, A::ENV_KEY)?;
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(Error::Config(format!(
+                "the base URL {base_url:?} must be an http or https URL with a host"
+            )));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.request_timeout)
+                .user_agent(self.user_agent)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let pacer = Pacer::new(self.quota.unwrap_or(A::DEFAULT_QUOTA));
+        Ok(A::assemble(
+            base_url.trim_end_matches('/').to_string(),
+            http,
+            Transport::new(key, pacer, self.retry),
+        ))
+    }
+}
+
+/// Reads `A::ENV_KEY` (required) and `A::ENV_BASE_URL` (optional).
+pub(crate) fn from_env<A: Api>() -> Result<A, Error> {
+    let key = std::env::var(A::ENV_KEY).map_err(|_| {
+        Error::Config(format!(
+            "{} is not set (or not valid UTF-8); set it to your API key",
+            A::ENV_KEY
+        ))
+    })?;
+    let mut builder = ClientBuilder::<A>::default().api_key(key);
+    if let Ok(url) = std::env::var(A::ENV_BASE_URL)
+        && !url.trim().is_empty()
+    {
+        builder = builder.base_url(url);
+    }
+    builder.build()
+}

@@ -1,0 +1,170 @@
+//! Forward-compatible enums for every value a server sends from a set: a
+//! value this version has never seen parses into `Unknown`, keeps its text,
+//! and `as_str()` gives it back, so a vendor adding a status never breaks
+//! decoding. The enums are `#[non_exhaustive]`: new variants are not a
+//! breaking change.
+
+use std::fmt;
+
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A value this version does not know, as the server sent it.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every value this version knows.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// The value as the API writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )*
+                    Self::Unknown(text) => text,
+                }
+            }
+
+            /// Whether this version knows the value.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                match text {
+                    $( $text => Self::$variant, )*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> Self {
+                match Self::from(text.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(text),
+                    known => known,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(Self::from)
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// A SecureGate invite's status.
+    InviteStatus {
+        /// Created, not sent yet.
+        Pending = "pending",
+        /// Sent, no response yet.
+        Sent = "sent",
+        /// The invitee accepted.
+        Accepted = "accepted",
+        /// The invitee declined.
+        Rejected = "rejected",
+    }
+}
+
+open_enum! {
+    /// How a SecureGate invitee authenticates at the door.
+    AuthenticationMethod {
+        /// A QR code.
+        QrCode = "QR Code",
+        /// Biometrics.
+        Biometric = "Biometric",
+        /// Both.
+        Both = "Both",
+    }
+}
+
+open_enum! {
+    /// A SecureGate invitee's country calling code.
+    CountryCode {
+        /// +1 (North America).
+        NorthAmerica = "1",
+        /// +44 (United Kingdom).
+        UnitedKingdom = "44",
+        /// +61 (Australia).
+        Australia = "61",
+        /// +91 (India).
+        India = "91",
+        /// +345 (Cayman Islands).
+        CaymanIslands = "345",
+    }
+}
+
+open_enum! {
+    /// An ARTSVP booking's status (prefixed `is_`; the docs name only
+    /// `is_confirmed`).
+    BookingStatus {
+        /// The booking is confirmed.
+        Confirmed = "is_confirmed",
+    }
+}
+
+open_enum! {
+    /// What an ARTSVP resource is.
+    ResourceKind {
+        /// An event.
+        Event = "event",
+        /// A collection of events.
+        Collection = "collection",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values_parse_and_round_trip() {
+        for status in InviteStatus::KNOWN {
+            assert_eq!(&InviteStatus::from(status.as_str()), status);
+            assert!(status.is_known());
+        }
+        assert_eq!(
+            AuthenticationMethod::from("QR Code"),
+            AuthenticationMethod::QrCode
+        );
+        assert_eq!(CountryCode::from("345"), CountryCode::CaymanIslands);
+    }
+
+    #[test]
+    fn unknown_values_keep_their_text() {
+        let status = InviteStatus::from("expired");
+        assert_eq!(status, InviteStatus::Unknown("expired".into()));
+        assert_eq!(status.as_str(), "expired");
+        assert!(!status.is_known());
+        let json = serde_json::to_string(&BookingStatus::from("is_waitlisted")).unwrap();
+        assert_eq!(json, "\"is_waitlisted\"");
+        let back: BookingStatus = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.as_str(), "is_waitlisted");
+    }
+}

@@ -1,0 +1,289 @@
+//! Client-side rate-limit pacing, shared by every clone of a client: bulk
+//! work slows down *before* the server says 429.
+//!
+//! Two things gate each request:
+//!
+//! 1. the client's own quota (e.g. ARTSVP's published 1,000 requests per
+//!    15 minutes): a token bucket that starts full and refills evenly;
+//! 2. what the server last said: `x-rate-limit-remaining` (counted down by
+//!    each request sent since) and `x-rate-limit-reset`. When the server's
+//!    budget is spent, requests wait for its window to end.
+//!
+//! `x-rate-limit-reset` is in whole seconds, so one reading only places the
+//! window's end within a second. Each response narrows that interval (the
+//! end is after `now + reset - 1s` and by `now + reset`), and a wait lasts
+//! until the latest possible end: never early, and after a few responses
+//! only milliseconds late. A 429's `Retry-After` blocks everyone until it
+//! has passed.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// A request quota: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests allowed per window (and the most sent in one burst).
+    pub limit: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl Quota {
+    /// ARTSVP's published quota: 1,000 requests every 15 minutes.
+    pub const ARTSVP: Quota = Quota {
+        limit: 1_000,
+        window: Duration::from_secs(15 * 60),
+    };
+
+    /// `limit` requests per `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Self { limit, window }
+    }
+
+    /// `limit` requests per second.
+    pub fn per_second(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(1))
+    }
+}
+
+/// The rate-limit state the server last reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitState {
+    /// `x-rate-limit-limit`, when sent.
+    pub limit: Option<u64>,
+    /// `x-rate-limit-remaining` when the response arrived.
+    pub remaining: u64,
+    /// `x-rate-limit-reset`: time until the window resets, when the response
+    /// arrived.
+    pub reset_after: Duration,
+    /// When the response arrived.
+    pub observed_at: std::time::Instant,
+}
+
+#[derive(Debug)]
+struct State {
+    tokens: f64,
+    refilled_at: Instant,
+    /// The server's budget left in its current window, counted down locally.
+    server_remaining: Option<u64>,
+    /// Bounds on when the server's current window ends.
+    window_end: Option<(Instant, Instant)>,
+    /// No request before this (a 429's `Retry-After`).
+    blocked_until: Option<Instant>,
+    last: Option<RateLimitState>,
+}
+
+/// The pacer of one client and all its clones.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    quota: Option<Quota>,
+    state: Mutex<State>,
+}
+
+impl Pacer {
+    pub(crate) fn new(quota: Option<Quota>) -> Self {
+        Self {
+            quota,
+            state: Mutex::new(State {
+                tokens: quota.map_or(0.0, |q| f64::from(q.limit.max(1))),
+                refilled_at: Instant::now(),
+                server_remaining: None,
+                window_end: None,
+                blocked_until: None,
+                last: None,
+            }),
+        }
+    }
+
+    /// Waits until a request may be sent, and counts it.
+    pub(crate) async fn acquire(&self) {
+        loop {
+            match self.try_acquire(Instant::now()) {
+                None => return,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// Counts a request and returns `None`, or says how long to wait first.
+    fn try_acquire(&self, now: Instant) -> Option<Duration> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = s.blocked_until {
+            if until > now {
+                return Some(until - now);
+            }
+            s.blocked_until = None;
+        }
+        if let Some((_, latest_end)) = s.window_end
+            && latest_end <= now
+        {
+            // The server's window has ended: its budget is whole again.
+            s.window_end = None;
+            s.server_remaining = None;
+        }
+        if s.server_remaining == Some(0) {
+            let wait = match s.window_end {
+                Some((_, latest_end)) => latest_end - now,
+                None => Duration::from_secs(1),
+            };
+            return Some(wait.max(Duration::from_millis(1)));
+        }
+        if let Some(quota) = self.quota {
+            let capacity = f64::from(quota.limit.max(1));
+            let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
+            let elapsed = now.saturating_duration_since(s.refilled_at).as_secs_f64();
+            s.tokens = (s.tokens + elapsed * rate).min(capacity);
+            s.refilled_at = now;
+            if s.tokens < 1.0 {
+                return Some(Duration::from_secs_f64((1.0 - s.tokens) / rate));
+            }
+            s.tokens -= 1.0;
+        }
+        if let Some(remaining) = &mut s.server_remaining {
+            *remaining = remaining.saturating_sub(1);
+        }
+        None
+    }
+
+    /// Reads the rate-limit headers of a response.
+    pub(crate) fn observe(&self, headers: &HeaderMap) {
+        self.observe_at(headers, Instant::now());
+    }
+
+    fn observe_at(&self, headers: &HeaderMap, now: Instant) {
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let (Some(remaining), Some(reset)) = (
+            number("x-rate-limit-remaining"),
+            number("x-rate-limit-reset"),
+        ) else {
+            return;
+        };
+        let reset = Duration::from_secs(reset);
+        let (earliest, latest) = (
+            now + reset.saturating_sub(Duration::from_secs(1)),
+            now + reset,
+        );
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let same_window = matches!(s.window_end, Some((lo, hi)) if earliest <= hi && latest >= lo);
+        if same_window {
+            let (lo, hi) = s.window_end.unwrap_or((earliest, latest));
+            s.window_end = Some((lo.max(earliest), hi.min(latest)));
+            // Requests sent since this response left the server are already
+            // counted down: keep the smaller figure.
+            s.server_remaining = Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
+        } else {
+            s.window_end = Some((earliest, latest));
+            s.server_remaining = Some(remaining);
+        }
+        s.last = Some(RateLimitState {
+            limit: number("x-rate-limit-limit"),
+            remaining,
+            reset_after: reset,
+            observed_at: now.into_std(),
+        });
+    }
+
+    /// Holds every request back for `wait` (a 429's `Retry-After`).
+    pub(crate) fn block_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
+    }
+
+    /// What the server last reported.
+    pub(crate) fn last(&self) -> Option<RateLimitState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).last
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(remaining: u64, reset: u64) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-limit", "50".parse().unwrap());
+        h.insert(
+            "x-rate-limit-remaining",
+            remaining.to_string().parse().unwrap(),
+        );
+        h.insert("x-rate-limit-reset", reset.to_string().parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_local_quota_allows_a_burst_then_paces() {
+        let pacer = Pacer::new(Some(Quota::per_second(3)));
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(pacer.try_acquire(now), None);
+        }
+        let wait = pacer.try_acquire(now).expect("the bucket is empty");
+        assert!(
+            wait > Duration::from_millis(300) && wait <= Duration::from_millis(334),
+            "{wait:?}"
+        );
+        assert_eq!(pacer.try_acquire(now + Duration::from_millis(334)), None);
+    }
+
+    #[test]
+    fn no_quota_means_no_wait() {
+        let pacer = Pacer::new(None);
+        let now = Instant::now();
+        for _ in 0..1_000 {
+            assert_eq!(pacer.try_acquire(now), None);
+        }
+    }
+
+    #[test]
+    fn a_spent_server_budget_waits_for_the_window_end() {
+        let pacer = Pacer::new(None);
+        let t0 = Instant::now();
+        pacer.observe_at(&headers(2, 1), t0);
+        assert_eq!(pacer.try_acquire(t0), None);
+        assert_eq!(pacer.try_acquire(t0), None);
+        let wait = pacer.try_acquire(t0).expect("budget spent");
+        assert_eq!(
+            wait,
+            Duration::from_secs(1),
+            "until the latest possible end"
+        );
+        assert_eq!(
+            pacer.try_acquire(t0 + Duration::from_secs(1)),
+            None,
+            "a new window"
+        );
+        assert_eq!(pacer.last().unwrap().remaining, 2);
+    }
+
+    #[test]
+    fn readings_narrow_the_window_end() {
+        let pacer = Pacer::new(None);
+        let t0 = Instant::now();
+        // At t0 the window has (0, 1] s left; at t0+0.6 it shows 1 s again,
+        // so it ends in (t0+0.6, t0+1]; at t0+0.7 a reading of 1 s and 0 left.
+        pacer.observe_at(&headers(10, 1), t0);
+        pacer.observe_at(&headers(5, 1), t0 + Duration::from_millis(600));
+        pacer.observe_at(&headers(0, 1), t0 + Duration::from_millis(700));
+        let wait = pacer
+            .try_acquire(t0 + Duration::from_millis(700))
+            .expect("budget spent");
+        assert_eq!(
+            wait,
+            Duration::from_millis(300),
+            "ends by t0+1s, the tightest bound"
+        );
+    }
+
+    #[test]
+    fn retry_after_blocks_everyone() {
+        let pacer = Pacer::new(None);
+        pacer.block_for(Duration::from_secs(5));
+        let wait = pacer.try_acquire(Instant::now()).expect("blocked");
+        assert!(wait > Duration::from_secs(4));
+    }
+}

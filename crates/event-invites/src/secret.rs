@@ -1,0 +1,80 @@
+//! The API key: held as a secret, checked when the client is built, and sent
+//! as a header marked sensitive. It never appears in `Debug`, in an error or
+//! in tracing output.
+
+use std::fmt;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::Error;
+
+/// An API key that can be sent in a header.
+#[derive(Clone)]
+pub(crate) struct ApiKey {
+    secret: SecretString,
+    header: HeaderName,
+}
+
+impl ApiKey {
+    /// Checks `raw` for use in the `header` header: not empty, and only the
+    /// visible ASCII characters a header value can carry.
+    pub(crate) fn new(raw: &str, header: &'static str, env_name: &str) -> Result<Self, Error> {
+        if raw.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "the API key is empty; pass the key or set {env_name}"
+            )));
+        }
+        if let Some(position) = raw.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+            return Err(Error::Config(format!(
+                "the API key has a character a header cannot carry at byte {position} (only visible \
+                 ASCII is allowed; check for spaces, newlines or a pasted quote)"
+            )));
+        }
+        Ok(Self {
+            secret: SecretString::from(raw.to_string()),
+            header: HeaderName::from_static(header),
+        })
+    }
+
+    /// The header that carries the key, marked sensitive.
+    pub(crate) fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(1);
+        if let Ok(mut value) = HeaderValue::from_str(self.secret.expose_secret()) {
+            value.set_sensitive(true);
+            headers.insert(self.header.clone(), value);
+        }
+        headers
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({}: [redacted])", self.header)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_keys_are_config_errors_that_do_not_echo_the_key() {
+        for raw in ["", "   ", "abc def", "key\n", "caf\u{e9}"] {
+            let err = ApiKey::new(raw, "x-api-key", "SECUREGATE_API_KEY").unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{raw:?}");
+            if !raw.trim().is_empty() {
+                assert!(!err.to_string().contains(raw.trim()), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_is_sensitive_and_debug_redacts() {
+        let key = ApiKey::new("sk_live_123", "authorization", "ARTSVP_API_KEY").unwrap();
+        let headers = key.headers();
+        assert!(headers["authorization"].is_sensitive());
+        assert_eq!(headers["authorization"], "sk_live_123");
+        assert!(!format!("{key:?}").contains("sk_live_123"));
+    }
+}
