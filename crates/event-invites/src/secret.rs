@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn bad_keys_are_config_errors_that_do_not_echo_the_key() {
-        for raw in ["", "   ", "abc def", "key\n", "caf\u{e9}"] {
+        for raw in ["", "   ", "sk_abc def", "sk_zq81\n", "sk_caf\u{e9}"] {
             let err = ApiKey::new(raw, "x-api-key", "SECUREGATE_API_KEY").unwrap_err();
             assert!(matches!(err, Error::Config(_)), "{raw:?}");
             if !raw.trim().is_empty() {
