@@ -195,17 +195,70 @@ impl<A: Api> ClientBuilder<A> {
 
 /// Reads `A::ENV_KEY` (required) and `A::ENV_BASE_URL` (optional).
 pub(crate) fn from_env<A: Api>() -> Result<A, Error> {
-    let key = std::env::var(A::ENV_KEY).map_err(|_| {
+    from_lookup(|name| std::env::var(name).ok())
+}
+
+/// [`from_env`] with the variables read through `lookup`.
+fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Error> {
+    let key = lookup(A::ENV_KEY).ok_or_else(|| {
         Error::Config(format!(
             "{} is not set (or not valid UTF-8); set it to your API key",
             A::ENV_KEY
         ))
     })?;
     let mut builder = ClientBuilder::<A>::default().api_key(key);
-    if let Ok(url) = std::env::var(A::ENV_BASE_URL)
+    if let Some(url) = lookup(A::ENV_BASE_URL)
         && !url.trim().is_empty()
     {
         builder = builder.base_url(url);
     }
     builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Artsvp, SecureGate};
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn from_env_reads_the_key_and_optional_base_url() {
+        let client: SecureGate = from_lookup(env(&[("SECUREGATE_API_KEY", "k1")])).unwrap();
+        assert_eq!(client.base_url(), "https://api.securegate.ai");
+        let client: Artsvp = from_lookup(env(&[
+            ("ARTSVP_API_KEY", "k2"),
+            ("ARTSVP_BASE_URL", "http://127.0.0.1:9/api/v2/"),
+        ]))
+        .unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:9/api/v2");
+    }
+
+    #[test]
+    fn from_env_without_a_key_names_the_variable() {
+        let err = from_lookup::<Artsvp>(env(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("ARTSVP_API_KEY is not set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn builder_debug_hides_the_key() {
+        let builder = Artsvp::builder().api_key("sk_live_hidden");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("sk_live_hidden"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
 }

@@ -120,9 +120,10 @@ impl Pacer {
         if let Some((_, latest_end)) = s.window_end
             && latest_end <= now
         {
-            // The server's window has ended: its budget is whole again.
+            // The server's window has ended: its budget is whole again, as
+            // large as the last `x-rate-limit-limit` said (unknown if none).
             s.window_end = None;
-            s.server_remaining = None;
+            s.server_remaining = s.last.and_then(|l| l.limit);
         }
         if s.server_remaining == Some(0) {
             let wait = match s.window_end {
@@ -168,16 +169,27 @@ impl Pacer {
             now + reset,
         );
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let same_window = matches!(s.window_end, Some((lo, hi)) if earliest <= hi && latest >= lo);
-        if same_window {
-            let (lo, hi) = s.window_end.unwrap_or((earliest, latest));
-            s.window_end = Some((lo.max(earliest), hi.min(latest)));
-            // Requests sent since this response left the server are already
-            // counted down: keep the smaller figure.
-            s.server_remaining = Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
-        } else {
-            s.window_end = Some((earliest, latest));
-            s.server_remaining = Some(remaining);
+        match s.window_end {
+            Some((lo, hi)) if earliest <= hi && latest >= lo => {
+                // The window we know: narrow its end, and keep the smaller
+                // budget (requests sent since this response left the
+                // server are already counted down).
+                s.window_end = Some((lo.max(earliest), hi.min(latest)));
+                s.server_remaining =
+                    Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
+            }
+            Some(_) => {
+                // A later window than the one we knew.
+                s.window_end = Some((earliest, latest));
+                s.server_remaining = Some(remaining);
+            }
+            None => {
+                // The first reading, or the first of a window whose budget we
+                // have been counting down since it began.
+                s.window_end = Some((earliest, latest));
+                s.server_remaining =
+                    Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
+            }
         }
         s.last = Some(RateLimitState {
             limit: number("x-rate-limit-limit"),

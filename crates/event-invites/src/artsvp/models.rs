@@ -279,3 +279,47 @@ pub struct Page<T> {
     /// The cursor for the next page in the same direction.
     pub cursor: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_invite(amount_used: &str) -> artsvp_api::types::Invite {
+        serde_json::from_value(serde_json::json!({
+            "id": "inv-1", "object": "invite", "code": "abc123", "golden": false,
+            "register_interest": false, "url": "https://invite.artsvp.com/abc123",
+            "used": true, "amount_used": amount_used,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn amount_used_becomes_usage() {
+        let invite = Invite::from_raw(raw_invite("2/2"), "get_invite").unwrap();
+        assert_eq!(
+            invite.usage,
+            Usage {
+                used: 2,
+                limit: Some(2)
+            }
+        );
+        assert!(invite.is_exhausted());
+        assert!(invite.tags.is_empty() && invite.meta_data.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_amount_used_is_a_decode_error_naming_the_field() {
+        let err = Invite::from_raw(raw_invite("lots"), "get_invite").unwrap_err();
+        match &err {
+            Error::Decode {
+                operation, message, ..
+            } => {
+                assert_eq!(*operation, "get_invite");
+                assert!(message.contains("`amount_used`"), "{message}");
+                assert!(message.contains("lots"), "{message}");
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+}
