@@ -171,6 +171,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A list's pages did not add up (a cursor seen twice, more pages
+    /// promised after an empty one): the stream ended instead of looping.
+    #[error("{operation}: pagination stopped: {reason}")]
+    Pagination {
+        /// The list operation.
+        operation: &'static str,
+        /// What was wrong with the pages.
+        reason: String,
+    },
+
     /// The client could not be configured (no API key, a bad base URL, …).
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -211,6 +221,7 @@ impl Error {
             Self::Timeout { .. }
             | Self::OutcomeUnknown { .. }
             | Self::InvalidRequest { .. }
+            | Self::Pagination { .. }
             | Self::Config(_) => None,
         }
     }
@@ -228,7 +239,8 @@ impl Error {
             | Self::Transport { operation, .. }
             | Self::OutcomeUnknown { operation, .. }
             | Self::Decode { operation, .. }
-            | Self::InvalidRequest { operation, .. } => Some(operation),
+            | Self::InvalidRequest { operation, .. }
+            | Self::Pagination { operation, .. } => Some(operation),
             Self::Config(_) => None,
         }
     }
@@ -245,7 +257,7 @@ impl Error {
             | Self::Timeout { attempts, .. }
             | Self::Transport { attempts, .. }
             | Self::OutcomeUnknown { attempts, .. } => *attempts,
-            Self::Decode { .. } => 1,
+            Self::Decode { .. } | Self::Pagination { .. } => 1,
             Self::InvalidRequest { .. } | Self::Config(_) => 0,
         }
     }
@@ -261,7 +273,10 @@ impl Error {
             | Self::Timeout { attempts, .. }
             | Self::Transport { attempts, .. }
             | Self::OutcomeUnknown { attempts, .. } => *attempts = n,
-            Self::Decode { .. } | Self::InvalidRequest { .. } | Self::Config(_) => {}
+            Self::Decode { .. }
+            | Self::Pagination { .. }
+            | Self::InvalidRequest { .. }
+            | Self::Config(_) => {}
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod models;
 mod requests;
+mod stream;
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ pub use models::{
 pub use requests::{
     BookingQuery, BookingUpdate, Cursor, Dedupe, InviteQuery, InviteUpdate, NewBatch, NewInvite,
 };
+pub use stream::{CollectionQuery, EventQuery, HasId, Items, Listing, Pages};
 
 pub use crate::enums::{BookingStatus, ResourceKind};
 pub use crate::usage::Usage;
@@ -132,6 +134,47 @@ impl Artsvp {
     /// The rate-limit state the server last reported.
     pub fn rate_limit(&self) -> Option<RateLimitState> {
         self.inner.transport.pacer.last()
+    }
+
+    /// Every invite the query matches, as a stream that pages by itself
+    /// (see [`Items`]).
+    pub fn invites(&self, query: InviteQuery) -> Items<InviteQuery> {
+        Items::new(self.clone(), query)
+    }
+
+    /// The pages of the invites the query matches (see [`Pages`]).
+    pub fn invite_pages(&self, query: InviteQuery) -> Pages<InviteQuery> {
+        Pages::new(self.clone(), query)
+    }
+
+    /// Every booking the query matches, as a stream.
+    pub fn bookings(&self, query: BookingQuery) -> Items<BookingQuery> {
+        Items::new(self.clone(), query)
+    }
+
+    /// The pages of the bookings the query matches.
+    pub fn booking_pages(&self, query: BookingQuery) -> Pages<BookingQuery> {
+        Pages::new(self.clone(), query)
+    }
+
+    /// Every event, as a stream.
+    pub fn events(&self, from: Cursor) -> Items<EventQuery> {
+        Items::new(self.clone(), EventQuery(from))
+    }
+
+    /// The pages of the events list.
+    pub fn event_pages(&self, from: Cursor) -> Pages<EventQuery> {
+        Pages::new(self.clone(), EventQuery(from))
+    }
+
+    /// Every collection, as a stream.
+    pub fn collections(&self, from: Cursor) -> Items<CollectionQuery> {
+        Items::new(self.clone(), CollectionQuery(from))
+    }
+
+    /// The pages of the collections list.
+    pub fn collection_pages(&self, from: Cursor) -> Pages<CollectionQuery> {
+        Pages::new(self.clone(), CollectionQuery(from))
     }
 
     fn transport(&self) -> &Transport {

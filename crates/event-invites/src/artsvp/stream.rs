@@ -1,0 +1,343 @@
+//! Pagination streams for every ARTSVP list: `'static` streams that own a
+//! clone of the client, keep the list's filters on every page, go forward
+//! (`starting_after`) or back (`ending_before`), can be resumed exactly
+//! where one stopped, refuse to loop, and fetch the next page while the
+//! caller works on the current one (one page ahead, no more).
+//!
+//! ```no_run
+//! # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
+//! use futures_util::TryStreamExt;
+//! use event_invites::artsvp::InviteQuery;
+//!
+//! let mut invites = client.invites(InviteQuery::new().event("eve-123").limit(100));
+//! while let Some(invite) = invites.try_next().await? {
+//!     println!("{} {}", invite.code, invite.usage);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_core::Stream;
+use tokio::task::JoinHandle;
+
+use super::Artsvp;
+use super::models::{Booking, Collection, Event, Invite, Page};
+use super::requests::{BookingQuery, Cursor, InviteQuery};
+use crate::error::Error;
+
+/// An item that a cursor can name.
+pub trait HasId {
+    /// The id a cursor uses (`starting_after`/`ending_before`).
+    fn id(&self) -> &str;
+}
+
+impl HasId for Invite {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Booking {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Event {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Collection {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
+
+/// A list query that pages: its filters, and where it starts.
+pub trait Listing: Clone + Send + Sync + 'static {
+    /// What the list holds.
+    type Item: HasId + Send + 'static;
+    /// The operation, for errors.
+    const OPERATION: &'static str;
+    /// Where the first page starts.
+    fn start(&self) -> Cursor;
+    /// Fetches the page at `cursor`, with every filter of the query.
+    #[doc(hidden)]
+    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Self::Item>;
+}
+
+impl Listing for InviteQuery {
+    type Item = Invite;
+    const OPERATION: &'static str = "list_invites";
+    fn start(&self) -> Cursor {
+        self.cursor.clone()
+    }
+    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Invite> {
+        let query = self.clone().cursor(cursor);
+        Box::pin(async move { client.list_invites(&query).await })
+    }
+}
+
+impl Listing for BookingQuery {
+    type Item = Booking;
+    const OPERATION: &'static str = "list_bookings";
+    fn start(&self) -> Cursor {
+        self.cursor.clone()
+    }
+    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Booking> {
+        let query = self.clone().cursor(cursor);
+        Box::pin(async move { client.list_bookings(&query).await })
+    }
+}
+
+/// The events list (it takes no filters), from a cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery(pub Cursor);
+
+impl Listing for EventQuery {
+    type Item = Event;
+    const OPERATION: &'static str = "list_events";
+    fn start(&self) -> Cursor {
+        self.0.clone()
+    }
+    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Event> {
+        Box::pin(async move { client.list_events(&cursor).await })
+    }
+}
+
+/// The collections list (it takes no filters), from a cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectionQuery(pub Cursor);
+
+impl Listing for CollectionQuery {
+    type Item = Collection;
+    const OPERATION: &'static str = "list_collections";
+    fn start(&self) -> Cursor {
+        self.0.clone()
+    }
+    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Collection> {
+        Box::pin(async move { client.list_collections(&cursor).await })
+    }
+}
+
+/// A stream of pages. Created by [`Artsvp::invite_pages`] and friends.
+///
+/// It goes forward from `Cursor::Start`/`Cursor::After`, back from
+/// `Cursor::Before` (pages then come newest first). While the caller holds
+/// one page the next is already being fetched; no more.
+pub struct Pages<Q: Listing> {
+    client: Artsvp,
+    query: Q,
+    backward: bool,
+    next: Option<JoinHandle<Result<Page<Q::Item>, Error>>>,
+    resume: Cursor,
+    seen: HashSet<String>,
+    done: bool,
+}
+
+impl<Q: Listing> std::fmt::Debug for Pages<Q> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("operation", &Q::OPERATION)
+            .field("resume", &self.resume)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Q: Listing> Pages<Q> {
+    pub(crate) fn new(client: Artsvp, query: Q) -> Self {
+        let resume = query.start();
+        let mut seen = HashSet::new();
+        if let Cursor::After(c) | Cursor::Before(c) = &resume {
+            seen.insert(c.clone());
+        }
+        Self {
+            client,
+            backward: matches!(resume, Cursor::Before(_)),
+            query,
+            next: None,
+            resume,
+            seen,
+            done: false,
+        }
+    }
+
+    /// Where a new stream must start to go on exactly after the last page
+    /// this one yielded.
+    pub fn cursor(&self) -> Cursor {
+        self.resume.clone()
+    }
+
+    fn step(&self, id: String) -> Cursor {
+        if self.backward {
+            Cursor::Before(id)
+        } else {
+            Cursor::After(id)
+        }
+    }
+
+    fn spawn(&mut self, cursor: Cursor) {
+        let fetch = self.query.fetch(self.client.clone(), cursor);
+        self.next = Some(tokio::spawn(fetch));
+    }
+
+    fn stop(&mut self, reason: String) -> Poll<Option<Result<Page<Q::Item>, Error>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(Error::Pagination {
+            operation: Q::OPERATION,
+            reason,
+        })))
+    }
+
+    /// Every item of every remaining page. Prefer iterating the stream: this
+    /// holds the whole list in memory.
+    pub async fn collect_all(self) -> Result<Vec<Q::Item>, Error> {
+        let mut items = Vec::new();
+        let mut pages = self;
+        while let Some(page) = std::future::poll_fn(|cx| Pin::new(&mut pages).poll_next(cx)).await {
+            items.extend(page?.items);
+        }
+        Ok(items)
+    }
+}
+
+impl<Q: Listing> Drop for Pages<Q> {
+    fn drop(&mut self) {
+        if let Some(next) = &self.next {
+            next.abort();
+        }
+    }
+}
+
+impl<Q: Listing> Unpin for Pages<Q> {}
+
+impl<Q: Listing> Stream for Pages<Q> {
+    type Item = Result<Page<Q::Item>, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if this.next.is_none() {
+            let start = this.resume.clone();
+            this.spawn(start);
+        }
+        let Some(next) = this.next.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let joined = ready!(Pin::new(next).poll(cx));
+        this.next = None;
+        let mut page = match joined {
+            Ok(Ok(page)) => page,
+            Ok(Err(e)) => {
+                this.done = true;
+                return Poll::Ready(Some(Err(e)));
+            }
+            Err(e) => return this.stop(format!("the page fetch did not finish: {e}")),
+        };
+        if page.has_more {
+            if page.items.is_empty() {
+                return this
+                    .stop("the server said more pages follow but sent an empty page".into());
+            }
+            let Some(cursor) = page.cursor.clone() else {
+                return this.stop("the server said more pages follow but sent no cursor".into());
+            };
+            if !this.seen.insert(cursor.clone()) {
+                return this.stop(format!(
+                    "the server sent the cursor `{cursor}` a second time; the list would loop"
+                ));
+            }
+            let next = this.step(cursor.clone());
+            this.spawn(next.clone());
+            this.resume = next;
+        } else {
+            this.done = true;
+            if let Some(cursor) = page.cursor.clone() {
+                this.resume = this.step(cursor);
+            } else if let Some(last) = page.items.last() {
+                this.resume = this.step(last.id().to_string());
+            }
+        }
+        if this.backward {
+            page.items.reverse();
+        }
+        Poll::Ready(Some(Ok(page)))
+    }
+}
+
+/// A stream of items, page after page (see [`Pages`]). Going back, items
+/// come newest first.
+pub struct Items<Q: Listing> {
+    pages: Pages<Q>,
+    buffer: VecDeque<Q::Item>,
+    last: Option<String>,
+}
+
+impl<Q: Listing> std::fmt::Debug for Items<Q> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Q: Listing> Items<Q> {
+    pub(crate) fn new(client: Artsvp, query: Q) -> Self {
+        Self {
+            pages: Pages::new(client, query),
+            buffer: VecDeque::new(),
+            last: None,
+        }
+    }
+
+    /// Where a new stream must start to go on exactly after the last item
+    /// this one yielded (nothing skipped, nothing repeated).
+    pub fn cursor(&self) -> Cursor {
+        match &self.last {
+            Some(id) => self.pages.step(id.clone()),
+            None => self.pages.query.start(),
+        }
+    }
+
+    /// Every remaining item. Prefer iterating the stream: this holds the
+    /// whole list in memory.
+    pub async fn collect_all(mut self) -> Result<Vec<Q::Item>, Error> {
+        let mut items: Vec<Q::Item> = self.buffer.drain(..).collect();
+        items.extend(self.pages.collect_all().await?);
+        Ok(items)
+    }
+}
+
+impl<Q: Listing> Unpin for Items<Q> {}
+
+impl<Q: Listing> Stream for Items<Q> {
+    type Item = Result<Q::Item, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                this.last = Some(item.id().to_string());
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
+                Some(Ok(page)) => this.buffer.extend(page.items),
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+}
