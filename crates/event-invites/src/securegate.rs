@@ -90,6 +90,61 @@ impl From<securegate_api::types::Invite> for Invite {
     }
 }
 
+/// How an event's invitations are doing: counts per status and two rates,
+/// from one request ([`SecureGate::invite_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InviteStats {
+    /// Every invite of the event.
+    pub total: u32,
+    /// Created, not sent yet.
+    pub pending: u32,
+    /// Sent, no response yet.
+    pub sent: u32,
+    /// Accepted.
+    pub accepted: u32,
+    /// Declined.
+    pub rejected: u32,
+    /// With a status this version does not know.
+    pub other: u32,
+}
+
+impl InviteStats {
+    /// Counts the invites by status.
+    pub fn of<'a>(invites: impl IntoIterator<Item = &'a Invite>) -> Self {
+        let mut stats = Self::default();
+        for invite in invites {
+            stats.total += 1;
+            match invite.status {
+                InviteStatus::Pending => stats.pending += 1,
+                InviteStatus::Sent => stats.sent += 1,
+                InviteStatus::Accepted => stats.accepted += 1,
+                InviteStatus::Rejected => stats.rejected += 1,
+                _ => stats.other += 1,
+            }
+        }
+        stats
+    }
+
+    /// The share of delivered invites that got an answer:
+    /// `(accepted + rejected) / (sent + accepted + rejected)`.
+    /// Pending invites were never delivered, so they do not count. `None`
+    /// when nothing was delivered.
+    pub fn response_rate(&self) -> Option<f64> {
+        let answered = self.accepted + self.rejected;
+        ratio(answered, self.sent + answered)
+    }
+
+    /// The share of answers that are yes: `accepted / (accepted + rejected)`.
+    /// `None` when nobody answered.
+    pub fn acceptance_rate(&self) -> Option<f64> {
+        ratio(self.accepted, self.accepted + self.rejected)
+    }
+}
+
+fn ratio(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) / f64::from(whole))
+}
+
 struct Inner {
     raw: securegate_api::Client,
     base_url: String,
@@ -222,5 +277,87 @@ impl SecureGate {
             .into_iter()
             .map(Invite::from)
             .collect())
+    }
+
+    /// The guest list: the invites that were accepted.
+    pub async fn guest_list(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
+        self.invites(event_id, Some(InviteStatus::Accepted)).await
+    }
+
+    /// Who to follow up with: sent invites with no response yet.
+    pub async fn awaiting_response(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
+        self.invites(event_id, Some(InviteStatus::Sent)).await
+    }
+
+    /// Invites created but not sent yet.
+    pub async fn not_yet_sent(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
+        self.invites(event_id, Some(InviteStatus::Pending)).await
+    }
+
+    /// Counts per status and the response and acceptance rates of an
+    /// event's invites, from one request (see [`InviteStats`] for the
+    /// formulas).
+    pub async fn invite_stats(&self, event_id: &str) -> Result<InviteStats, Error> {
+        Ok(InviteStats::of(&self.invites(event_id, None).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_status(status: &str) -> Invite {
+        Invite {
+            id: "i".into(),
+            event_id: "e".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            email: "a@b".into(),
+            country_code: CountryCode::from("1"),
+            mobile_number: "5".into(),
+            authentication_method: AuthenticationMethod::from("Both"),
+            status: InviteStatus::from(status),
+            session_code: "S".into(),
+            session_id: "s".into(),
+            image: None,
+            created_at: DateTime::<Utc>::MIN_UTC,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+            last_seen: None,
+            onyxplus_id: None,
+            ticket_id: None,
+        }
+    }
+
+    #[test]
+    fn stats_count_statuses_and_compute_the_rates() {
+        let invites: Vec<Invite> = [
+            "pending", "sent", "sent", "accepted", "accepted", "accepted", "rejected", "expired",
+        ]
+        .into_iter()
+        .map(with_status)
+        .collect();
+        let stats = InviteStats::of(&invites);
+        assert_eq!(
+            stats,
+            InviteStats {
+                total: 8,
+                pending: 1,
+                sent: 2,
+                accepted: 3,
+                rejected: 1,
+                other: 1
+            }
+        );
+        assert_eq!(stats.response_rate(), Some(4.0 / 6.0));
+        assert_eq!(stats.acceptance_rate(), Some(0.75));
+        assert_eq!(InviteStats::default().response_rate(), None);
+        assert_eq!(InviteStats::default().acceptance_rate(), None);
+    }
+
+    #[test]
+    fn full_name_and_number() {
+        let invite = with_status("sent");
+        assert_eq!(invite.full_name(), "A B");
+        assert_eq!(invite.international_number(), "+1 5");
     }
 }

@@ -12,7 +12,8 @@ pub use models::{
     BatchResult, Booking, Collection, Event, Invite, InviteDetail, MetaData, Page, Resource,
 };
 pub use requests::{
-    BookingQuery, BookingUpdate, Cursor, Dedupe, InviteQuery, InviteUpdate, NewBatch, NewInvite,
+    BookingQuery, BookingUpdate, Cursor, Dedupe, Duplicates, Guest, InviteQuery, InviteUpdate,
+    NewBatch, NewInvite,
 };
 pub use stream::{CollectionQuery, EventQuery, HasId, Items, Listing, Pages};
 
@@ -175,6 +176,57 @@ impl Artsvp {
     /// The pages of the collections list.
     pub fn collection_pages(&self, from: Cursor) -> Pages<CollectionQuery> {
         Pages::new(self.clone(), CollectionQuery(from))
+    }
+
+    /// Invites a guest to an event, stating whether a duplicate may be made.
+    pub async fn invite_to_event(
+        &self,
+        event_id: &str,
+        guest: Guest,
+        duplicates: Duplicates,
+    ) -> Result<Invite, Error> {
+        self.create_invite(&NewInvite::for_event(event_id).for_guest(guest, duplicates))
+            .await
+    }
+
+    /// Invites a guest to a collection, stating whether a duplicate may be
+    /// made.
+    pub async fn invite_to_collection(
+        &self,
+        collection_id: &str,
+        guest: Guest,
+        duplicates: Duplicates,
+    ) -> Result<Invite, Error> {
+        self.create_invite(&NewInvite::for_collection(collection_id).for_guest(guest, duplicates))
+            .await
+    }
+
+    /// The bookings of one event (by id or code), as a stream. ARTSVP's
+    /// bookings list has no event filter, so this pages through every
+    /// booking and keeps the event's.
+    pub fn bookings_for_event(
+        &self,
+        event: &str,
+    ) -> impl futures_core::Stream<Item = Result<Booking, Error>> + Send + 'static {
+        use futures_util::TryStreamExt;
+        let event = event.to_string();
+        self.bookings(BookingQuery::new()).try_filter(move |b| {
+            let ours = b.event_code.as_deref() == Some(event.as_str())
+                || b.event
+                    .as_ref()
+                    .is_some_and(|e| e.id == event || e.code == event);
+            std::future::ready(ours)
+        })
+    }
+
+    /// The confirmed guests of one event: its bookings with status
+    /// `is_confirmed`.
+    pub async fn confirmed_guests(&self, event: &str) -> Result<Vec<Booking>, Error> {
+        use futures_util::TryStreamExt;
+        self.bookings_for_event(event)
+            .try_filter(|b| std::future::ready(b.is_confirmed()))
+            .try_collect()
+            .await
     }
 
     fn transport(&self) -> &Transport {

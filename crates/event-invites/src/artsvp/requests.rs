@@ -529,3 +529,58 @@ impl BookingQuery {
         self
     }
 }
+
+/// Who an invite is for (any part may be left out: an invite with none is a
+/// plain booking link).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guest {
+    /// The guest's name.
+    pub name: Option<String>,
+    /// The guest's email.
+    pub email: Option<String>,
+    /// The guest's id in the caller's own system.
+    pub external_id: Option<String>,
+}
+
+impl Guest {
+    /// A guest with a name and an email.
+    pub fn new(name: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            email: Some(email.into()),
+            external_id: None,
+        }
+    }
+
+    /// Adds the guest's id in the caller's own system.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+}
+
+/// Whether a new invite may duplicate an existing one: a choice the invite
+/// helpers make the caller state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Return the existing invite of the resource with the same field
+    /// instead of creating another (and make the create safe to retry).
+    Prevent(Dedupe),
+    /// Always create a new invite (the create is then never retried once
+    /// sent).
+    Allow,
+}
+
+impl NewInvite {
+    pub(crate) fn for_guest(self, guest: Guest, duplicates: Duplicates) -> Self {
+        let mut new = self;
+        new.fields.name = guest.name;
+        new.fields.email = guest.email;
+        new.fields.external_id = guest.external_id;
+        new.fields.dedupe = match duplicates {
+            Duplicates::Prevent(by) => Some(by),
+            Duplicates::Allow => None,
+        };
+        new
+    }
+}
