@@ -70,6 +70,25 @@ macro_rules! open_enum {
             }
         }
 
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": concat!(
+                        "An open set: one of the known values, or any other string ",
+                        "(a value added by the vendor later)."
+                    ),
+                    "anyOf": [
+                        { "type": "string", "enum": [$($text),*] },
+                        { "type": "string" }
+                    ]
+                })
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 String::deserialize(d).map(Self::from)

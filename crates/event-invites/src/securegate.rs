@@ -14,7 +14,9 @@ use crate::retry::Safety;
 use crate::transport::Transport;
 
 /// A SecureGate invite.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Invite {
     /// The invite's id.
     pub id: String,
@@ -92,7 +94,17 @@ impl From<securegate_api::types::Invite> for Invite {
 
 /// How an event's invitations are doing: counts per status and two rates,
 /// from one request ([`SecureGate::invite_stats`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct InviteStats {
     /// Every invite of the event.
     pub total: u32,

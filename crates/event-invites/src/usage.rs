@@ -5,7 +5,17 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How many times an invite was used, and how many it allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct Usage {
     /// Times used.
     pub used: u32,

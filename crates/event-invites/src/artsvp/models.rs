@@ -19,7 +19,7 @@ fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
 }
 
 /// An event or a collection, as embedded in an invite.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Resource {
     /// `eve-…` or `col-…`.
     pub id: String,
@@ -61,7 +61,7 @@ impl From<artsvp_api::types::Resource> for Resource {
 }
 
 /// An ARTSVP invite.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Invite {
     /// `inv-…`.
     pub id: String,
@@ -134,8 +134,18 @@ impl Invite {
     }
 }
 
+impl TryFrom<artsvp_api::types::Invite> for Invite {
+    type Error = Error;
+
+    /// Fails with [`Error::Decode`] naming `amount_used` when it is not
+    /// `used/total`.
+    fn try_from(raw: artsvp_api::types::Invite) -> Result<Self, Error> {
+        Self::from_raw(raw, "convert_invite")
+    }
+}
+
 /// An ARTSVP booking.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Booking {
     /// `boo-…`.
     pub id: String,
@@ -208,7 +218,7 @@ impl From<artsvp_api::types::Booking> for Booking {
 }
 
 /// An invite with its bookings (`GET /invites/{id}`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InviteDetail {
     /// The invite.
     pub invite: Invite,
@@ -253,8 +263,18 @@ impl InviteDetail {
     }
 }
 
+impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
+    type Error = Error;
+
+    /// Fails with [`Error::Decode`] naming `amount_used` when it is not
+    /// `used/total`.
+    fn try_from(raw: artsvp_api::types::InviteWithBookings) -> Result<Self, Error> {
+        Self::from_raw(raw, "convert_invite")
+    }
+}
+
 /// What a batch create made.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BatchResult {
     /// One invite per matching resource (with a dedupe filter, existing
     /// matches included).

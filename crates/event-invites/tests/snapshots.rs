@@ -1,0 +1,329 @@
+//! Snapshot tests, reviewed and committed (`cargo insta review`):
+//! - models: every docs example through the facade types;
+//! - the wire: the request the fake server received for each facade
+//!   operation (the key redacted);
+//! - errors: the `Display` of each variant;
+//! - schemas: the JSON Schema of each public model.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use event_invites::artsvp::{
+    BatchResult, Booking, BookingQuery, BookingUpdate, Cursor, Dedupe, Invite, InviteDetail,
+    InviteQuery, InviteUpdate, NewBatch, NewInvite,
+};
+use event_invites::securegate::{InviteStats, InviteStatus};
+use event_invites::{Artsvp, Error, RetryPolicy, SecureGate, Usage};
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+fn fixture<T: DeserializeOwned>(path: &str) -> T {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(path);
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+fn invite(raw: artsvp_api::types::Invite) -> Invite {
+    Invite::try_from(raw).unwrap()
+}
+
+use event_invites::raw::artsvp_api;
+use event_invites::raw::securegate_api;
+
+#[test]
+fn models_from_every_docs_example() {
+    let sg: Vec<securegate_api::types::Invite> = fixture("securegate/get_invites.json");
+    let sg: Vec<event_invites::securegate::Invite> = sg.into_iter().map(Into::into).collect();
+    insta::assert_json_snapshot!("model_securegate_get_invites", sg);
+
+    for name in ["the_invite_object", "create_an_invite", "update_an_invite"] {
+        let value = invite(fixture(&format!("artsvp/{name}.json")));
+        insta::assert_json_snapshot!(format!("model_artsvp_{name}"), value);
+    }
+    let detail = InviteDetail::try_from(fixture::<artsvp_api::types::InviteWithBookings>(
+        "artsvp/retrieve_an_invite.json",
+    ))
+    .unwrap();
+    insta::assert_json_snapshot!("model_artsvp_retrieve_an_invite", detail);
+    for name in [
+        "the_booking_object",
+        "retrieve_a_booking",
+        "update_a_booking",
+    ] {
+        let booking = Booking::from(fixture::<artsvp_api::types::Booking>(&format!(
+            "artsvp/{name}.json"
+        )));
+        insta::assert_json_snapshot!(format!("model_artsvp_{name}"), booking);
+    }
+    let bookings: artsvp_api::types::BookingList = fixture("artsvp/list_all_bookings.json");
+    let bookings: Vec<Booking> = bookings.data.into_iter().map(Booking::from).collect();
+    insta::assert_json_snapshot!("model_artsvp_list_all_bookings", bookings);
+    let invites: artsvp_api::types::InviteList = fixture("artsvp/list_all_invites.json");
+    let invites: Vec<Invite> = invites.data.into_iter().map(invite).collect();
+    insta::assert_json_snapshot!("model_artsvp_list_all_invites", invites);
+    let batch: artsvp_api::types::InviteBatch = fixture("artsvp/batch_create_invites.json");
+    insta::assert_json_snapshot!(
+        "model_artsvp_batch_create_invites",
+        json!({
+            "invites": batch.data.into_iter().map(invite).collect::<Vec<_>>(),
+            "total_events": batch.total_events,
+            "total_collection": batch.total_collection,
+            "total_resources": batch.total_resources,
+            "total_invites_created": batch.total_invites_created,
+        })
+    );
+    for name in [
+        "the_event_object",
+        "retrieve_an_event",
+        "the_collection_object",
+        "retrieve_a_collection",
+    ] {
+        let value: Value = fixture(&format!("artsvp/{name}.json"));
+        let typed: Value = if name.contains("event") {
+            serde_json::to_value(
+                serde_json::from_value::<event_invites::artsvp::Event>(value).unwrap(),
+            )
+            .unwrap()
+        } else {
+            serde_json::to_value(
+                serde_json::from_value::<event_invites::artsvp::Collection>(value).unwrap(),
+            )
+            .unwrap()
+        };
+        insta::assert_json_snapshot!(format!("model_artsvp_{name}"), typed);
+    }
+    for name in ["list_all_events", "list_all_collections"] {
+        let value: Value = fixture(&format!("artsvp/{name}.json"));
+        insta::assert_json_snapshot!(format!("model_artsvp_{name}"), value["data"]);
+    }
+}
+
+/// The parts of a logged request that say what the client sent: the host
+/// (a random port) is left out.
+fn wire(operation: &str, request: &event_invites_fake::LoggedRequest) -> Value {
+    let headers: serde_json::Map<String, Value> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            matches!(
+                name.as_str(),
+                "authorization" | "x-api-key" | "accept" | "content-type" | "user-agent"
+            )
+        })
+        .map(|(name, value)| (name.clone(), Value::from(value.clone())))
+        .collect();
+    json!({
+        "operation": operation,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "body": request.json(),
+        "headers": headers,
+    })
+}
+
+#[tokio::test]
+async fn the_wire() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.events()[0].id.clone();
+    let booking = fake.bookings()[0].id.clone();
+    let mut seen = Vec::new();
+    let mut record = |operation: &str| {
+        let request = fake.requests().last().expect("a request");
+        seen.push(wire(operation, &request));
+    };
+
+    client.list_events(&Cursor::Start).await.unwrap();
+    record("list_events");
+    client.get_event(&event).await.unwrap();
+    record("get_event");
+    client.list_collections(&Cursor::Start).await.unwrap();
+    record("list_collections");
+    client
+        .get_collection(&fake.collections()[0].id)
+        .await
+        .unwrap();
+    record("get_collection");
+    client
+        .list_bookings(
+            &BookingQuery::new()
+                .email("a@example.com")
+                .tags(["vip", "press"]),
+        )
+        .await
+        .unwrap();
+    record("list_bookings");
+    client.get_booking(&booking).await.unwrap();
+    record("get_booking");
+    client
+        .update_booking(
+            &booking,
+            &BookingUpdate::new().name("New Name").external_id("crm-1"),
+        )
+        .await
+        .unwrap();
+    record("update_booking");
+    client
+        .list_invites(
+            &InviteQuery::new()
+                .event(&event)
+                .tags(["vip"])
+                .email("a@example.com")
+                .name("A")
+                .external_id("x")
+                .limit(25)
+                .cursor(Cursor::After(fake.invites()[0].id.clone())),
+        )
+        .await
+        .unwrap();
+    record("list_invites");
+    let created = client
+        .create_invite(
+            &NewInvite::for_event(&event)
+                .name("Lucy Green")
+                .email("lucy@example.com")
+                .total_count(2)
+                .tags(["vip"])
+                .dedupe(Dedupe::Email),
+        )
+        .await
+        .unwrap();
+    record("create_invite");
+    client.get_invite(&created.id).await.unwrap();
+    record("get_invite");
+    client
+        .update_invite(
+            &created.id,
+            &InviteUpdate::new().total_count(0).golden(true),
+        )
+        .await
+        .unwrap();
+    record("update_invite");
+    client.delete_invite(&created.id).await.unwrap();
+    record("delete_invite");
+    client
+        .batch_create_invites(
+            &NewBatch::for_resource_tags(["vip"])
+                .email("vip@example.com")
+                .dedupe(Dedupe::Email),
+        )
+        .await
+        .unwrap();
+    record("batch_create_invites");
+
+    let sg_fake = FakeSecureGate::start().await.unwrap();
+    common::securegate(&sg_fake)
+        .invites(&sg_fake.event_ids()[0], Some(InviteStatus::Sent))
+        .await
+        .unwrap();
+    seen.push(wire("get_invites", &sg_fake.requests().last().unwrap()));
+
+    insta::assert_json_snapshot!("wire", seen);
+}
+
+#[tokio::test]
+async fn error_messages() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let base = fake.base_url().to_string();
+    let quick = common::artsvp(&fake);
+    let once = common::artsvp_with(&fake, RetryPolicy::none(), None);
+    let mut errors: Vec<Error> = Vec::new();
+
+    errors.push(
+        Artsvp::builder()
+            .base_url(&base)
+            .api_key("wrong")
+            .build()
+            .unwrap()
+            .list_events(&Cursor::Start)
+            .await
+            .unwrap_err(),
+    );
+    errors.push(once.get_invite("inv-missing").await.unwrap_err());
+    errors.push(
+        once.list_invites(&InviteQuery::new().cursor(Cursor::After("inv-never".into())))
+            .await
+            .unwrap_err(),
+    );
+    fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 120 }));
+    errors.push(quick.list_events(&Cursor::Start).await.unwrap_err());
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    fake.inject(FaultRule::new(Fault::Status(418)));
+    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))));
+    errors.push(
+        Artsvp::builder()
+            .base_url(&base)
+            .api_key(fake.api_key())
+            .request_timeout(Duration::from_millis(100))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap()
+            .list_events(&Cursor::Start)
+            .await
+            .unwrap_err(),
+    );
+    fake.inject(FaultRule::new(Fault::DropConnection));
+    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    fake.inject(
+        FaultRule::new(Fault::DropConnection)
+            .on("POST", "/invites")
+            .after_write(),
+    );
+    errors.push(
+        once.create_invite(&NewInvite::for_event(fake.events()[0].id.clone()))
+            .await
+            .unwrap_err(),
+    );
+    fake.inject(FaultRule::new(Fault::MalformedJson));
+    errors.push(once.list_collections(&Cursor::Start).await.unwrap_err());
+    errors.push(
+        once.list_invites(&InviteQuery::new().limit(0))
+            .await
+            .unwrap_err(),
+    );
+    errors.push(SecureGate::new("").unwrap_err());
+
+    let shown: Vec<String> = errors
+        .iter()
+        .map(|e| e.to_string().replace(&base, "http://127.0.0.1:PORT"))
+        .collect();
+    insta::assert_json_snapshot!("error_messages", shown);
+}
+
+#[test]
+fn schemas() {
+    insta::assert_json_snapshot!(
+        "schema_securegate_invite",
+        schemars::schema_for!(event_invites::securegate::Invite)
+    );
+    insta::assert_json_snapshot!(
+        "schema_securegate_invite_stats",
+        schemars::schema_for!(InviteStats)
+    );
+    insta::assert_json_snapshot!("schema_artsvp_invite", schemars::schema_for!(Invite));
+    insta::assert_json_snapshot!(
+        "schema_artsvp_invite_detail",
+        schemars::schema_for!(InviteDetail)
+    );
+    insta::assert_json_snapshot!("schema_artsvp_booking", schemars::schema_for!(Booking));
+    insta::assert_json_snapshot!(
+        "schema_artsvp_batch_result",
+        schemars::schema_for!(BatchResult)
+    );
+    insta::assert_json_snapshot!(
+        "schema_artsvp_event",
+        schemars::schema_for!(event_invites::artsvp::Event)
+    );
+    insta::assert_json_snapshot!(
+        "schema_artsvp_collection",
+        schemars::schema_for!(event_invites::artsvp::Collection)
+    );
+    insta::assert_json_snapshot!("schema_usage", schemars::schema_for!(Usage));
+}
