@@ -10,6 +10,9 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
 
   codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml
   codegen --check  write nothing; fail with a diff if any generated file is stale
+  bench            build the benchmarks in release and run them against the fake
+                   servers; prints a table, writes target/bench/summary.json
+  bench --smoke    the same code on tiny sizes, in the dev profile (CI runs it)
   lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
                    installs it with `npm ci --ignore-scripts` when it is missing
   --root DIR       work on another tree laid out like this workspace (tests use it)";
@@ -30,6 +33,8 @@ fn main() -> ExitCode {
         ["codegen"] => codegen_command(&root, false),
         ["codegen", "--check"] => codegen_command(&root, true),
         ["lint-specs"] => lint_specs_command(&root),
+        ["bench"] => bench_command(&root, false),
+        ["bench", "--smoke"] => bench_command(&root, true),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -109,6 +114,32 @@ fn lint_specs_command(root: &Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: cannot run {}: {e}", redocly.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the benchmark program: release for real figures, the dev profile
+/// for `--smoke` (it only checks that the benchmarks still run).
+fn bench_command(root: &Path, smoke: bool) -> ExitCode {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args(["run", "--locked", "--package", "event-invites-bench"])
+        .current_dir(root);
+    if smoke {
+        command.args(["--", "--smoke"]);
+    } else {
+        command.arg("--release");
+    }
+    match command.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("error: the benchmarks failed ({status})");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
             ExitCode::FAILURE
         }
     }

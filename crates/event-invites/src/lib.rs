@@ -46,6 +46,7 @@ pub mod artsvp;
 mod config;
 mod enums;
 mod error;
+mod ids;
 mod pacing;
 mod retry;
 mod secret;

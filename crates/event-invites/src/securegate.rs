@@ -252,12 +252,7 @@ impl SecureGate {
         status: Option<InviteStatus>,
     ) -> Result<Vec<Invite>, Error> {
         const OPERATION: &str = "get_invites";
-        if event_id.is_empty() {
-            return Err(Error::InvalidRequest {
-                operation: OPERATION,
-                message: "the event id is empty".into(),
-            });
-        }
+        crate::ids::check(OPERATION, "event id", event_id)?;
         let status = match &status {
             None => None,
             Some(s) => Some(

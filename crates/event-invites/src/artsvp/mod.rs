@@ -96,13 +96,7 @@ fn page<T, R>(
 }
 
 fn check_id(operation: &'static str, id: &str) -> Result<(), Error> {
-    if id.is_empty() {
-        return Err(Error::InvalidRequest {
-            operation,
-            message: "the id is empty".into(),
-        });
-    }
-    Ok(())
+    crate::ids::check(operation, "id", id)
 }
 
 impl Artsvp {

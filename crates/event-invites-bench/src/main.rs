@@ -1,0 +1,396 @@
+//! The event-invites benchmarks. Every figure is a ratio of two things
+//! measured in this run, interleaved (A B A B …), medians over rounds,
+//! against the fake servers on loopback. Prints a table and writes
+//! `target/bench/summary.json`. `--smoke` runs the same code on tiny sizes
+//! (it checks that the benchmarks run; its figures mean nothing).
+//!
+//! Run it with `cargo xtask bench [--smoke]`.
+
+mod alloc;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use event_invites::artsvp::{Cursor, InviteQuery, NewInvite};
+use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, RateLimit};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
+
+/// How big each benchmark is.
+struct Sizes {
+    get_rounds: usize,
+    decode_invites: usize,
+    decode_rounds: usize,
+    overlap_pages: usize,
+    overlap_rounds: usize,
+    memory_small: usize,
+    memory_large: usize,
+    pacing_creates: usize,
+    pacing_quota: u32,
+}
+
+const FULL: Sizes = Sizes {
+    get_rounds: 300,
+    decode_invites: 10_000,
+    decode_rounds: 31,
+    overlap_pages: 50,
+    overlap_rounds: 3,
+    memory_small: 10_000,
+    memory_large: 100_000,
+    pacing_creates: 400,
+    pacing_quota: 50,
+};
+
+const SMOKE: Sizes = Sizes {
+    get_rounds: 5,
+    decode_invites: 200,
+    decode_rounds: 3,
+    overlap_pages: 3,
+    overlap_rounds: 1,
+    memory_small: 300,
+    memory_large: 900,
+    pacing_creates: 20,
+    pacing_quota: 50,
+};
+
+/// One line of `summary.json`.
+#[derive(Debug, Serialize)]
+struct Figure {
+    name: &'static str,
+    ours: f64,
+    baseline: f64,
+    unit: &'static str,
+    ratio: f64,
+    target: String,
+    meets: bool,
+}
+
+impl Figure {
+    fn at_most(name: &'static str, ours: f64, baseline: f64, unit: &'static str, max: f64) -> Self {
+        let ratio = ours / baseline;
+        Self {
+            name,
+            ours,
+            baseline,
+            unit,
+            ratio,
+            target: format!("ratio <= {max:.2}"),
+            meets: ratio <= max,
+        }
+    }
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let sizes = if smoke { &SMOKE } else { &FULL };
+    let mut figures = Vec::new();
+    eprintln!(
+        "running the benchmarks{}…",
+        if smoke { " (smoke sizes)" } else { "" }
+    );
+    figures.push(get_overhead(sizes).await?);
+    figures.push(decode_10k(sizes)?);
+    figures.push(stream_overlap(sizes).await?);
+    figures.push(stream_memory(sizes).await?);
+    figures.push(pacing(sizes).await?);
+
+    println!(
+        "{:<16} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
+        "name", "ours", "baseline", "unit", "ratio", "target"
+    );
+    for f in &figures {
+        println!(
+            "{:<16} {:>14.3} {:>14.3} {:>6} {:>8.3}  {:<18} {}",
+            f.name, f.ours, f.baseline, f.unit, f.ratio, f.target, f.meets
+        );
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(if smoke {
+        "summary-smoke.json"
+    } else {
+        "summary.json"
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&figures)? + "\n")?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// A SecureGate invite as a hand-written client would decode it.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct PlainInvite {
+    id: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    country_code: String,
+    mobile_number: String,
+    authentication_method: String,
+    event_id: String,
+    session_code: String,
+    session_id: String,
+    image: Option<String>,
+    status: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    onyxplus_id: Option<String>,
+    ticket_id: Option<String>,
+}
+
+/// The facade's SecureGate call against hand-written reqwest + serde_json,
+/// same server, 100 invites.
+async fn get_overhead(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let fake = FakeSecureGate::builder()
+        .events(1)
+        .invites_per_event(100)
+        .start()
+        .await?;
+    let event = fake.event_ids()[0].clone();
+    let client = SecureGate::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .build()?;
+    let http = reqwest::Client::new();
+    let url = format!("{}/events/{event}/invites", fake.base_url());
+    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    for round in 0..sizes.get_rounds + 10 {
+        let t = Instant::now();
+        let a = client.invites(&event, None).await?;
+        let a_time = t.elapsed();
+        let t = Instant::now();
+        let b: Vec<PlainInvite> = http
+            .get(&url)
+            .header("x-api-key", fake.api_key())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let b_time = t.elapsed();
+        assert_eq!(a.len(), b.len());
+        if round >= 10 {
+            // The first rounds warm the connection pools.
+            ours.push(a_time);
+            baseline.push(b_time);
+        }
+        fake.requests().clear();
+    }
+    Ok(Figure::at_most(
+        "get_overhead",
+        ms(median(ours)),
+        ms(median(baseline)),
+        "ms",
+        1.05,
+    ))
+}
+
+/// Decoding a body of invites into the facade's models (through the
+/// generated types, as the client does) against serde_json into a plain
+/// struct with the same fields.
+fn decode_10k(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let body = securegate_body(sizes.decode_invites);
+    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    for _ in 0..sizes.decode_rounds {
+        let t = Instant::now();
+        let raw: Vec<securegate_api::types::Invite> = serde_json::from_slice(&body)?;
+        let a: Vec<event_invites::securegate::Invite> = raw.into_iter().map(Into::into).collect();
+        ours.push(t.elapsed());
+        let t = Instant::now();
+        let b: Vec<PlainInvite> = serde_json::from_slice(&body)?;
+        baseline.push(t.elapsed());
+        assert_eq!(a.len(), b.len());
+        drop((a, b));
+    }
+    Ok(Figure::at_most(
+        "decode_10k",
+        ms(median(ours)),
+        ms(median(baseline)),
+        "ms",
+        1.10,
+    ))
+}
+
+/// A SecureGate response body with `n` invites.
+fn securegate_body(n: usize) -> Vec<u8> {
+    let statuses = ["pending", "sent", "accepted", "rejected"];
+    let countries = ["1", "44", "61"];
+    let methods = ["QR Code", "Biometric", "Both"];
+    let invites: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (country, method, status) = (countries[i % 3], methods[i % 3], statuses[i % 4]);
+            serde_json::json!({
+                "id": format!("invite-{i}"),
+                "first_name": "Jane",
+                "last_name": format!("Smith{i}"),
+                "email": format!("jane.smith{i}@example.com"),
+                "country_code": country,
+                "mobile_number": "5559876543",
+                "authentication_method": method,
+                "event_id": "event-456",
+                "session_code": "DEF456",
+                "session_id": format!("session-{i}"),
+                "image": if i % 2 == 0 { Some("https://example.com/p.jpg") } else { None },
+                "status": status,
+                "created_at": "2023-02-28T12:01:00Z",
+                "updated_at": "2023-02-28T12:01:00Z",
+                "last_seen": if i % 3 == 0 { Some("2023-03-01T10:15:00Z") } else { None },
+                "onyxplus_id": null,
+                "ticket_id": null,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&invites).unwrap_or_default()
+}
+
+fn artsvp_client(fake: &FakeArtsvp) -> Result<Artsvp, event_invites::Error> {
+    Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .quota(None)
+        .build()
+}
+
+/// Streaming pages of 100 invites with 10 ms of server latency and 10 ms of
+/// work per page, against a fetch-then-process loop.
+async fn stream_overlap(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let work = Duration::from_millis(10);
+    let fake = FakeArtsvp::builder()
+        .invites(sizes.overlap_pages * 100)
+        .events(1)
+        .collections(0)
+        .latency(Duration::from_millis(10))
+        .unlimited()
+        .start()
+        .await?;
+    let client = artsvp_client(&fake)?;
+    let query = InviteQuery::new().limit(100);
+    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    for _ in 0..sizes.overlap_rounds {
+        let t = Instant::now();
+        let mut pages = client.invite_pages(query.clone());
+        let mut seen = 0;
+        while let Some(page) = pages.try_next().await? {
+            seen += page.items.len();
+            tokio::time::sleep(work).await;
+        }
+        ours.push(t.elapsed());
+        assert_eq!(seen, sizes.overlap_pages * 100);
+
+        let t = Instant::now();
+        let mut cursor = Cursor::Start;
+        loop {
+            let page = client.list_invites(&query.clone().cursor(cursor)).await?;
+            tokio::time::sleep(work).await;
+            match (page.has_more, page.cursor) {
+                (true, Some(next)) => cursor = Cursor::After(next),
+                _ => break,
+            }
+        }
+        baseline.push(t.elapsed());
+    }
+    Ok(Figure::at_most(
+        "stream_overlap",
+        ms(median(ours)),
+        ms(median(baseline)),
+        "ms",
+        0.60,
+    ))
+}
+
+/// Peak heap growth while streaming a long list against a list a tenth as
+/// long: flat means the stream holds about two pages, however long the list.
+async fn stream_memory(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let mut peaks = Vec::new();
+    for n in [sizes.memory_large, sizes.memory_small] {
+        let fake = FakeArtsvp::builder()
+            .invites(n)
+            .events(3)
+            .collections(1)
+            .unlimited()
+            .start()
+            .await?;
+        let client = artsvp_client(&fake)?;
+        let base = alloc::reset_peak();
+        let mut items = client.invites(InviteQuery::new().limit(100));
+        let mut seen = 0;
+        while let Some(invite) = items.try_next().await? {
+            seen += 1;
+            drop(invite);
+        }
+        assert_eq!(seen, n);
+        peaks.push(alloc::peak().saturating_sub(base));
+        drop(items);
+        fake.shutdown().await;
+    }
+    let kib = |b: usize| b as f64 / 1024.0;
+    Ok(Figure::at_most(
+        "stream_memory",
+        kib(peaks[0]),
+        kib(peaks[1]),
+        "KiB",
+        1.2,
+    ))
+}
+
+/// Bulk creates against a server quota: the achieved rate against the quota,
+/// and no 429.
+async fn pacing(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(RateLimit::per_second(u64::from(sizes.pacing_quota)))
+        .start()
+        .await?;
+    // The client's defaults (ARTSVP's published quota as a full bucket), so
+    // the server's headers do the pacing.
+    let client = Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .retry(RetryPolicy::none())
+        .quota(Some(Quota::ARTSVP))
+        .build()?;
+    let event = fake.events()[0].id.clone();
+    let t = Instant::now();
+    for i in 0..sizes.pacing_creates {
+        client
+            .create_invite(&NewInvite::for_event(&event).email(format!("bulk{i}@example.com")))
+            .await?;
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    let limited = fake
+        .requests()
+        .entries()
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .count();
+    let achieved = sizes.pacing_creates as f64 / elapsed;
+    let quota = f64::from(sizes.pacing_quota);
+    let ratio = achieved / quota;
+    Ok(Figure {
+        name: "pacing",
+        ours: achieved,
+        baseline: quota,
+        unit: "req/s",
+        ratio,
+        target: format!("ratio >= 0.95, 0 x 429 (got {limited})"),
+        meets: ratio >= 0.95 && limited == 0,
+    })
+}
