@@ -1,20 +1,45 @@
 //! A global allocator that counts the bytes in use and their peak, so that
-//! the memory benchmark measures heap, not guesses.
+//! the memory benchmark measures heap, not guesses. Only threads that opt
+//! in with [`count_this_thread`] are counted: the memory benchmark runs its
+//! client on one such thread and the fake server elsewhere, so the server's
+//! own allocations (it shares the process) do not blur the figure.
 
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static CURRENT: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts this thread's allocations from now on.
+pub fn count_this_thread() {
+    COUNTED.with(|c| c.set(true));
+}
+
+fn counted() -> bool {
+    COUNTED.try_with(Cell::get).unwrap_or(false)
+}
 
 /// The system allocator, counting.
 pub struct Counting;
 
 fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
+    if counted() {
+        let now = CURRENT.fetch_add(by as isize, Ordering::Relaxed) + by as isize;
+        PEAK.fetch_max(now.max(0) as usize, Ordering::Relaxed);
+    }
+}
+
+fn shrank(by: usize) {
+    if counted() {
+        CURRENT.fetch_sub(by as isize, Ordering::Relaxed);
+    }
 }
 
 // SAFETY: every method forwards to the system allocator unchanged; the
@@ -41,7 +66,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from this allocator with this layout.
         unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        shrank(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -51,7 +76,7 @@ unsafe impl GlobalAlloc for Counting {
             if new_size > layout.size() {
                 grew(new_size - layout.size());
             } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+                shrank(layout.size() - new_size);
             }
         }
         new
@@ -60,7 +85,7 @@ unsafe impl GlobalAlloc for Counting {
 
 /// Makes the peak the current use, and returns it.
 pub fn reset_peak() -> usize {
-    let now = CURRENT.load(Ordering::Relaxed);
+    let now = CURRENT.load(Ordering::Relaxed).max(0) as usize;
     PEAK.store(now, Ordering::Relaxed);
     now
 }

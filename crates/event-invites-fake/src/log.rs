@@ -1,6 +1,7 @@
 //! The request log a test reads: what each request was, what it got back,
 //! and which fault was applied. API keys are never stored.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// The value logged in place of a secret header.
@@ -42,19 +43,24 @@ impl LoggedRequest {
     }
 }
 
-/// A fake server's request log, shared with the test that reads it.
+/// A fake server's request log, shared with the test that reads it. It
+/// keeps every request, or only the most recent ones when the server was
+/// built with a log limit (for long runs: soaks, benchmarks).
 #[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<LoggedRequest>>>);
+pub struct RequestLog {
+    entries: Arc<Mutex<VecDeque<LoggedRequest>>>,
+    limit: Option<usize>,
+}
 
 impl RequestLog {
     /// Every request so far, oldest first.
     pub fn entries(&self) -> Vec<LoggedRequest> {
-        self.lock().clone()
+        self.lock().iter().cloned().collect()
     }
 
     /// The most recent request.
     pub fn last(&self) -> Option<LoggedRequest> {
-        self.lock().last().cloned()
+        self.lock().back().cloned()
     }
 
     /// How many requests were received.
@@ -72,11 +78,25 @@ impl RequestLog {
         self.lock().clear();
     }
 
-    pub(crate) fn push(&self, entry: LoggedRequest) {
-        self.lock().push(entry);
+    pub(crate) fn with_limit(limit: Option<usize>) -> Self {
+        Self {
+            entries: Arc::default(),
+            limit,
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LoggedRequest>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn push(&self, entry: LoggedRequest) {
+        let mut entries = self.lock();
+        if self.limit == Some(0) {
+            return;
+        }
+        if self.limit.is_some_and(|limit| entries.len() >= limit) {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<LoggedRequest>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -60,12 +60,13 @@ impl Pipeline {
         quota: Option<RateLimit>,
         clock: &Clock,
         latency: Duration,
+        log_limit: Option<usize>,
     ) -> Self {
         Self {
             api_key,
             limiter: quota.map(|q| Limiter::new(q, clock.clone())),
             faults: Faults::default(),
-            log: RequestLog::default(),
+            log: RequestLog::with_limit(log_limit),
             latency,
         }
     }

@@ -279,3 +279,26 @@ async fn the_request_log_records_requests_answers_and_faults() {
     fake.requests().clear();
     assert!(fake.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_log_limit_keeps_the_most_recent_requests() {
+    let fake = FakeArtsvp::builder()
+        .request_log_limit(2)
+        .start()
+        .await
+        .unwrap();
+    let client = common::artsvp(&fake);
+    for limit in [1, 2, 3] {
+        client.list_invites().limit(limit).send().await.unwrap();
+    }
+    let queries: Vec<_> = fake
+        .requests()
+        .entries()
+        .into_iter()
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(
+        queries,
+        [Some("limit=2".to_string()), Some("limit=3".to_string())]
+    );
+}

@@ -50,6 +50,7 @@ pub struct ArtsvpBuilder {
     port: u16,
     manual_clock: bool,
     faults: Vec<FaultRule>,
+    log_limit: Option<usize>,
 }
 
 impl Default for ArtsvpBuilder {
@@ -67,6 +68,7 @@ impl Default for ArtsvpBuilder {
             port: 0,
             manual_clock: false,
             faults: Vec::new(),
+            log_limit: None,
         }
     }
 }
@@ -134,6 +136,13 @@ impl ArtsvpBuilder {
         self
     }
 
+    /// Keeps only the last `n` requests in the request log (default: all;
+    /// 0 keeps none). For long runs, whose log would otherwise grow.
+    pub fn request_log_limit(mut self, n: usize) -> Self {
+        self.log_limit = Some(n);
+        self
+    }
+
     /// A fault rule in force from the first request.
     pub fn fault(mut self, rule: FaultRule) -> Self {
         self.faults.push(rule);
@@ -156,6 +165,7 @@ impl ArtsvpBuilder {
             self.rate_limit,
             &clock,
             self.latency,
+            self.log_limit,
         ));
         for rule in self.faults {
             pipeline.faults.push(rule);

@@ -129,6 +129,14 @@ impl Listing for CollectionQuery {
     }
 }
 
+/// A cursor's hash, the same for the same cursor (fixed keys).
+fn hash(cursor: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(cursor.as_bytes());
+    hasher.finish()
+}
+
 /// A stream of pages. Created by [`Artsvp::invite_pages`] and friends.
 ///
 /// It goes forward from `Cursor::Start`/`Cursor::After`, back from
@@ -140,7 +148,8 @@ pub struct Pages<Q: Listing> {
     backward: bool,
     next: Option<JoinHandle<Result<Page<Q::Item>, Error>>>,
     resume: Cursor,
-    seen: HashSet<String>,
+    /// Hashes of the cursors seen (8 bytes a page, not a whole id).
+    seen: HashSet<u64>,
     done: bool,
 }
 
@@ -159,7 +168,7 @@ impl<Q: Listing> Pages<Q> {
         let resume = query.start();
         let mut seen = HashSet::new();
         if let Cursor::After(c) | Cursor::Before(c) = &resume {
-            seen.insert(c.clone());
+            seen.insert(hash(c));
         }
         Self {
             client,
@@ -254,7 +263,7 @@ impl<Q: Listing> Stream for Pages<Q> {
             let Some(cursor) = page.cursor.clone() else {
                 return this.stop("the server said more pages follow but sent no cursor".into());
             };
-            if !this.seen.insert(cursor.clone()) {
+            if !this.seen.insert(hash(&cursor)) {
                 return this.stop(format!(
                     "the server sent the cursor `{cursor}` a second time; the list would loop"
                 ));
