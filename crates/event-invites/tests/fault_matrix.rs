@@ -54,7 +54,10 @@ use Held::{Applied, NotApplied};
 /// One row per fault: the outcome for Read, Patch, Delete, CreateWithFilter,
 /// CreateWithoutFilter. A fault strikes the first request of the operation
 /// only; retries go through.
-fn matrix() -> Vec<(&'static str, FaultRule, [(Got, Held); 5])> {
+/// A fault, how it is injected, and the expected outcome per class.
+type Row = (&'static str, FaultRule, [(Got, Held); 5]);
+
+fn matrix() -> Vec<Row> {
     let once = FaultRule::new;
     vec![
         // 500 is not retried: the server failed, nothing was written.
