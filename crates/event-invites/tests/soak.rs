@@ -93,7 +93,7 @@ async fn ten_thousand_calls_with_faults() {
             rss_after_warmup = resident();
         }
         let roll = fastrand_like(i as u64);
-        if roll % 10 == 0 {
+        if roll.is_multiple_of(10) {
             fake.inject(random_fault(roll / 10));
         }
         let permit = gate.clone().acquire_owned().await.unwrap();
