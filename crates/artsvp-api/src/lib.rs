@@ -67,26 +67,4 @@ mod generated;
 
 pub use generated::*;
 
-/// Per-call hooks for the `event-invites` facade (see
-/// [`event_invites_hooks`]): headers the facade adds to a call's requests,
-/// and every response's status and headers, seen even when a body then fails
-/// to decode. Outside a facade call they do nothing.
-impl progenitor_client::ClientHooks<()> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &progenitor_client::OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        event_invites_hooks::before(request);
-        Ok(())
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &progenitor_client::OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        event_invites_hooks::after(result);
-        Ok(())
-    }
-}
+event_invites_hooks::impl_client_hooks!(Client);

@@ -67,6 +67,7 @@ mod rate_limit;
 mod rng;
 mod securegate;
 mod server;
+mod settings;
 
 pub use artsvp::{ArtsvpBuilder, FakeArtsvp};
 pub use faults::{Fault, FaultRule, Timing};

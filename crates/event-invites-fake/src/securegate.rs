@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -27,12 +26,9 @@ use securegate_api::types::{
 };
 use serde_json::{Value, json};
 
-use crate::clock::Clock;
-use crate::faults::FaultRule;
-use crate::log::RequestLog;
-use crate::rate_limit::RateLimit;
 use crate::rng::Rng;
-use crate::server::{self, Api, Pipeline, Running, json_response};
+use crate::server::{self, Api, json_response};
+use crate::settings::{Server, Settings, server_methods, settings_methods};
 
 const STATUSES: [InviteStatus; 4] = [
     InviteStatus::Pending,
@@ -56,41 +52,24 @@ const LAST_NAMES: [&str; 8] = [
 /// Builds a [`FakeSecureGate`].
 #[derive(Debug, Clone)]
 pub struct SecureGateBuilder {
-    seed: u64,
+    settings: Settings,
     events: usize,
     invites_per_event: usize,
-    latency: Duration,
-    rate_limit: Option<RateLimit>,
-    api_key: Option<String>,
-    port: u16,
-    manual_clock: bool,
-    faults: Vec<FaultRule>,
-    log_limit: Option<usize>,
 }
 
 impl Default for SecureGateBuilder {
+    /// Seed 42, 3 events of 24 invites, no quota (SecureGate publishes none).
     fn default() -> Self {
         Self {
-            seed: 42,
+            settings: Settings::new(None),
             events: 3,
             invites_per_event: 24,
-            latency: Duration::ZERO,
-            rate_limit: None,
-            api_key: None,
-            port: 0,
-            manual_clock: false,
-            faults: Vec::new(),
-            log_limit: None,
         }
     }
 }
 
 impl SecureGateBuilder {
-    /// The seed of the data and ids (default 42).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
+    settings_methods!(FakeSecureGate);
 
     /// How many events have invites (default 3).
     pub fn events(mut self, n: usize) -> Self {
@@ -105,86 +84,24 @@ impl SecureGateBuilder {
         self
     }
 
-    /// Latency added to every request.
-    pub fn latency(mut self, latency: Duration) -> Self {
-        self.latency = latency;
-        self
-    }
-
-    /// A request quota (SecureGate publishes none, so the default is none).
-    pub fn rate_limit(mut self, quota: RateLimit) -> Self {
-        self.rate_limit = Some(quota);
-        self
-    }
-
-    /// The API key the server accepts (default: derived from the seed).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// The port on 127.0.0.1 (default 0: any free port).
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// Rate-limit windows follow a manual clock moved by
-    /// [`FakeSecureGate::advance_clock`] instead of real time.
-    pub fn manual_clock(mut self) -> Self {
-        self.manual_clock = true;
-        self
-    }
-
-    /// Keeps only the last `n` requests in the request log (default: all;
-    /// 0 keeps none). For long runs, whose log would otherwise grow.
-    pub fn request_log_limit(mut self, n: usize) -> Self {
-        self.log_limit = Some(n);
-        self
-    }
-
-    /// A fault rule in force from the first request.
-    pub fn fault(mut self, rule: FaultRule) -> Self {
-        self.faults.push(rule);
-        self
-    }
-
     /// Starts the server inside the current tokio runtime.
     pub async fn start(self) -> io::Result<FakeSecureGate> {
-        let mut rng = Rng::new(self.seed);
-        let api_key = self
-            .api_key
-            .clone()
-            .unwrap_or_else(|| format!("sg_test_{}", rng.hex(24)));
-        let data = seed(&mut rng, self.events, self.invites_per_event);
-        let clock = if self.manual_clock {
-            Clock::manual()
-        } else {
-            Clock::real()
-        };
-        let pipeline = Arc::new(Pipeline::new(
-            api_key,
-            self.rate_limit,
-            &clock,
-            self.latency,
-            self.log_limit,
-        ));
-        for rule in self.faults {
-            pipeline.faults.push(rule);
-        }
-        let data = Arc::new(RwLock::new(data));
+        let mut rng = Rng::new(self.settings.seed);
+        let default_key = format!("sg_test_{}", rng.hex(24));
+        let data = Arc::new(RwLock::new(seed(
+            &mut rng,
+            self.events,
+            self.invites_per_event,
+        )));
         let router = Router::new()
             .route("/events/{event_id}/invites", get(get_invites))
             .fallback(not_found)
             .with_state(data.clone());
-        let running = server::serve::<SecureGateApi>(router, pipeline.clone(), self.port).await?;
-        Ok(FakeSecureGate {
-            base_url: format!("http://{}", running.addr),
-            running,
-            pipeline,
-            data,
-            clock,
-        })
+        let server = self
+            .settings
+            .serve::<SecureGateApi>(router, default_key)
+            .await?;
+        Ok(FakeSecureGate { server, data })
     }
 }
 
@@ -343,22 +260,21 @@ impl Api for SecureGateApi {
 /// # }
 /// ```
 pub struct FakeSecureGate {
-    base_url: String,
-    running: Running,
-    pipeline: Arc<Pipeline>,
+    server: Server,
     data: Shared,
-    clock: Clock,
 }
 
 impl std::fmt::Debug for FakeSecureGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FakeSecureGate")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.server.base_url)
             .finish_non_exhaustive()
     }
 }
 
 impl FakeSecureGate {
+    server_methods!();
+
     /// A builder for seed, data size, latency, quota and faults.
     pub fn builder() -> SecureGateBuilder {
         SecureGateBuilder::default()
@@ -367,16 +283,6 @@ impl FakeSecureGate {
     /// Starts a server with the default settings.
     pub async fn start() -> io::Result<Self> {
         Self::builder().start().await
-    }
-
-    /// `http://127.0.0.1:<port>`: the base URL to give a client.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The API key the server accepts in `x-api-key`.
-    pub fn api_key(&self) -> &str {
-        &self.pipeline.api_key
     }
 
     /// The seeded events' ids, each with invites.
@@ -403,32 +309,6 @@ impl FakeSecureGate {
             .entry(event_id.to_string())
             .or_default()
             .extend(invites);
-    }
-
-    /// Adds a fault rule.
-    pub fn inject(&self, rule: FaultRule) {
-        self.pipeline.faults.push(rule);
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        self.pipeline.faults.clear();
-    }
-
-    /// The request log.
-    pub fn requests(&self) -> RequestLog {
-        self.pipeline.log.clone()
-    }
-
-    /// Moves the manual clock forward (see
-    /// [`SecureGateBuilder::manual_clock`]); false on the real clock.
-    pub fn advance_clock(&self, by: Duration) -> bool {
-        self.clock.advance(by)
-    }
-
-    /// Stops the server and waits until it has stopped.
-    pub async fn shutdown(mut self) {
-        self.running.shutdown().await;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {

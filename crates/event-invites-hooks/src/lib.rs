@@ -85,3 +85,36 @@ pub fn after(result: &reqwest::Result<reqwest::Response>) {
         });
     }
 }
+
+/// Implements progenitor's `ClientHooks` for a generated `Client` with
+/// [`before`] and [`after`]. Used once in each generated API crate's
+/// `lib.rs` (a trait impl must live beside the type); the crate needs
+/// `progenitor-client` and `reqwest` as dependencies.
+#[macro_export]
+macro_rules! impl_client_hooks {
+    ($client:ty) => {
+        /// Per-call hooks for the `event-invites` facade (see
+        /// `event_invites_hooks`): headers the facade adds to a call's
+        /// requests, and every response's status and headers, seen even when
+        /// a body then fails to decode. Outside a facade call they do nothing.
+        impl progenitor_client::ClientHooks<()> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &progenitor_client::OperationInfo,
+            ) -> Result<(), progenitor_client::Error<E>> {
+                $crate::before(request);
+                Ok(())
+            }
+
+            async fn post<E>(
+                &self,
+                result: &reqwest::Result<reqwest::Response>,
+                _info: &progenitor_client::OperationInfo,
+            ) -> Result<(), progenitor_client::Error<E>> {
+                $crate::after(result);
+                Ok(())
+            }
+        }
+    };
+}

@@ -43,7 +43,7 @@ fn random_fault(roll: u64) -> FaultRule {
         _ => Fault::Latency(Duration::from_millis(5)),
     };
     let rule = FaultRule::new(fault);
-    if roll % 3 == 0 {
+    if roll.is_multiple_of(3) {
         rule.after_write()
     } else {
         rule

@@ -24,61 +24,42 @@ mod store;
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use artsvp_api::types::{Booking, Collection, Event, Invite};
 use axum::body::Body;
 use axum::http::{Response, StatusCode};
 use serde_json::Value;
 
-use crate::clock::Clock;
-use crate::faults::FaultRule;
-use crate::log::RequestLog;
 use crate::rate_limit::RateLimit;
 use crate::rng::Rng;
-use crate::server::{self, Api, Pipeline, Running};
+use crate::server::{self, Api};
+use crate::settings::{Server, Settings, server_methods, settings_methods};
 use store::{SeedSize, Store};
 
 /// Builds a [`FakeArtsvp`].
 #[derive(Debug, Clone)]
 pub struct ArtsvpBuilder {
-    seed: u64,
+    settings: Settings,
     size: SeedSize,
-    latency: Duration,
-    rate_limit: Option<RateLimit>,
-    api_key: Option<String>,
-    port: u16,
-    manual_clock: bool,
-    faults: Vec<FaultRule>,
-    log_limit: Option<usize>,
 }
 
 impl Default for ArtsvpBuilder {
+    /// Seed 42, 6 events, 2 collections, 120 invites, ARTSVP's quota of
+    /// 1,000 requests per 15 minutes.
     fn default() -> Self {
         Self {
-            seed: 42,
+            settings: Settings::new(Some(RateLimit::ARTSVP)),
             size: SeedSize {
                 events: 6,
                 collections: 2,
                 invites: 120,
             },
-            latency: Duration::ZERO,
-            rate_limit: Some(RateLimit::ARTSVP),
-            api_key: None,
-            port: 0,
-            manual_clock: false,
-            faults: Vec::new(),
-            log_limit: None,
         }
     }
 }
 
 impl ArtsvpBuilder {
-    /// The seed of the data and ids (default 42).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
+    settings_methods!(FakeArtsvp);
 
     /// How many events to seed (default 6).
     pub fn events(mut self, n: usize) -> Self {
@@ -99,86 +80,17 @@ impl ArtsvpBuilder {
         self
     }
 
-    /// Latency added to every request.
-    pub fn latency(mut self, latency: Duration) -> Self {
-        self.latency = latency;
-        self
-    }
-
-    /// The request quota (default ARTSVP's: 1,000 per 15 minutes).
-    pub fn rate_limit(mut self, quota: RateLimit) -> Self {
-        self.rate_limit = Some(quota);
-        self
-    }
-
-    /// No quota at all (and no rate-limit headers).
-    pub fn unlimited(mut self) -> Self {
-        self.rate_limit = None;
-        self
-    }
-
-    /// The API key the server accepts (default: derived from the seed).
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// The port on 127.0.0.1 (default 0: any free port).
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// Rate-limit windows follow a manual clock moved by
-    /// [`FakeArtsvp::advance_clock`] instead of real time.
-    pub fn manual_clock(mut self) -> Self {
-        self.manual_clock = true;
-        self
-    }
-
-    /// Keeps only the last `n` requests in the request log (default: all;
-    /// 0 keeps none). For long runs, whose log would otherwise grow.
-    pub fn request_log_limit(mut self, n: usize) -> Self {
-        self.log_limit = Some(n);
-        self
-    }
-
-    /// A fault rule in force from the first request.
-    pub fn fault(mut self, rule: FaultRule) -> Self {
-        self.faults.push(rule);
-        self
-    }
-
     /// Starts the server inside the current tokio runtime.
     pub async fn start(self) -> io::Result<FakeArtsvp> {
-        let api_key = self.api_key.clone().unwrap_or_else(|| {
-            format!("artsvp_test_{}", Rng::new(self.seed ^ 0xA575_0000).hex(24))
-        });
-        let store = Arc::new(Mutex::new(Store::seeded(self.seed, self.size)));
-        let clock = if self.manual_clock {
-            Clock::manual()
-        } else {
-            Clock::real()
-        };
-        let pipeline = Arc::new(Pipeline::new(
-            api_key,
-            self.rate_limit,
-            &clock,
-            self.latency,
-            self.log_limit,
-        ));
-        for rule in self.faults {
-            pipeline.faults.push(rule);
-        }
+        let seed = self.settings.seed;
+        let default_key = format!("artsvp_test_{}", Rng::new(seed ^ 0xA575_0000).hex(24));
+        let store = Arc::new(Mutex::new(Store::seeded(seed, self.size)));
         let router = handlers::router(store.clone());
-        let running = server::serve::<ArtsvpApi>(router, pipeline.clone(), self.port).await?;
-        Ok(FakeArtsvp {
-            base_url: format!("http://{}", running.addr),
-            running,
-            pipeline,
-            store,
-            clock,
-        })
+        let server = self
+            .settings
+            .serve::<ArtsvpApi>(router, default_key)
+            .await?;
+        Ok(FakeArtsvp { server, store })
     }
 }
 
@@ -214,22 +126,21 @@ impl Api for ArtsvpApi {
 /// # }
 /// ```
 pub struct FakeArtsvp {
-    base_url: String,
-    running: Running,
-    pipeline: Arc<Pipeline>,
+    server: Server,
     store: Arc<Mutex<Store>>,
-    clock: Clock,
 }
 
 impl std::fmt::Debug for FakeArtsvp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FakeArtsvp")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.server.base_url)
             .finish_non_exhaustive()
     }
 }
 
 impl FakeArtsvp {
+    server_methods!();
+
     /// A builder for seed, data size, latency, quota and faults.
     pub fn builder() -> ArtsvpBuilder {
         ArtsvpBuilder::default()
@@ -238,17 +149,6 @@ impl FakeArtsvp {
     /// Starts a server with the default settings.
     pub async fn start() -> io::Result<Self> {
         Self::builder().start().await
-    }
-
-    /// `http://127.0.0.1:<port>`: the base URL to give a client (the
-    /// production equivalent is `https://app.artsvp.com/api/v2`).
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The API key the server accepts in `Authorization`.
-    pub fn api_key(&self) -> &str {
-        &self.pipeline.api_key
     }
 
     /// Every event, in list order.
@@ -281,32 +181,6 @@ impl FakeArtsvp {
             .iter()
             .map(|b| store.render_booking(b))
             .collect()
-    }
-
-    /// Adds a fault rule.
-    pub fn inject(&self, rule: FaultRule) {
-        self.pipeline.faults.push(rule);
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        self.pipeline.faults.clear();
-    }
-
-    /// The request log.
-    pub fn requests(&self) -> RequestLog {
-        self.pipeline.log.clone()
-    }
-
-    /// Moves the manual clock forward (see [`ArtsvpBuilder::manual_clock`]);
-    /// false on the real clock.
-    pub fn advance_clock(&self, by: Duration) -> bool {
-        self.clock.advance(by)
-    }
-
-    /// Stops the server and waits until it has stopped.
-    pub async fn shutdown(mut self) {
-        self.running.shutdown().await;
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {

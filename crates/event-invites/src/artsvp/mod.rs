@@ -82,6 +82,17 @@ impl config::sealed::Assemble for Artsvp {
     }
 }
 
+/// Sends a list request from `cursor` (`starting_after` / `ending_before`).
+macro_rules! send_from {
+    ($request:expr, $cursor:expr) => {
+        match $cursor {
+            Cursor::Start => $request.send(),
+            Cursor::After(id) => $request.starting_after(id).send(),
+            Cursor::Before(id) => $request.ending_before(id).send(),
+        }
+    };
+}
+
 fn page<T, R>(
     data: Vec<R>,
     has_more: bool,
@@ -234,11 +245,7 @@ impl Artsvp {
             .transport()
             .send("list_events", Safety::Idempotent, || {
                 let request = raw.list_events();
-                match cursor {
-                    Cursor::Start => request.send(),
-                    Cursor::After(id) => request.starting_after(id).send(),
-                    Cursor::Before(id) => request.ending_before(id).send(),
-                }
+                send_from!(request, cursor)
             })
             .await?
             .into_inner();
@@ -265,11 +272,7 @@ impl Artsvp {
             .transport()
             .send("list_collections", Safety::Idempotent, || {
                 let request = raw.list_collections();
-                match cursor {
-                    Cursor::Start => request.send(),
-                    Cursor::After(id) => request.starting_after(id).send(),
-                    Cursor::Before(id) => request.ending_before(id).send(),
-                }
+                send_from!(request, cursor)
             })
             .await?
             .into_inner();
@@ -305,11 +308,7 @@ impl Artsvp {
                 if !query.tags.is_empty() {
                     request = request.tags(query.tags.clone());
                 }
-                match &query.cursor {
-                    Cursor::Start => request.send(),
-                    Cursor::After(id) => request.starting_after(id).send(),
-                    Cursor::Before(id) => request.ending_before(id).send(),
-                }
+                send_from!(request, &query.cursor)
             })
             .await?
             .into_inner();
@@ -376,11 +375,7 @@ impl Artsvp {
                 if let Some(limit) = query.limit {
                     request = request.limit(u64::from(limit));
                 }
-                match &query.cursor {
-                    Cursor::Start => request.send(),
-                    Cursor::After(id) => request.starting_after(id).send(),
-                    Cursor::Before(id) => request.ending_before(id).send(),
-                }
+                send_from!(request, &query.cursor)
             })
             .await?
             .into_inner();
