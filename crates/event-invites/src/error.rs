@@ -160,6 +160,8 @@ pub enum Error {
         message: String,
         /// The first bytes of the body (at most 200 characters).
         excerpt: String,
+        /// Attempts made (0 when a model conversion failed after the call).
+        attempts: u32,
     },
 
     /// The caller passed something the API cannot take; nothing was sent.
@@ -256,8 +258,9 @@ impl Error {
             | Self::UnexpectedStatus { attempts, .. }
             | Self::Timeout { attempts, .. }
             | Self::Transport { attempts, .. }
-            | Self::OutcomeUnknown { attempts, .. } => *attempts,
-            Self::Decode { .. } | Self::Pagination { .. } => 1,
+            | Self::OutcomeUnknown { attempts, .. }
+            | Self::Decode { attempts, .. } => *attempts,
+            Self::Pagination { .. } => 1,
             Self::InvalidRequest { .. } | Self::Config(_) => 0,
         }
     }
@@ -272,11 +275,9 @@ impl Error {
             | Self::UnexpectedStatus { attempts, .. }
             | Self::Timeout { attempts, .. }
             | Self::Transport { attempts, .. }
-            | Self::OutcomeUnknown { attempts, .. } => *attempts = n,
-            Self::Decode { .. }
-            | Self::Pagination { .. }
-            | Self::InvalidRequest { .. }
-            | Self::Config(_) => {}
+            | Self::OutcomeUnknown { attempts, .. }
+            | Self::Decode { attempts, .. } => *attempts = n,
+            Self::Pagination { .. } | Self::InvalidRequest { .. } | Self::Config(_) => {}
         }
     }
 
@@ -287,6 +288,7 @@ impl Error {
             status: None,
             message: format!("`{field}`: {message}"),
             excerpt: String::new(),
+            attempts: 0,
         }
     }
 }

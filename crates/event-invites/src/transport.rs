@@ -272,6 +272,7 @@ async fn failure<E: ErrorDetails>(
                 status: seen_status.map(|s| s.as_u16()),
                 message: source.to_string(),
                 excerpt: excerpt(&bytes),
+                attempts: 0,
             },
             Kind::Final,
         ),

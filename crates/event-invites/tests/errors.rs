@@ -186,6 +186,19 @@ async fn decode_names_the_operation_status_and_body() {
         }
         other => panic!("expected a decode error, got {other:?}"),
     }
+    assert_eq!(err.attempts(), 1);
+
+    // After a retried 503, the decode error counts both attempts.
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    fake.inject(FaultRule::new(Fault::MalformedJson));
+    let err = common::artsvp(&fake)
+        .list_events(&Cursor::Start)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Decode { attempts, .. } => assert_eq!(*attempts, 2),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
 }
 
 #[tokio::test]
