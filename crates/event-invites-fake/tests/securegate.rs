@@ -160,3 +160,27 @@ async fn a_quota_when_set_gives_headers_and_429() {
     assert!(fake.advance_clock(std::time::Duration::from_secs(1)));
     client.get_invites().event_id(&event).send().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_test_can_add_invites_of_its_own() {
+    let fake = FakeSecureGate::builder().events(0).start().await.unwrap();
+    assert!(fake.event_ids().is_empty());
+    let seeded = FakeSecureGate::start().await.unwrap();
+    let template = seeded.invites(&seeded.event_ids()[0])[0].clone();
+    let mine = securegate_api::types::Invite {
+        id: "invite-mine".into(),
+        event_id: "event-mine".into(),
+        status: "accepted".into(),
+        ..template
+    };
+    fake.insert_invites("event-mine", [mine.clone()]);
+    assert_eq!(fake.event_ids(), ["event-mine"]);
+    let got = common::securegate(&fake)
+        .get_invites()
+        .event_id("event-mine")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, vec![mine]);
+}
