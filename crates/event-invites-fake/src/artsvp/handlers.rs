@@ -99,6 +99,15 @@ fn field_error(status: StatusCode, code: &str, field: &str, message: &str) -> Re
     )
 }
 
+/// The 404 for an id that names nothing.
+fn missing(kind: &str, id: &str) -> Response<Body> {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("no {kind} `{id}`"),
+    )
+}
+
 async fn not_found() -> Response<Body> {
     error(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
@@ -274,13 +283,7 @@ async fn get_event(
     let id = path_id(id)?;
     Params::parse(query, &[])?;
     let store = lock(&store);
-    let event = store.events.get(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no event `{id}`"),
-        )
-    })?;
+    let event = store.events.get(&id).ok_or_else(|| missing("event", &id))?;
     Ok(json_response(StatusCode::OK, event))
 }
 
@@ -317,13 +320,10 @@ async fn get_collection(
     let id = path_id(id)?;
     Params::parse(query, &[])?;
     let store = lock(&store);
-    let collection = store.collections.get(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no collection `{id}`"),
-        )
-    })?;
+    let collection = store
+        .collections
+        .get(&id)
+        .ok_or_else(|| missing("collection", &id))?;
     Ok(json_response(StatusCode::OK, collection))
 }
 
@@ -380,13 +380,10 @@ async fn get_booking(
     let id = path_id(id)?;
     Params::parse(query, &[])?;
     let store = lock(&store);
-    let booking = store.bookings.get(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no booking `{id}`"),
-        )
-    })?;
+    let booking = store
+        .bookings
+        .get(&id)
+        .ok_or_else(|| missing("booking", &id))?;
     Ok(json_response(
         StatusCode::OK,
         &store.render_booking(booking),
@@ -403,13 +400,10 @@ async fn update_booking(
     Params::parse(query, &[])?;
     let update: UpdateBookingRequest = json_body(&body)?;
     let mut store = lock(&store);
-    let booking = store.bookings.get_mut(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no booking `{id}`"),
-        )
-    })?;
+    let booking = store
+        .bookings
+        .get_mut(&id)
+        .ok_or_else(|| missing("booking", &id))?;
     if let Some(name) = update.name {
         booking.name = Some(name);
     }
@@ -686,13 +680,10 @@ async fn get_invite(
     let id = path_id(id)?;
     Params::parse(query, &[])?;
     let store = lock(&store);
-    let record = store.invites.get(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no invite `{id}`"),
-        )
-    })?;
+    let record = store
+        .invites
+        .get(&id)
+        .ok_or_else(|| missing("invite", &id))?;
     let invite = store.render(record);
     let bookings = store.bookings_of(&invite.code);
     Ok(json_response(
@@ -733,13 +724,10 @@ async fn update_invite(
         check_total_count(total)?;
     }
     let mut store = lock(&store);
-    let record = store.invites.get_mut(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no invite `{id}`"),
-        )
-    })?;
+    let record = store
+        .invites
+        .get_mut(&id)
+        .ok_or_else(|| missing("invite", &id))?;
     if let Some(tags) = update.tags {
         record.tags = tags.0;
     }
@@ -771,13 +759,10 @@ async fn delete_invite(
     let id = path_id(id)?;
     Params::parse(query, &[])?;
     let mut store = lock(&store);
-    store.invites.remove(&id).ok_or_else(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no invite `{id}`"),
-        )
-    })?;
+    store
+        .invites
+        .remove(&id)
+        .ok_or_else(|| missing("invite", &id))?;
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
