@@ -2,7 +2,10 @@
 //! clients, used by the `event-invites` facade:
 //!
 //! - headers that the facade adds to every request of one call (the API
-//!   key, marked sensitive), whatever `reqwest::Client` the caller supplied;
+//!   key, marked sensitive, and any per-call headers), and a per-call
+//!   timeout, whatever `reqwest::Client` the caller supplied;
+//! - the operation id progenitor names each request with (`OperationInfo`),
+//!   so the facade's errors and metrics use the spec's name;
 //! - the status and headers of the last response the call received, even
 //!   when the call then failed (a body that does not decode, a body cut
 //!   short): progenitor's errors drop both in those cases, and the facade
@@ -19,7 +22,8 @@
 //! # async fn main() {
 //! let mut headers = HeaderMap::new();
 //! headers.insert("x-api-key", HeaderValue::from_static("k"));
-//! let (value, seen) = event_invites_hooks::with_call(headers, async { 7 }).await;
+//! let setup = event_invites_hooks::Setup { headers, timeout: None };
+//! let (value, seen) = event_invites_hooks::with_call(setup, async { 7 }).await;
 //! assert_eq!(value, 7);
 //! assert!(seen.is_none(), "no response was received");
 //! # }
@@ -27,13 +31,25 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-/// The status and headers of a response.
+/// What one call adds to each of its requests.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Headers added to each request (replacing any of the same name).
+    pub headers: HeaderMap,
+    /// A timeout for each request, replacing the client's.
+    pub timeout: Option<Duration>,
+}
+
+/// The status and headers of a response, and the operation it answered.
 #[derive(Debug, Clone)]
 pub struct Observed {
+    /// The operation id of the request (progenitor's `OperationInfo`).
+    pub operation: &'static str,
     /// The response's status.
     pub status: StatusCode,
     /// The response's headers.
@@ -41,7 +57,8 @@ pub struct Observed {
 }
 
 struct Call {
-    headers: HeaderMap,
+    setup: Setup,
+    operation: &'static str,
     seen: Option<Observed>,
 }
 
@@ -49,11 +66,12 @@ tokio::task_local! {
     static CALL: RefCell<Call>;
 }
 
-/// Runs `call` with `headers` added to each of its requests, and returns its
-/// output with the last response it received.
-pub async fn with_call<F: Future>(headers: HeaderMap, call: F) -> (F::Output, Option<Observed>) {
+/// Runs `call` with `setup` applied to each of its requests, and returns
+/// its output with the last response it received.
+pub async fn with_call<F: Future>(setup: Setup, call: F) -> (F::Output, Option<Observed>) {
     let state = RefCell::new(Call {
-        headers,
+        setup,
+        operation: "",
         seen: None,
     });
     CALL.scope(state, async {
@@ -64,12 +82,16 @@ pub async fn with_call<F: Future>(headers: HeaderMap, call: F) -> (F::Output, Op
     .await
 }
 
-/// Adds the enclosing call's headers to `request` (replacing any of the
-/// same name).
-pub fn before(request: &mut reqwest::Request) {
+/// Applies the enclosing call's setup to `request` and notes its operation.
+pub fn before(request: &mut reqwest::Request, operation: &'static str) {
     let _ = CALL.try_with(|c| {
-        for (name, value) in &c.borrow().headers {
+        let mut call = c.borrow_mut();
+        call.operation = operation;
+        for (name, value) in &call.setup.headers {
             request.headers_mut().insert(name.clone(), value.clone());
+        }
+        if let Some(timeout) = call.setup.timeout {
+            *request.timeout_mut() = Some(timeout);
         }
     });
 }
@@ -78,7 +100,9 @@ pub fn before(request: &mut reqwest::Request) {
 pub fn after(result: &reqwest::Result<reqwest::Response>) {
     if let Ok(response) = result {
         let _ = CALL.try_with(|c| {
-            c.borrow_mut().seen = Some(Observed {
+            let mut call = c.borrow_mut();
+            call.seen = Some(Observed {
+                operation: call.operation,
                 status: response.status(),
                 headers: response.headers().clone(),
             });
@@ -101,9 +125,9 @@ macro_rules! impl_client_hooks {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,
-                _info: &progenitor_client::OperationInfo,
+                info: &progenitor_client::OperationInfo,
             ) -> Result<(), progenitor_client::Error<E>> {
-                $crate::before(request);
+                $crate::before(request, info.operation_id);
                 Ok(())
             }
 

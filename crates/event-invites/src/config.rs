@@ -4,11 +4,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::Error;
+use crate::observe::{Observer, Observers};
 use crate::pacing::{Pacer, Quota};
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
@@ -30,6 +32,8 @@ pub(crate) mod sealed {
 /// What differs between the two APIs' clients (sealed: implemented by
 /// [`crate::SecureGate`] and [`crate::Artsvp`] only).
 pub trait Api: sealed::Assemble {
+    /// The API's name, as errors, traces and observers show it.
+    const NAME: &'static str;
     /// The production base URL.
     const DEFAULT_BASE_URL: &'static str;
     /// The header that carries the API key (lowercase).
@@ -65,6 +69,7 @@ pub struct ClientBuilder<A> {
     retry: RetryPolicy,
     quota: Option<Option<Quota>>,
     http: Option<reqwest::Client>,
+    observer: Option<Arc<dyn Observer>>,
     api: PhantomData<fn() -> A>,
 }
 
@@ -79,6 +84,7 @@ impl<A: Api> Default for ClientBuilder<A> {
             retry: RetryPolicy::default(),
             quota: None,
             http: None,
+            observer: None,
             api: PhantomData,
         }
     }
@@ -95,6 +101,7 @@ impl<A> fmt::Debug for ClientBuilder<A> {
             .field("retry", &self.retry)
             .field("quota", &self.quota)
             .field("http", &self.http.as_ref().map(|_| "caller-supplied"))
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -154,12 +161,20 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
+    /// An [`Observer`] that sees every attempt and pacing wait of the
+    /// client and its clones (for metrics; `tracing` spans are emitted
+    /// either way).
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
     /// Builds the client. Fails, sending nothing, when the key is missing,
     /// empty or not a valid header value, or the base URL is not an
     /// `http(s)` URL.
     pub fn build(self) -> Result<A, Error> {
         let Some(secret) = self.api_key else {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "no API key: call .api_key(…) or set {}",
                 A::ENV_KEY
             )));
@@ -169,9 +184,9 @@ impl<A: Api> ClientBuilder<A> {
             .base_url
             .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
         let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
+            .map_err(|e| Error::config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the base URL {base_url:?} must be an http or https URL with a host"
             )));
         }
@@ -182,13 +197,19 @@ impl<A: Api> ClientBuilder<A> {
                 .timeout(self.request_timeout)
                 .user_agent(self.user_agent)
                 .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
         };
         let pacer = Pacer::new(self.quota.unwrap_or(A::DEFAULT_QUOTA));
         Ok(A::assemble(
             base_url.trim_end_matches('/').to_string(),
             http,
-            Transport::new(key, pacer, self.retry),
+            Transport::new(
+                A::NAME,
+                key,
+                pacer,
+                self.retry,
+                Observers::new(self.observer),
+            ),
         ))
     }
 }
@@ -201,7 +222,7 @@ pub(crate) fn from_env<A: Api>() -> Result<A, Error> {
 /// [`from_env`] with the variables read through `lookup`.
 fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Error> {
     let key = lookup(A::ENV_KEY).ok_or_else(|| {
-        Error::Config(format!(
+        Error::config(format!(
             "{} is not set (or not valid UTF-8); set it to your API key",
             A::ENV_KEY
         ))

@@ -1,6 +1,12 @@
-//! The one error type of the facade: what went wrong, in which operation,
-//! after how many attempts, and whether trying again can help. It never
-//! carries the API key.
+//! The one error type of the facade: an [`Error`] holds what every failure
+//! has (the operation, the attempts made, the HTTP status and request id
+//! when the server answered) and an [`ErrorKind`] for what differs.
+//!
+//! Error text is safe to log: it never carries the API key, and never a
+//! value from a request or response body (guests' names, emails, phones).
+//! A body that does not decode is described by the JSON path, the expected
+//! type and the byte offset; a server's own message is kept with quoted
+//! values, emails and long numbers masked (see [`ErrorKind::Validation`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -11,7 +17,7 @@ pub struct FieldProblem {
     /// The field or parameter, when the server named one (e.g. `limit`,
     /// `query.status`).
     pub field: Option<String>,
-    /// What was wrong with it.
+    /// What was wrong with it, as the server said it (values masked).
     pub message: String,
 }
 
@@ -24,278 +30,362 @@ impl fmt::Display for FieldProblem {
     }
 }
 
-/// Everything that can go wrong in a facade call.
-///
-/// Match on the variants (the enum is `#[non_exhaustive]`), or ask
-/// [`Error::is_retryable`] and [`Error::status`]. Every variant names the
-/// operation; those that reached the server say how many attempts were made.
-#[derive(Debug, thiserror::Error)]
+/// Why a connection failed or an answer was lost: the root cause, read
+/// from the whole chain of errors below the HTTP client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum TransportCause {
+    /// Nothing listens at the address (`ECONNREFUSED`).
+    ConnectionRefused,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake or a certificate check failed.
+    Tls,
+    /// The peer reset the connection.
+    ConnectionReset,
+    /// The connection closed before the response was complete (a body cut
+    /// short, a connection dropped after the request was written).
+    ConnectionClosed,
+    /// Any other connection failure.
+    Other,
+}
+
+impl fmt::Display for TransportCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ConnectionRefused => "connection refused",
+            Self::Dns => "DNS lookup failed",
+            Self::Tls => "TLS handshake failed",
+            Self::ConnectionReset => "connection reset by the peer",
+            Self::ConnectionClosed => "connection closed before the response was complete",
+            Self::Other => "connection failed",
+        })
+    }
+}
+
+/// Where and why a response body did not decode, without quoting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeProblem {
+    /// The JSON path of the value that did not decode (`data[3].amount_used`;
+    /// `.` for the whole body).
+    pub path: String,
+    /// What the problem is, with any value from the body left out (e.g.
+    /// `invalid type, expected a string`, `missing field \`id\``,
+    /// `EOF while parsing a string`).
+    pub problem: String,
+    /// The byte offset in the body where the parser stopped (the last byte
+    /// of the bad value), when known.
+    pub offset: Option<usize>,
+}
+
+impl fmt::Display for DecodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at `{}`", self.path)?;
+        if let Some(offset) = self.offset {
+            write!(f, " (byte {offset})")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+/// What went wrong, beyond what every [`Error`] has.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorKind {
     /// The API key was missing or not accepted (HTTP 401/403).
-    #[error(
-        "{operation}: the API key was not accepted (HTTP {status}); check the key and its permissions"
-    )]
-    Unauthorized {
-        /// The operation, e.g. `list_invites`.
-        operation: &'static str,
-        /// 401 or 403.
-        status: u16,
-        /// Attempts made.
-        attempts: u32,
-    },
-
+    Unauthorized,
     /// The object does not exist (HTTP 404).
-    #[error("{operation}: not found (HTTP 404){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     NotFound {
-        /// The operation.
-        operation: &'static str,
-        /// The server's message, if any.
+        /// The server's message, if any (values masked).
         message: Option<String>,
-        /// Attempts made.
-        attempts: u32,
     },
-
     /// The server rejected the input (HTTP 400 or 422), with its details.
-    #[error(
-        "{operation}: the server rejected the input (HTTP {status}): {}",
-        describe(message, problems)
-    )]
+    /// Quoted values, emails and long numbers in the server's text are
+    /// masked, so the message is safe to log.
     Validation {
-        /// The operation.
-        operation: &'static str,
-        /// 400 or 422.
-        status: u16,
         /// The server's message, if any.
         message: Option<String>,
         /// The server's per-field details.
         problems: Vec<FieldProblem>,
-        /// Attempts made.
-        attempts: u32,
     },
-
     /// Over the rate limit (HTTP 429), after the retries the policy allows.
-    #[error("{operation}: rate limited (HTTP 429) after {attempts} attempt(s){}", retry_after.map(|d| format!("; the server asks to wait {}s", d.as_secs_f64())).unwrap_or_default())]
     RateLimited {
-        /// The operation.
-        operation: &'static str,
         /// The wait the server asked for (`Retry-After`, else
         /// `x-rate-limit-reset`).
         retry_after: Option<Duration>,
-        /// Attempts made.
-        attempts: u32,
     },
-
     /// The server failed (HTTP 5xx).
-    #[error("{operation}: server error (HTTP {status}) after {attempts} attempt(s)")]
-    Server {
-        /// The operation.
-        operation: &'static str,
-        /// The status.
-        status: u16,
-        /// Attempts made.
-        attempts: u32,
-    },
-
+    Server,
     /// The server answered with a status the API does not document.
-    #[error("{operation}: unexpected response (HTTP {status})")]
-    UnexpectedStatus {
-        /// The operation.
-        operation: &'static str,
-        /// The status.
-        status: u16,
-        /// Attempts made.
-        attempts: u32,
-    },
-
+    UnexpectedStatus,
     /// No answer in time (connect or request timeout).
-    #[error("{operation}: timed out after {attempts} attempt(s)")]
-    Timeout {
-        /// The operation.
-        operation: &'static str,
-        /// Attempts made.
-        attempts: u32,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
-    },
-
+    Timeout,
     /// The connection failed, or the response was cut short.
-    #[error("{operation}: transport error after {attempts} attempt(s): {source}")]
-    Transport {
-        /// The operation.
-        operation: &'static str,
-        /// The status, when the response had begun.
-        status: Option<u16>,
-        /// Attempts made.
-        attempts: u32,
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
-    },
-
-    /// A create without a dedupe filter lost its connection after it was
-    /// sent: the server may or may not have created the object, and
-    /// repeating the request could create it twice, so it was not repeated.
-    #[error(
-        "{operation}: the outcome is unknown: the request was sent but its answer was lost ({cause}); it was not repeated because it carries no dedupe filter. Check whether the object exists before creating it again"
-    )]
+    Transport(TransportCause),
+    /// A create without a dedupe filter was sent but its answer was lost:
+    /// the server may or may not have created the object, and repeating
+    /// the request could create it twice, so it was not repeated.
     OutcomeUnknown {
-        /// The operation.
-        operation: &'static str,
         /// What happened to the answer.
         cause: String,
-        /// Attempts made.
-        attempts: u32,
     },
-
     /// The response did not decode into the API's types.
-    #[error("{operation}: could not decode the response{}: {message}; the body begins: {excerpt:?}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
-    Decode {
-        /// The operation.
-        operation: &'static str,
-        /// The status, when known.
-        status: Option<u16>,
-        /// What did not decode.
-        message: String,
-        /// The first bytes of the body (at most 200 characters).
-        excerpt: String,
-        /// Attempts made (0 when a model conversion failed after the call).
-        attempts: u32,
-    },
-
+    Decode(DecodeProblem),
     /// The caller passed something the API cannot take; nothing was sent.
-    #[error("{operation}: invalid request: {message}")]
     InvalidRequest {
-        /// The operation.
-        operation: &'static str,
         /// What was wrong.
         message: String,
     },
-
     /// A list's pages did not add up (a cursor seen twice, more pages
     /// promised after an empty one): the stream ended instead of looping.
-    #[error("{operation}: pagination stopped: {reason}")]
     Pagination {
-        /// The list operation.
-        operation: &'static str,
         /// What was wrong with the pages.
         reason: String,
     },
-
     /// The client could not be configured (no API key, a bad base URL, …).
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    Config {
+        /// What was wrong.
+        message: String,
+    },
 }
 
-fn describe(message: &Option<String>, problems: &[FieldProblem]) -> String {
-    let mut parts: Vec<String> = message.iter().cloned().collect();
-    parts.extend(problems.iter().map(ToString::to_string));
-    if parts.is_empty() {
-        "no details".into()
-    } else {
-        parts.join("; ")
-    }
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything that can go wrong in a facade call.
+///
+/// Every error says which operation failed ([`Error::operation`]), how many
+/// requests were sent ([`Error::attempts`]), the status and request id when
+/// the server answered, and whether trying again can help
+/// ([`Error::is_retryable`]); [`Error::kind`] says what went wrong.
+///
+/// ```
+/// # fn example(err: event_invites::Error) {
+/// use event_invites::ErrorKind;
+///
+/// match err.kind() {
+///     ErrorKind::NotFound { .. } => println!("gone"),
+///     ErrorKind::RateLimited { retry_after } => println!("wait {retry_after:?}"),
+///     _ if err.is_retryable() => println!("try again later: {err}"),
+///     _ => println!("{err}"),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    kind: ErrorKind,
+    operation: Option<&'static str>,
+    attempts: u32,
+    status: Option<u16>,
+    request_id: Option<String>,
+    source: Option<Source>,
 }
 
 impl Error {
-    /// Whether the same call may succeed later: rate limits, 502/503/504,
-    /// timeouts and transport errors. (The facade has already retried as
-    /// far as its policy allows.)
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::RateLimited { .. } | Self::Timeout { .. } | Self::Transport { .. } => true,
-            Self::Server { status, .. } => matches!(status, 502..=504),
-            _ => false,
+    /// An error of `kind` in `operation`, before any attempt.
+    pub(crate) fn new(operation: &'static str, kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            operation: Some(operation),
+            attempts: 0,
+            status: None,
+            request_id: None,
+            source: None,
         }
     }
 
-    /// The HTTP status the server answered with, if it answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Unauthorized { status, .. }
-            | Self::Validation { status, .. }
-            | Self::Server { status, .. }
-            | Self::UnexpectedStatus { status, .. } => Some(*status),
-            Self::NotFound { .. } => Some(404),
-            Self::RateLimited { .. } => Some(429),
-            Self::Transport { status, .. } | Self::Decode { status, .. } => *status,
-            Self::Timeout { .. }
-            | Self::OutcomeUnknown { .. }
-            | Self::InvalidRequest { .. }
-            | Self::Pagination { .. }
-            | Self::Config(_) => None,
+    /// A configuration error (no operation).
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Config {
+                message: message.into(),
+            },
+            operation: None,
+            attempts: 0,
+            status: None,
+            request_id: None,
+            source: None,
         }
     }
 
-    /// The operation that failed (`None` for configuration errors).
+    /// Input the API cannot take; nothing was sent.
+    pub(crate) fn invalid(operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            operation,
+            ErrorKind::InvalidRequest {
+                message: message.into(),
+            },
+        )
+    }
+
+    pub(crate) fn with_status(mut self, status: Option<u16>) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The operation that failed, e.g. `list_invites` (`None` for
+    /// configuration errors).
     pub fn operation(&self) -> Option<&'static str> {
-        match self {
-            Self::Unauthorized { operation, .. }
-            | Self::NotFound { operation, .. }
-            | Self::Validation { operation, .. }
-            | Self::RateLimited { operation, .. }
-            | Self::Server { operation, .. }
-            | Self::UnexpectedStatus { operation, .. }
-            | Self::Timeout { operation, .. }
-            | Self::Transport { operation, .. }
-            | Self::OutcomeUnknown { operation, .. }
-            | Self::Decode { operation, .. }
-            | Self::InvalidRequest { operation, .. }
-            | Self::Pagination { operation, .. } => Some(operation),
-            Self::Config(_) => None,
-        }
+        self.operation
     }
 
     /// How many requests were sent (0 when the call failed before sending).
     pub fn attempts(&self) -> u32 {
-        match self {
-            Self::Unauthorized { attempts, .. }
-            | Self::NotFound { attempts, .. }
-            | Self::Validation { attempts, .. }
-            | Self::RateLimited { attempts, .. }
-            | Self::Server { attempts, .. }
-            | Self::UnexpectedStatus { attempts, .. }
-            | Self::Timeout { attempts, .. }
-            | Self::Transport { attempts, .. }
-            | Self::OutcomeUnknown { attempts, .. }
-            | Self::Decode { attempts, .. } => *attempts,
-            Self::Pagination { .. } => 1,
-            Self::InvalidRequest { .. } | Self::Config(_) => 0,
+        self.attempts
+    }
+
+    /// The HTTP status the server answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The server's request id (`x-request-id`) of the last answer, if it
+    /// sent one: quote it to the vendor's support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Whether the same call may succeed later: rate limits, 502/503/504,
+    /// timeouts and transport errors. (The facade has already retried as
+    /// far as its policy allows.)
+    pub fn is_retryable(&self) -> bool {
+        match &self.kind {
+            ErrorKind::RateLimited { .. } | ErrorKind::Timeout | ErrorKind::Transport(_) => true,
+            ErrorKind::Server => matches!(self.status, Some(502..=504)),
+            _ => false,
         }
     }
 
-    pub(crate) fn set_attempts(&mut self, n: u32) {
-        match self {
-            Self::Unauthorized { attempts, .. }
-            | Self::NotFound { attempts, .. }
-            | Self::Validation { attempts, .. }
-            | Self::RateLimited { attempts, .. }
-            | Self::Server { attempts, .. }
-            | Self::UnexpectedStatus { attempts, .. }
-            | Self::Timeout { attempts, .. }
-            | Self::Transport { attempts, .. }
-            | Self::OutcomeUnknown { attempts, .. }
-            | Self::Decode { attempts, .. } => *attempts = n,
-            Self::Pagination { .. } | Self::InvalidRequest { .. } | Self::Config(_) => {}
-        }
-    }
-
-    /// A response body that did not decode into a facade model.
-    pub(crate) fn decode(operation: &'static str, field: &str, message: impl fmt::Display) -> Self {
-        Self::Decode {
-            operation,
-            status: None,
-            message: format!("`{field}`: {message}"),
-            excerpt: String::new(),
-            attempts: 0,
-        }
+    /// Whether a create may have been applied although the call failed.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self.kind, ErrorKind::OutcomeUnknown { .. })
     }
 }
 
-/// The first 200 characters of a body, for error messages.
-pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).chars().take(200).collect()
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(operation) = self.operation {
+            write!(f, "{operation}: ")?;
+        }
+        let status = self.status.unwrap_or_default();
+        let attempts = self.attempts;
+        match &self.kind {
+            ErrorKind::Unauthorized => write!(
+                f,
+                "the API key was not accepted (HTTP {status}); check the key and its permissions"
+            )?,
+            ErrorKind::NotFound { message } => {
+                write!(f, "not found (HTTP 404)")?;
+                if let Some(m) = message {
+                    write!(f, ": {m}")?;
+                }
+            }
+            ErrorKind::Validation { message, problems } => {
+                write!(f, "the server rejected the input (HTTP {status}): ")?;
+                let mut parts = message.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+                parts.extend(problems.iter().map(ToString::to_string));
+                if parts.is_empty() {
+                    f.write_str("no details")?;
+                } else {
+                    f.write_str(&parts.join("; "))?;
+                }
+            }
+            ErrorKind::RateLimited { retry_after } => {
+                write!(f, "rate limited (HTTP 429) after {attempts} attempt(s)")?;
+                if let Some(wait) = retry_after {
+                    write!(f, "; the server asks to wait {}s", wait.as_secs_f64())?;
+                }
+            }
+            ErrorKind::Server => {
+                write!(f, "server error (HTTP {status}) after {attempts} attempt(s)")?
+            }
+            ErrorKind::UnexpectedStatus => write!(f, "unexpected response (HTTP {status})")?,
+            ErrorKind::Timeout => write!(f, "timed out after {attempts} attempt(s)")?,
+            ErrorKind::Transport(cause) => {
+                write!(f, "{cause} after {attempts} attempt(s)")?;
+                if self.status.is_some() {
+                    write!(f, " (HTTP {status} had begun)")?;
+                }
+            }
+            ErrorKind::OutcomeUnknown { cause } => write!(
+                f,
+                "the outcome is unknown: the request was sent but its answer was lost ({cause}); \
+                 it was not repeated because it carries no dedupe filter. Check whether the \
+                 object exists before creating it again"
+            )?,
+            ErrorKind::Decode(problem) => {
+                write!(f, "could not decode the response")?;
+                if self.status.is_some() {
+                    write!(f, " (HTTP {status})")?;
+                }
+                write!(f, " {problem}")?;
+            }
+            ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
+            ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
+            ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Error");
+        s.field("kind", &self.kind)
+            .field("operation", &self.operation)
+            .field("attempts", &self.attempts)
+            .field("status", &self.status);
+        if let Some(id) = &self.request_id {
+            s.field("request_id", id);
+        }
+        if let Some(source) = &self.source {
+            // The source's own `Display` chain (URLs stripped), not its
+            // `Debug`, which some libraries fill with request details.
+            s.field("source", &format_args!("{}", chain(source.as_ref())));
+        }
+        s.finish()
+    }
+}
+
+/// `a: b: c` for an error and its sources.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// The facade's result type.

@@ -4,10 +4,10 @@
 //! (which URL parsing reads as `/`). Those, and the empty id, are refused
 //! before anything is sent.
 
-use crate::error::Error;
+use crate::error::ErrorKind;
 
 /// Checks an id bound for a path segment.
-pub(crate) fn check(operation: &'static str, what: &str, id: &str) -> Result<(), Error> {
+pub(crate) fn check(what: &str, id: &str) -> Result<(), ErrorKind> {
     let problem = if id.is_empty() {
         "is empty"
     } else if id == "." || id == ".." {
@@ -17,8 +17,7 @@ pub(crate) fn check(operation: &'static str, what: &str, id: &str) -> Result<(),
     } else {
         return Ok(());
     };
-    Err(Error::InvalidRequest {
-        operation,
+    Err(ErrorKind::InvalidRequest {
         message: format!("the {what} {id:?} {problem}"),
     })
 }
@@ -30,10 +29,10 @@ mod tests {
     #[test]
     fn ids_that_would_change_the_route_are_refused() {
         for bad in ["", ".", "..", "a\\b"] {
-            assert!(check("op", "id", bad).is_err(), "{bad:?}");
+            assert!(check("id", bad).is_err(), "{bad:?}");
         }
         for good in ["inv-1", "a b", "a/b", "a?b#c", "..a", "a..b", "ünï", "%2F"] {
-            assert!(check("op", "id", good).is_ok(), "{good:?}");
+            assert!(check("id", good).is_ok(), "{good:?}");
         }
     }
 }

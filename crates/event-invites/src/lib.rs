@@ -24,44 +24,65 @@
 //!   and an event per retry.
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), event_invites::Error> {
 //! use event_invites::{Artsvp, SecureGate};
-//! use event_invites::artsvp::InviteQuery;
+//! use event_invites::artsvp::{CreateOutcome, Dedupe, InviteQuery, NewInvite};
 //!
-//! let securegate = SecureGate::from_env()?; // SECUREGATE_API_KEY [, SECUREGATE_BASE_URL]
-//! let invites = securegate.invites("event-456", None).await?;
+//! #[tokio::main]
+//! async fn main() -> Result<(), event_invites::Error> {
+//!     let securegate = SecureGate::from_env()?; // SECUREGATE_API_KEY [, SECUREGATE_BASE_URL]
+//!     let guests = securegate.guest_list("event-456").await?;
 //!
-//! let artsvp = Artsvp::from_env()?; // ARTSVP_API_KEY [, ARTSVP_BASE_URL]
-//! let page = artsvp.list_invites(&InviteQuery::new().event("eve-123").limit(100)).await?;
-//! println!("{} + {} invites", invites.len(), page.items.len());
-//! # Ok(())
-//! # }
+//!     let artsvp = Artsvp::from_env()?; // ARTSVP_API_KEY [, ARTSVP_BASE_URL]
+//!     let new = NewInvite::for_event("eve-123").email("lucy@example.com").dedupe(Dedupe::Email);
+//!     match artsvp.create_invite(&new).await? {
+//!         CreateOutcome::Created(invite) => println!("invited: {}", invite.url),
+//!         CreateOutcome::Existing(invite) => println!("already invited: {}", invite.url),
+//!     }
+//!     let mut invites = artsvp.invites(InviteQuery::new().event("eve-123").limit(100));
+//!     while let Some(invite) = invites.try_next().await? {
+//!         println!("{} {}", invite.code, invite.usage);
+//!     }
+//!     println!("{} accepted on SecureGate", guests.len());
+//!     Ok(())
+//! }
 //! ```
 //!
-//! For tests, `event-invites-fake` runs both APIs in-process.
+//! Every operation returns a [`Call`]: await it for the value, or first set
+//! a timeout, a retry policy or headers for that call only, and use
+//! [`Call::with_response`] for the status, headers, request id and
+//! rate-limit state that came with it. An [`Observer`] sees every attempt
+//! and pacing wait, for metrics.
+//!
+//! For tests, `event-invites-fake` runs both APIs in-process and hands out
+//! clients pointed at them (`fake.client()`).
 
 #![deny(missing_docs)]
 
 pub mod artsvp;
+mod call;
+mod classify;
 mod config;
 mod enums;
 mod error;
 mod ids;
+mod observe;
 mod pacing;
+mod redact;
 mod retry;
 mod secret;
 pub mod securegate;
+mod shell;
 mod transport;
 mod usage;
 
 pub use artsvp::Artsvp;
+pub use call::{Call, Response};
 pub use config::{Api, ClientBuilder, USER_AGENT};
-pub use enums::{AuthenticationMethod, BookingStatus, CountryCode, InviteStatus, ResourceKind};
-pub use error::{Error, FieldProblem, Result};
+pub use error::{DecodeProblem, Error, ErrorKind, FieldProblem, Result, TransportCause};
+pub use observe::{AttemptEvent, AttemptOutcome, Observer, PacingEvent, PacingReason};
 pub use pacing::{Quota, RateLimitState};
 pub use retry::RetryPolicy;
 pub use securegate::SecureGate;
-pub use usage::{Usage, UsageParseError};
 
 /// The generated clients, for what the facade does not wrap.
 pub mod raw {

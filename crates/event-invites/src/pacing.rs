@@ -22,6 +22,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
+use crate::observe::PacingReason;
+
 /// A request quota: `limit` requests per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
@@ -98,22 +100,34 @@ impl Pacer {
         }
     }
 
-    /// Waits until a request may be sent, and counts it.
-    pub(crate) async fn acquire(&self) {
+    /// Waits until a request may be sent, and counts it. Returns how long
+    /// it waited and why (the last reason), if it waited.
+    pub(crate) async fn acquire(&self) -> Option<(Duration, PacingReason)> {
+        let started = Instant::now();
+        let mut reason = None;
         loop {
             match self.try_acquire(Instant::now()) {
-                None => return,
-                Some(wait) => tokio::time::sleep(wait).await,
+                None => return reason.map(|r| (started.elapsed(), r)),
+                Some((wait, why)) => {
+                    reason = Some(why);
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
     }
 
-    /// Counts a request and returns `None`, or says how long to wait first.
-    fn try_acquire(&self, now: Instant) -> Option<Duration> {
+    /// The quota, if the client paces by one.
+    pub(crate) fn quota(&self) -> Option<Quota> {
+        self.quota
+    }
+
+    /// Counts a request and returns `None`, or says how long to wait first
+    /// and why.
+    fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = s.blocked_until {
             if until > now {
-                return Some(until - now);
+                return Some((until - now, PacingReason::RetryAfter));
             }
             s.blocked_until = None;
         }
@@ -130,7 +144,7 @@ impl Pacer {
                 Some((_, latest_end)) => latest_end - now,
                 None => Duration::from_secs(1),
             };
-            return Some(wait.max(Duration::from_millis(1)));
+            return Some((wait.max(Duration::from_millis(1)), PacingReason::ServerWindow));
         }
         if let Some(quota) = self.quota {
             let capacity = f64::from(quota.limit.max(1));
@@ -139,7 +153,10 @@ impl Pacer {
             s.tokens = (s.tokens + elapsed * rate).min(capacity);
             s.refilled_at = now;
             if s.tokens < 1.0 {
-                return Some(Duration::from_secs_f64((1.0 - s.tokens) / rate));
+                return Some((
+                    Duration::from_secs_f64((1.0 - s.tokens) / rate),
+                    PacingReason::Quota,
+                ));
             }
             s.tokens -= 1.0;
         }
@@ -234,7 +251,8 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(pacer.try_acquire(now), None);
         }
-        let wait = pacer.try_acquire(now).expect("the bucket is empty");
+        let (wait, reason) = pacer.try_acquire(now).expect("the bucket is empty");
+        assert_eq!(reason, PacingReason::Quota);
         assert!(
             wait > Duration::from_millis(300) && wait <= Duration::from_millis(334),
             "{wait:?}"
@@ -258,7 +276,8 @@ mod tests {
         pacer.observe_at(&headers(2, 1), t0);
         assert_eq!(pacer.try_acquire(t0), None);
         assert_eq!(pacer.try_acquire(t0), None);
-        let wait = pacer.try_acquire(t0).expect("budget spent");
+        let (wait, reason) = pacer.try_acquire(t0).expect("budget spent");
+        assert_eq!(reason, PacingReason::ServerWindow);
         assert_eq!(
             wait,
             Duration::from_secs(1),
@@ -281,7 +300,7 @@ mod tests {
         pacer.observe_at(&headers(10, 1), t0);
         pacer.observe_at(&headers(5, 1), t0 + Duration::from_millis(600));
         pacer.observe_at(&headers(0, 1), t0 + Duration::from_millis(700));
-        let wait = pacer
+        let (wait, _) = pacer
             .try_acquire(t0 + Duration::from_millis(700))
             .expect("budget spent");
         assert_eq!(
@@ -295,7 +314,8 @@ mod tests {
     fn retry_after_blocks_everyone() {
         let pacer = Pacer::new(None);
         pacer.block_for(Duration::from_secs(5));
-        let wait = pacer.try_acquire(Instant::now()).expect("blocked");
+        let (wait, reason) = pacer.try_acquire(Instant::now()).expect("blocked");
         assert!(wait > Duration::from_secs(4));
+        assert_eq!(reason, PacingReason::RetryAfter);
     }
 }

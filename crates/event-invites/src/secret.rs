@@ -21,12 +21,12 @@ impl ApiKey {
     /// visible ASCII characters a header value can carry.
     pub(crate) fn new(raw: &str, header: &'static str, env_name: &str) -> Result<Self, Error> {
         if raw.trim().is_empty() {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the API key is empty; pass the key or set {env_name}"
             )));
         }
         if let Some(position) = raw.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the API key has a character a header cannot carry at byte {position} (only visible \
                  ASCII is allowed; check for spaces, newlines or a pasted quote)"
             )));
@@ -62,7 +62,10 @@ mod tests {
     fn bad_keys_are_config_errors_that_do_not_echo_the_key() {
         for raw in ["", "   ", "sk_abc def", "sk_zq81\n", "sk_caf\u{e9}"] {
             let err = ApiKey::new(raw, "x-api-key", "SECUREGATE_API_KEY").unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{raw:?}");
+            assert!(
+                matches!(err.kind(), crate::ErrorKind::Config { .. }),
+                "{raw:?}"
+            );
             if !raw.trim().is_empty() {
                 assert!(!err.to_string().contains(raw.trim()), "{err}");
             }

@@ -1,17 +1,13 @@
-//! The SecureGate client: an event's invites, with the status filter, as
-//! facade models with open enums.
-
-use std::fmt;
-use std::sync::Arc;
+//! The SecureGate client: an event's invites, all or by status, as facade
+//! models with open enums, and the guest-list helpers built on them.
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{self, Api, ClientBuilder};
+use crate::call::{Call, call};
 pub use crate::enums::{AuthenticationMethod, CountryCode, InviteStatus};
-use crate::error::Error;
-use crate::pacing::{Quota, RateLimitState};
+use crate::error::ErrorKind;
 use crate::retry::Safety;
-use crate::transport::Transport;
+use crate::shell::client_shell;
 
 /// A SecureGate invite.
 #[derive(
@@ -62,9 +58,22 @@ impl Invite {
             .to_string()
     }
 
-    /// The mobile number with its country code: `+1 5551234567`.
+    /// The mobile number in E.164 form, for sending texts or dialling:
+    /// `+15551234567` (the country code, then the number's digits, without
+    /// the spaces, dashes or brackets it may be stored with).
     pub fn international_number(&self) -> String {
-        format!("+{} {}", self.country_code, self.mobile_number)
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        format!(
+            "+{}{}",
+            digits(self.country_code.as_str()),
+            digits(&self.mobile_number)
+        )
+    }
+
+    /// The mobile number for display: `+1 5551234567` (the number as
+    /// stored).
+    pub fn display_number(&self) -> String {
+        format!("+{} {}", self.country_code, self.mobile_number.trim())
     }
 }
 
@@ -157,156 +166,102 @@ fn ratio(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
 }
 
-struct Inner {
-    raw: securegate_api::Client,
-    base_url: String,
-    transport: Transport,
-}
-
-/// A SecureGate client: cheap to clone (clones share the connection pool,
-/// pacing and rate-limit state), `Send + Sync`.
-///
-/// ```no_run
-/// # async fn example() -> Result<(), event_invites::Error> {
-/// use event_invites::{SecureGate, securegate::InviteStatus};
-///
-/// let client = SecureGate::from_env()?;
-/// let accepted = client.invites("event-456", Some(InviteStatus::Accepted)).await?;
-/// for invite in accepted {
-///     println!("{}", invite.full_name());
-/// }
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct SecureGate {
-    inner: Arc<Inner>,
-}
-
-impl fmt::Debug for SecureGate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecureGate")
-            .field("base_url", &self.inner.base_url)
-            .field("transport", &self.inner.transport)
-            .finish()
-    }
-}
-
-impl Api for SecureGate {
-    const DEFAULT_BASE_URL: &'static str = "https://api.securegate.ai";
-    const KEY_HEADER: &'static str = "x-api-key";
-    const ENV_KEY: &'static str = "SECUREGATE_API_KEY";
-    const ENV_BASE_URL: &'static str = "SECUREGATE_BASE_URL";
-    const DEFAULT_QUOTA: Option<Quota> = None;
-}
-
-impl config::sealed::Assemble for SecureGate {
-    fn assemble(base_url: String, http: reqwest::Client, transport: Transport) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                raw: securegate_api::Client::new_with_client(&base_url, http),
-                base_url,
-                transport,
-            }),
-        }
+client_shell! {
+    /// A SecureGate client: cheap to clone (clones share the connection
+    /// pool, pacing and rate-limit state), `Send + Sync`.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), event_invites::Error> {
+    /// use event_invites::SecureGate;
+    /// use event_invites::securegate::InviteStatus;
+    ///
+    /// let client = SecureGate::from_env()?;
+    /// let everyone = client.invites("event-456").await?;
+    /// let waiting = client.invites_with_status("event-456", InviteStatus::Sent).await?;
+    /// for guest in client.guest_list("event-456").await? {
+    ///     println!("{} {}", guest.full_name(), guest.international_number());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    SecureGate {
+        raw: securegate_api::Client,
+        name: "SecureGate",
+        base_url: "https://api.securegate.ai",
+        key_header: "x-api-key",
+        env_key: "SECUREGATE_API_KEY",
+        env_base_url: "SECUREGATE_BASE_URL",
+        quota: None,
     }
 }
 
 impl SecureGate {
-    /// A client for the production API with this key.
-    pub fn new(api_key: impl Into<String>) -> Result<Self, Error> {
-        Self::builder().api_key(api_key).build()
+    /// Every invite of an event (`GET /events/{event_id}/invites`). An
+    /// event SecureGate does not know has no invites (an empty list).
+    pub fn invites(&self, event_id: &str) -> Call<'_, Vec<Invite>> {
+        self.get_invites(event_id, None)
     }
 
-    /// A builder for base URL, key, timeouts, retries and quota.
-    pub fn builder() -> ClientBuilder<Self> {
-        ClientBuilder::default()
+    /// The invites of an event with this status (the API filters).
+    pub fn invites_with_status(&self, event_id: &str, status: InviteStatus) -> Call<'_, Vec<Invite>> {
+        self.get_invites(event_id, Some(status))
     }
 
-    /// A client from `SECUREGATE_API_KEY` and, if set, `SECUREGATE_BASE_URL`.
-    pub fn from_env() -> Result<Self, Error> {
-        config::from_env()
+    fn get_invites(&self, event_id: &str, status: Option<InviteStatus>) -> Call<'_, Vec<Invite>> {
+        let raw = &self.shell.raw;
+        let event_id = event_id.to_string();
+        let prepared = crate::ids::check("event id", &event_id)
+            .and_then(|()| status.as_ref().map(raw_status).transpose())
+            .map(|status| {
+                (Safety::Idempotent, move || {
+                    let request = raw.get_invites().event_id(event_id.clone());
+                    match status {
+                        Some(status) => request.status(status).send(),
+                        None => request.send(),
+                    }
+                })
+            });
+        call(&self.shell.transport, "get_invites", prepared, |r| {
+            Ok(r.into_inner().into_iter().map(Invite::from).collect())
+        })
     }
 
-    /// The generated client, for anything the facade does not wrap. Its
-    /// calls carry no API key unless the `reqwest::Client` adds one.
-    pub fn raw(&self) -> &securegate_api::Client {
-        &self.inner.raw
-    }
-
-    /// The base URL in use.
-    pub fn base_url(&self) -> &str {
-        &self.inner.base_url
-    }
-
-    /// The rate-limit state the server last reported, if it sends one.
-    pub fn rate_limit(&self) -> Option<RateLimitState> {
-        self.inner.transport.pacer.last()
-    }
-
-    /// The invites of an event, optionally only those with `status`
-    /// (`GET /events/{event_id}/invites`).
-    pub async fn invites(
-        &self,
-        event_id: &str,
-        status: Option<InviteStatus>,
-    ) -> Result<Vec<Invite>, Error> {
-        const OPERATION: &str = "get_invites";
-        crate::ids::check(OPERATION, "event id", event_id)?;
-        let status = match &status {
-            None => None,
-            Some(s) => Some(
-                s.as_str()
-                    .parse::<securegate_api::types::InviteStatus>()
-                    .map_err(|_| Error::InvalidRequest {
-                        operation: OPERATION,
-                        message: format!(
-                            "SecureGate cannot filter by the unknown status {:?}",
-                            s.as_str()
-                        ),
-                    })?,
-            ),
-        };
-        let raw = &self.inner.raw;
-        let response = self
-            .inner
-            .transport
-            .send(OPERATION, Safety::Idempotent, || {
-                let request = raw.get_invites().event_id(event_id);
-                match status {
-                    Some(status) => request.status(status).send(),
-                    None => request.send(),
-                }
-            })
-            .await?;
-        Ok(response
-            .into_inner()
-            .into_iter()
-            .map(Invite::from)
-            .collect())
-    }
-
-    /// The guest list: the invites that were accepted.
-    pub async fn guest_list(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
-        self.invites(event_id, Some(InviteStatus::Accepted)).await
+    /// The guest list: the invites that were accepted. (The same idea as
+    /// [`crate::Artsvp::guest_list`].)
+    pub fn guest_list(&self, event_id: &str) -> Call<'_, Vec<Invite>> {
+        self.invites_with_status(event_id, InviteStatus::Accepted)
     }
 
     /// Who to follow up with: sent invites with no response yet.
-    pub async fn awaiting_response(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
-        self.invites(event_id, Some(InviteStatus::Sent)).await
+    pub fn awaiting_response(&self, event_id: &str) -> Call<'_, Vec<Invite>> {
+        self.invites_with_status(event_id, InviteStatus::Sent)
     }
 
     /// Invites created but not sent yet.
-    pub async fn not_yet_sent(&self, event_id: &str) -> Result<Vec<Invite>, Error> {
-        self.invites(event_id, Some(InviteStatus::Pending)).await
+    pub fn not_yet_sent(&self, event_id: &str) -> Call<'_, Vec<Invite>> {
+        self.invites_with_status(event_id, InviteStatus::Pending)
     }
 
     /// Counts per status and the response and acceptance rates of an
     /// event's invites, from one request (see [`InviteStats`] for the
     /// formulas).
-    pub async fn invite_stats(&self, event_id: &str) -> Result<InviteStats, Error> {
-        Ok(InviteStats::of(&self.invites(event_id, None).await?))
+    pub fn invite_stats(&self, event_id: &str) -> Call<'_, InviteStats> {
+        self.invites(event_id).map(|invites| InviteStats::of(&invites))
     }
+}
+
+/// The generated client's status filter; SecureGate cannot filter by a
+/// status this version does not know.
+fn raw_status(status: &InviteStatus) -> Result<securegate_api::types::InviteStatus, ErrorKind> {
+    status
+        .as_str()
+        .parse()
+        .map_err(|_| ErrorKind::InvalidRequest {
+            message: format!(
+                "SecureGate cannot filter by the unknown status {:?}",
+                status.as_str()
+            ),
+        })
 }
 
 #[cfg(test)]
@@ -365,6 +320,9 @@ mod tests {
     fn full_name_and_number() {
         let invite = with_status("sent");
         assert_eq!(invite.full_name(), "A B");
-        assert_eq!(invite.international_number(), "+1 5");
+        let mut invite = invite;
+        invite.mobile_number = "(555) 123-4567".into();
+        assert_eq!(invite.international_number(), "+15551234567");
+        assert_eq!(invite.display_number(), "+1 (555) 123-4567");
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use crate::enums::{BookingStatus, ResourceKind};
-use crate::error::Error;
+use crate::error::{DecodeProblem, Error, ErrorKind};
 use crate::usage::Usage;
 
 pub use artsvp_api::types::{Collection, Event};
@@ -106,14 +106,14 @@ impl Invite {
         self.usage.is_exhausted()
     }
 
-    pub(crate) fn from_raw(
-        raw: artsvp_api::types::Invite,
-        operation: &'static str,
-    ) -> Result<Self, Error> {
-        let usage = raw
-            .amount_used
-            .parse()
-            .map_err(|e| Error::decode(operation, "amount_used", e))?;
+    pub(crate) fn from_raw(raw: artsvp_api::types::Invite) -> Result<Self, ErrorKind> {
+        let usage = raw.amount_used.parse().map_err(|_| {
+            ErrorKind::Decode(DecodeProblem {
+                path: "amount_used".into(),
+                problem: "expected `used/total` (two whole numbers)".into(),
+                offset: None,
+            })
+        })?;
         Ok(Self {
             id: raw.id,
             code: raw.code,
@@ -137,10 +137,10 @@ impl Invite {
 impl TryFrom<artsvp_api::types::Invite> for Invite {
     type Error = Error;
 
-    /// Fails with [`Error::Decode`] naming `amount_used` when it is not
+    /// Fails with [`ErrorKind::Decode`] naming `amount_used` when it is not
     /// `used/total`.
     fn try_from(raw: artsvp_api::types::Invite) -> Result<Self, Error> {
-        Self::from_raw(raw, "convert_invite")
+        Self::from_raw(raw).map_err(|kind| Error::new("convert_invite", kind))
     }
 }
 
@@ -227,10 +227,7 @@ pub struct InviteDetail {
 }
 
 impl InviteDetail {
-    pub(crate) fn from_raw(
-        raw: artsvp_api::types::InviteWithBookings,
-        operation: &'static str,
-    ) -> Result<Self, Error> {
+    pub(crate) fn from_raw(raw: artsvp_api::types::InviteWithBookings) -> Result<Self, ErrorKind> {
         use artsvp_api::types::InviteWithBookingsBookings as Bookings;
         let bookings = match raw.bookings {
             None => Vec::new(),
@@ -257,7 +254,7 @@ impl InviteDetail {
             updated_at: raw.updated_at,
         };
         Ok(Self {
-            invite: Invite::from_raw(invite, operation)?,
+            invite: Invite::from_raw(invite)?,
             bookings,
         })
     }
@@ -266,10 +263,10 @@ impl InviteDetail {
 impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
     type Error = Error;
 
-    /// Fails with [`Error::Decode`] naming `amount_used` when it is not
+    /// Fails with [`ErrorKind::Decode`] naming `amount_used` when it is not
     /// `used/total`.
     fn try_from(raw: artsvp_api::types::InviteWithBookings) -> Result<Self, Error> {
-        Self::from_raw(raw, "convert_invite")
+        Self::from_raw(raw).map_err(|kind| Error::new("convert_invite", kind))
     }
 }
 
@@ -287,6 +284,63 @@ pub struct BatchResult {
     pub total_resources: u64,
     /// Invites newly created.
     pub total_invites_created: u64,
+}
+
+/// What a create did: made a new object (HTTP 201), or found one that its
+/// dedupe filter matched (HTTP 200) and made nothing.
+///
+/// ```no_run
+/// # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
+/// use event_invites::artsvp::{CreateOutcome, Dedupe, NewInvite};
+///
+/// let new = NewInvite::for_event("eve-123").email("lucy@example.com").dedupe(Dedupe::Email);
+/// match client.create_invite(&new).await? {
+///     CreateOutcome::Created(invite) => println!("invited: {}", invite.url),
+///     CreateOutcome::Existing(invite) => println!("already invited: {}", invite.url),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// After a retry (the first attempt's answer was lost), `Existing` may be
+/// the object the first attempt made: [`crate::Response::attempts`] tells.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "outcome", content = "object", rename_all = "snake_case")]
+pub enum CreateOutcome<T> {
+    /// A new object was made (HTTP 201).
+    Created(T),
+    /// A matching object already existed and is returned (HTTP 200).
+    Existing(T),
+}
+
+impl<T> CreateOutcome<T> {
+    /// Whether a new object was made.
+    pub fn is_created(&self) -> bool {
+        matches!(self, Self::Created(_))
+    }
+
+    /// The object, new or existing.
+    pub fn get(&self) -> &T {
+        match self {
+            Self::Created(t) | Self::Existing(t) => t,
+        }
+    }
+
+    /// The object, new or existing, taken out.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::Created(t) | Self::Existing(t) => t,
+        }
+    }
+
+    /// `Created` for 201, `Existing` for any other success.
+    pub(crate) fn from_status(status: u16, value: T) -> Self {
+        if status == 201 {
+            Self::Created(value)
+        } else {
+            Self::Existing(value)
+        }
+    }
 }
 
 /// One page of a list, and the cursor to go on from.
@@ -316,7 +370,7 @@ mod tests {
 
     #[test]
     fn amount_used_becomes_usage() {
-        let invite = Invite::from_raw(raw_invite("2/2"), "get_invite").unwrap();
+        let invite = Invite::from_raw(raw_invite("2/2")).unwrap();
         assert_eq!(
             invite.usage,
             Usage {
@@ -329,17 +383,13 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_amount_used_is_a_decode_error_naming_the_field() {
-        let err = Invite::from_raw(raw_invite("lots"), "get_invite").unwrap_err();
-        match &err {
-            Error::Decode {
-                operation, message, ..
-            } => {
-                assert_eq!(*operation, "get_invite");
-                assert!(message.contains("`amount_used`"), "{message}");
-                assert!(message.contains("lots"), "{message}");
-            }
+    fn a_malformed_amount_used_is_a_decode_error_naming_the_field_not_the_value() {
+        let err = Invite::try_from(raw_invite("lots")).unwrap_err();
+        match err.kind() {
+            ErrorKind::Decode(problem) => assert_eq!(problem.path, "amount_used"),
             other => panic!("expected a decode error, got {other:?}"),
         }
+        assert_eq!(err.operation(), Some("convert_invite"));
+        assert!(!format!("{err} {err:?}").contains("lots"), "{err}");
     }
 }

@@ -5,7 +5,7 @@ use artsvp_api::types as raw;
 
 use super::models::MetaData;
 use crate::enums::ResourceKind;
-use crate::error::Error;
+use crate::error::ErrorKind;
 
 /// Where a page starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +22,11 @@ pub enum Cursor {
 /// Which field makes a new invite a duplicate of an existing one: with a
 /// dedupe filter, ARTSVP returns the existing invite of the same resource
 /// instead of creating another, which also makes the create safe to retry.
+///
+/// ARTSVP compares the field **exactly**: `Ann@Example.com` and
+/// `ann@example.com` are two guests to it. Ask the facade to normalize
+/// emails before they are sent with `normalize_email(true)` on
+/// [`NewInvite`] or [`NewBatch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Dedupe {
@@ -63,22 +68,38 @@ struct InviteFields {
     tags: Vec<String>,
     meta_data: Option<MetaData>,
     dedupe: Option<Dedupe>,
+    normalize_email: bool,
+}
+
+/// An email as the facade sends it when asked to normalize: trimmed and
+/// lowercased, so `Ann@Example.com ` and `ann@example.com` are one guest.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 impl InviteFields {
+    /// The email as it will be sent.
+    fn email(&self) -> Option<String> {
+        let email = self.email.as_deref()?;
+        Some(if self.normalize_email {
+            normalize_email(email)
+        } else {
+            email.to_string()
+        })
+    }
+
     /// The dedupe filter, checked: filtering by a field needs its value.
-    fn filter(&self, operation: &'static str) -> Result<Option<raw::InviteFilter>, Error> {
+    fn filter(&self) -> Result<Option<raw::InviteFilter>, ErrorKind> {
         let Some(dedupe) = self.dedupe else {
             return Ok(None);
         };
         let (field, value) = match dedupe {
-            Dedupe::Name => ("name", &self.name),
-            Dedupe::Email => ("email", &self.email),
-            Dedupe::ExternalId => ("external_id", &self.external_id),
+            Dedupe::Name => ("name", self.name.clone()),
+            Dedupe::Email => ("email", self.email()),
+            Dedupe::ExternalId => ("external_id", self.external_id.clone()),
         };
-        if value.as_deref().is_none_or(str::is_empty) {
-            return Err(Error::InvalidRequest {
-                operation,
+        if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+            return Err(ErrorKind::InvalidRequest {
                 message: format!("deduping by {field} needs a {field}"),
             });
         }
@@ -140,9 +161,21 @@ macro_rules! invite_fields {
 
             /// Does not create a duplicate: an invite of the same resource
             /// with the same `by` field is returned instead. This also makes
-            /// the create safe to retry.
+            /// the create safe to retry. ARTSVP compares the field exactly:
+            /// see [`Self::normalize_email`] for emails.
             pub fn dedupe(mut self, by: Dedupe) -> Self {
                 self.fields.dedupe = Some(by);
+                self
+            }
+
+            /// Sends the email trimmed and lowercased ([`normalize_email`]),
+            /// so `Ann@Example.com ` and `ann@example.com` dedupe to one
+            /// invite. Off by default: ARTSVP stores and compares emails
+            /// exactly as sent, an email's local part may be case-sensitive,
+            /// and invites made elsewhere keep their case, so the facade
+            /// does not change what a caller sends unless asked.
+            pub fn normalize_email(mut self, yes: bool) -> Self {
+                self.fields.normalize_email = yes;
                 self
             }
         }
@@ -195,18 +228,13 @@ impl NewInvite {
         self.fields.dedupe.is_some()
     }
 
-    pub(crate) fn to_raw(
-        &self,
-        operation: &'static str,
-    ) -> Result<raw::CreateInviteRequest, Error> {
+    pub(crate) fn to_raw(&self) -> Result<raw::CreateInviteRequest, ErrorKind> {
         if self.resource_id.is_empty() {
-            return Err(Error::InvalidRequest {
-                operation,
+            return Err(ErrorKind::InvalidRequest {
                 message: "the resource id is empty".into(),
             });
         }
-        let resource_type = resource_type(&self.kind).ok_or_else(|| Error::InvalidRequest {
-            operation,
+        let resource_type = resource_type(&self.kind).ok_or_else(|| ErrorKind::InvalidRequest {
             message: format!(
                 "cannot create an invite for a {:?} resource",
                 self.kind.as_str()
@@ -214,12 +242,12 @@ impl NewInvite {
         })?;
         let f = &self.fields;
         Ok(raw::CreateInviteRequest {
-            filter: f.filter(operation)?,
+            filter: f.filter()?,
             resource_id: Some(self.resource_id.clone()),
             resource_type: Some(resource_type),
             resource: None,
             name: f.name.clone(),
-            email: f.email.clone(),
+            email: f.email(),
             external_id: f.external_id.clone(),
             golden: f.golden,
             register_interest: f.register_interest,
@@ -253,22 +281,18 @@ impl NewBatch {
         self.fields.dedupe.is_some()
     }
 
-    pub(crate) fn to_raw(
-        &self,
-        operation: &'static str,
-    ) -> Result<raw::BatchCreateInvitesRequest, Error> {
+    pub(crate) fn to_raw(&self) -> Result<raw::BatchCreateInvitesRequest, ErrorKind> {
         if self.resource_tags.iter().all(|t| t.is_empty()) {
-            return Err(Error::InvalidRequest {
-                operation,
+            return Err(ErrorKind::InvalidRequest {
                 message: "a batch needs at least one resource tag".into(),
             });
         }
         let f = &self.fields;
         Ok(raw::BatchCreateInvitesRequest {
             resource_tags: self.resource_tags.clone(),
-            filter: f.filter(operation)?,
+            filter: f.filter()?,
             name: f.name.clone(),
-            email: f.email.clone(),
+            email: f.email(),
             external_id: f.external_id.clone(),
             golden: f.golden,
             register_interest: f.register_interest,
@@ -463,20 +487,18 @@ impl InviteQuery {
         self
     }
 
-    pub(crate) fn check(&self, operation: &'static str) -> Result<(), Error> {
+    pub(crate) fn check(&self) -> Result<(), ErrorKind> {
         if let Some(limit) = self.limit
             && !(1..=100).contains(&limit)
         {
-            return Err(Error::InvalidRequest {
-                operation,
+            return Err(ErrorKind::InvalidRequest {
                 message: format!("limit must be between 1 and 100, got {limit}"),
             });
         }
         if let Some((_, kind)) = &self.resource
             && resource_type(kind).is_none()
         {
-            return Err(Error::InvalidRequest {
-                operation,
+            return Err(ErrorKind::InvalidRequest {
                 message: format!("cannot list the invites of a {:?} resource", kind.as_str()),
             });
         }
@@ -496,6 +518,7 @@ pub struct BookingQuery {
     pub(crate) external_id: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) tags: Vec<String>,
+    pub(crate) event: Option<String>,
     pub(crate) cursor: Cursor,
 }
 
@@ -523,10 +546,30 @@ impl BookingQuery {
         self
     }
 
+    /// Only bookings of this event (by id or code). ARTSVP's bookings list
+    /// has no event filter, so this one is applied here, to each page: the
+    /// pages still hold (and cost a request for) every booking of the
+    /// account, and a page may come back empty.
+    pub fn event(mut self, event: impl Into<String>) -> Self {
+        self.event = Some(event.into());
+        self
+    }
+
     /// Where the page starts.
     pub fn cursor(mut self, cursor: Cursor) -> Self {
         self.cursor = cursor;
         self
+    }
+
+    /// Whether `booking` passes the filters applied here (the event).
+    pub(crate) fn keeps(&self, booking: &super::Booking) -> bool {
+        self.event.as_deref().is_none_or(|event| {
+            booking.event_code.as_deref() == Some(event)
+                || booking
+                    .event
+                    .as_ref()
+                    .is_some_and(|e| e.id == event || e.code == event)
+        })
     }
 }
 

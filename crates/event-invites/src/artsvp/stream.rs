@@ -4,9 +4,12 @@
 //! where one stopped, refuse to loop, and fetch the next page while the
 //! caller works on the current one (one page ahead, no more).
 //!
+//! Every stream has inherent `try_next()` and `collect_all()`, so it needs
+//! nothing but this crate; it is also a `futures_core::Stream` for those
+//! who combine streams.
+//!
 //! ```no_run
 //! # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
-//! use futures_util::TryStreamExt;
 //! use event_invites::artsvp::InviteQuery;
 //!
 //! let mut invites = client.invites(InviteQuery::new().event("eve-123").limit(100));
@@ -28,7 +31,10 @@ use tokio::task::JoinHandle;
 use super::Artsvp;
 use super::models::{Booking, Collection, Event, Invite, Page};
 use super::requests::{BookingQuery, Cursor, InviteQuery};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+
+// `Listing` and `HasId` are `pub` inside this private module: nameable in
+// the bounds of the public stream types, not by callers (sealed).
 
 /// An item that a cursor can name.
 pub trait HasId {
@@ -71,8 +77,12 @@ pub trait Listing: Clone + Send + Sync + 'static {
     /// Where the first page starts.
     fn start(&self) -> Cursor;
     /// Fetches the page at `cursor`, with every filter of the query.
-    #[doc(hidden)]
     fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Self::Item>;
+    /// Whether pages are filtered here, after the server's answer (so a
+    /// page may be empty while more follow).
+    fn filters_locally(&self) -> bool {
+        false
+    }
 }
 
 impl Listing for InviteQuery {
@@ -97,11 +107,21 @@ impl Listing for BookingQuery {
         let query = self.clone().cursor(cursor);
         Box::pin(async move { client.list_bookings(&query).await })
     }
+    fn filters_locally(&self) -> bool {
+        self.event.is_some()
+    }
 }
 
-/// The events list (it takes no filters), from a cursor.
+/// The events list (it takes no filters), from a cursor: made by
+/// [`Artsvp::events`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventQuery(pub Cursor);
+pub struct EventQuery(Cursor);
+
+impl From<Cursor> for EventQuery {
+    fn from(cursor: Cursor) -> Self {
+        Self(cursor)
+    }
+}
 
 impl Listing for EventQuery {
     type Item = Event;
@@ -114,9 +134,16 @@ impl Listing for EventQuery {
     }
 }
 
-/// The collections list (it takes no filters), from a cursor.
+/// The collections list (it takes no filters), from a cursor: made by
+/// [`Artsvp::collections`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CollectionQuery(pub Cursor);
+pub struct CollectionQuery(Cursor);
+
+impl From<Cursor> for CollectionQuery {
+    fn from(cursor: Cursor) -> Self {
+        Self(cursor)
+    }
+}
 
 impl Listing for CollectionQuery {
     type Item = Collection;
@@ -202,19 +229,27 @@ impl<Q: Listing> Pages<Q> {
 
     fn stop(&mut self, reason: String) -> Poll<Option<Result<Page<Q::Item>, Error>>> {
         self.done = true;
-        Poll::Ready(Some(Err(Error::Pagination {
-            operation: Q::OPERATION,
-            reason,
-        })))
+        Poll::Ready(Some(Err(Error::new(
+            Q::OPERATION,
+            ErrorKind::Pagination { reason },
+        )
+        .with_attempts(1))))
+    }
+
+    /// The next page, or `None` after the last. Needs no stream trait in
+    /// scope.
+    pub async fn try_next(&mut self) -> Result<Option<Page<Q::Item>>, Error> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .transpose()
     }
 
     /// Every item of every remaining page. Prefer iterating the stream: this
     /// holds the whole list in memory.
-    pub async fn collect_all(self) -> Result<Vec<Q::Item>, Error> {
+    pub async fn collect_all(mut self) -> Result<Vec<Q::Item>, Error> {
         let mut items = Vec::new();
-        let mut pages = self;
-        while let Some(page) = std::future::poll_fn(|cx| Pin::new(&mut pages).poll_next(cx)).await {
-            items.extend(page?.items);
+        while let Some(page) = self.try_next().await? {
+            items.extend(page.items);
         }
         Ok(items)
     }
@@ -256,7 +291,7 @@ impl<Q: Listing> Stream for Pages<Q> {
             Err(e) => return this.stop(format!("the page fetch did not finish: {e}")),
         };
         if page.has_more {
-            if page.items.is_empty() {
+            if page.items.is_empty() && !this.query.filters_locally() {
                 return this
                     .stop("the server said more pages follow but sent an empty page".into());
             }
@@ -275,7 +310,9 @@ impl<Q: Listing> Stream for Pages<Q> {
             this.done = true;
             if let Some(cursor) = page.cursor.clone() {
                 this.resume = this.step(cursor);
-            } else if let Some(last) = page.items.last() {
+            } else if let Some(last) = page.items.last()
+                && !this.query.filters_locally()
+            {
                 this.resume = this.step(last.id().to_string());
             }
         }
@@ -319,6 +356,24 @@ impl<Q: Listing> Items<Q> {
             Some(id) => self.pages.step(id.clone()),
             None => self.pages.query.start(),
         }
+    }
+
+    /// The next item, or `None` after the last. Needs no stream trait in
+    /// scope.
+    ///
+    /// ```no_run
+    /// # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
+    /// let mut events = client.events(event_invites::artsvp::Cursor::Start);
+    /// while let Some(event) = events.try_next().await? {
+    ///     println!("{}", event.name);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn try_next(&mut self) -> Result<Option<Q::Item>, Error> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .transpose()
     }
 
     /// Every remaining item. Prefer iterating the stream: this holds the

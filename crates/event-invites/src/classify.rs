@@ -1,0 +1,415 @@
+//! Classifies one failed attempt: from what progenitor returned (and the
+//! status and headers the hooks saw) to the facade's [`Error`] and a retry
+//! decision. The retry loop (`transport`) decides *whether* to retry from
+//! the [`Retry`] class alone; everything about *what happened* is here.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::error::{DecodeProblem, Error, ErrorKind, FieldProblem, TransportCause};
+use crate::redact;
+
+/// How a failed attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// 429: the server did nothing; wait as asked.
+    RateLimited,
+    /// The connection never opened: nothing was sent.
+    NotSent,
+    /// 502/503/504: the server (or a proxy) failed.
+    Gateway,
+    /// Sent, but the answer was lost (timeout, dropped connection, cut body).
+    Lost,
+    /// Anything retrying cannot change.
+    Final,
+}
+
+impl Retry {
+    /// Why an attempt of this class is retried, for observers and traces.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate limited",
+            Self::NotSent => "connection not opened",
+            Self::Gateway => "gateway error",
+            Self::Lost => "answer lost",
+            Self::Final => "final",
+        }
+    }
+}
+
+/// One failed attempt, classified.
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) retry: Retry,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// What an API's documented error body says.
+pub(crate) trait ErrorDetails {
+    /// The message and the per-field problems, as the server wrote them.
+    fn details(self) -> (Option<String>, Vec<FieldProblem>);
+}
+
+impl ErrorDetails for artsvp_api::types::ErrorBody {
+    fn details(self) -> (Option<String>, Vec<FieldProblem>) {
+        let problems = self
+            .errors
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| FieldProblem {
+                field: e.field,
+                message: e.message.unwrap_or_default(),
+            })
+            .collect();
+        (self.message.or(self.error), problems)
+    }
+}
+
+impl ErrorDetails for securegate_api::types::HttpValidationError {
+    fn details(self) -> (Option<String>, Vec<FieldProblem>) {
+        let problems = self
+            .detail
+            .into_iter()
+            .map(|d| FieldProblem {
+                field: Some(
+                    d.loc
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("."),
+                ),
+                message: d.msg,
+            })
+            .collect();
+        (None, problems)
+    }
+}
+
+/// The status and headers of the attempt's response, when one arrived.
+pub(crate) struct Seen<'a> {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+/// The request id a server sent, if any.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id", "x-amzn-requestid"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 200)
+        .map(str::to_string)
+}
+
+/// Classifies one failed attempt of `operation`, whose success body is a
+/// `T`.
+pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
+    error: progenitor_client::Error<E>,
+    operation: &'static str,
+    seen: Option<Seen<'_>>,
+) -> Failure {
+    use progenitor_client::Error as P;
+    let status = seen.as_ref().map(|s| s.status);
+    let id = seen.as_ref().and_then(|s| request_id(s.headers));
+    let simple = |error: Error, retry| Failure {
+        error: error
+            .with_status(status.map(|s| s.as_u16()))
+            .with_request_id(id.clone()),
+        retry,
+        retry_after: None,
+    };
+    match error {
+        P::InvalidRequest(message) | P::Custom(message) => Failure {
+            error: Error::invalid(operation, redact::server_text(&message)),
+            retry: Retry::Final,
+            retry_after: None,
+        },
+        P::CommunicationError(source) | P::InvalidUpgrade(source) => {
+            let retry = if source.is_connect() {
+                Retry::NotSent
+            } else {
+                Retry::Lost
+            };
+            Failure {
+                error: transport(operation, source),
+                retry,
+                retry_after: None,
+            }
+        }
+        P::ResponseBodyError(source) => simple(transport(operation, source), Retry::Lost),
+        P::InvalidResponsePayload(bytes, source) => match status {
+            // An error body that did not decode: the status says it all.
+            Some(s) if !s.is_success() => {
+                let headers = seen.map(|s| s.headers.clone()).unwrap_or_default();
+                from_status(operation, s, &headers, None, Vec::new())
+            }
+            _ => simple(
+                Error::new(operation, ErrorKind::Decode(decode::<T>(&bytes, &source))),
+                Retry::Final,
+            ),
+        },
+        P::ErrorResponse(response) => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let (message, problems) = response.into_inner().details();
+            from_status(operation, status, &headers, message, problems)
+        }
+        P::UnexpectedResponse(response) => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.unwrap_or_default();
+            from_status(operation, status, &headers, body_message(&body), Vec::new())
+        }
+    }
+}
+
+/// A transport error: a timeout, or the root cause of a failed connection.
+/// The URL (which may carry a guest's email in its query) is dropped.
+fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+    let kind = if source.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport(cause(&source))
+    };
+    Error::new(operation, kind).with_source(source.without_url())
+}
+
+/// The root cause of a connection failure, read from the error chain.
+pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause {
+    use std::io::ErrorKind as Io;
+    let mut text = String::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                Io::ConnectionRefused => return TransportCause::ConnectionRefused,
+                Io::ConnectionReset => return TransportCause::ConnectionReset,
+                Io::UnexpectedEof | Io::BrokenPipe | Io::ConnectionAborted => {
+                    return TransportCause::ConnectionClosed;
+                }
+                _ => {}
+            }
+        }
+        text.push_str(&e.to_string().to_ascii_lowercase());
+        text.push('\n');
+        next = e.source();
+    }
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        TransportCause::Dns
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake")
+    {
+        TransportCause::Tls
+    } else if text.contains("connection reset") {
+        TransportCause::ConnectionReset
+    } else if text.contains("closed before message completed")
+        || text.contains("end of file")
+        || text.contains("incomplete")
+        || text.contains("connection closed")
+        || text.contains("error decoding response body")
+        || text.contains("error reading a body")
+    {
+        TransportCause::ConnectionClosed
+    } else {
+        TransportCause::Other
+    }
+}
+
+/// Where and why `bytes` did not decode as a `T`, without quoting them.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], error: &serde_json::Error) -> DecodeProblem {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => describe(bytes, e.path().to_string(), e.inner()),
+        // It cannot decode now if it did not then; describe the first error.
+        Ok(_) => describe(bytes, ".".to_string(), error),
+    }
+}
+
+fn describe(bytes: &[u8], path: String, error: &serde_json::Error) -> DecodeProblem {
+    DecodeProblem {
+        path,
+        problem: serde_problem(error),
+        offset: offset(bytes, error.line(), error.column()),
+    }
+}
+
+/// serde_json's message without the values it quotes and its position.
+fn serde_problem(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(at) if error.line() > 0 => &text[..at],
+        _ => &text,
+    };
+    let rewritten = [
+        ("invalid type: ", "invalid type"),
+        ("invalid value: ", "invalid value"),
+        ("unknown variant `", "unknown variant"),
+    ]
+    .iter()
+    .find_map(|(prefix, label)| {
+        let rest = text.strip_prefix(prefix)?;
+        Some(match rest.find(", expected ") {
+            Some(at) => format!("{label}, expected {}", &rest[at + ", expected ".len()..]),
+            None => label.to_string(),
+        })
+    })
+    .unwrap_or_else(|| text.to_string());
+    redact::server_text(&rewritten)
+}
+
+/// The byte offset of a 1-based line and column.
+fn offset(bytes: &[u8], line: usize, column: usize) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let line_start = if line == 1 {
+        0
+    } else {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map(|(i, _)| i + 1)?
+    };
+    Some((line_start + column.saturating_sub(1)).min(bytes.len()))
+}
+
+/// A message from an undocumented error body: `{"detail": "…"}` (FastAPI),
+/// `{"message": "…"}` or `{"error": "…"}`.
+fn body_message(body: &[u8]) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    ["detail", "message", "error"]
+        .iter()
+        .find_map(|k| json.get(k)?.as_str().map(str::to_string))
+}
+
+fn from_status(
+    operation: &'static str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: Option<String>,
+    problems: Vec<FieldProblem>,
+) -> Failure {
+    let code = status.as_u16();
+    let message = message.map(|m| redact::server_text(&m));
+    let problems = problems
+        .into_iter()
+        .map(|p| FieldProblem {
+            field: p.field.map(|f| redact::server_text(&f)),
+            message: redact::server_text(&p.message),
+        })
+        .collect();
+    let mut retry_after = None;
+    let (kind, retry) = match code {
+        401 | 403 => (ErrorKind::Unauthorized, Retry::Final),
+        404 => (ErrorKind::NotFound { message }, Retry::Final),
+        400 | 422 => (ErrorKind::Validation { message, problems }, Retry::Final),
+        429 => {
+            retry_after = wait_asked(headers);
+            (ErrorKind::RateLimited { retry_after }, Retry::RateLimited)
+        }
+        502..=504 => (ErrorKind::Server, Retry::Gateway),
+        500..=599 => (ErrorKind::Server, Retry::Final),
+        _ => (ErrorKind::UnexpectedStatus, Retry::Final),
+    };
+    Failure {
+        error: Error::new(operation, kind)
+            .with_status(Some(code))
+            .with_request_id(request_id(headers)),
+        retry,
+        retry_after,
+    }
+}
+
+/// The wait a 429 asks for: `Retry-After` (seconds), else
+/// `x-rate-limit-reset`.
+fn wait_asked(headers: &HeaderMap) -> Option<Duration> {
+    ["retry-after", "x-rate-limit-reset"]
+        .iter()
+        .find_map(|name| {
+            let seconds: f64 = headers.get(*name)?.to_str().ok()?.trim().parse().ok()?;
+            (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_prefers_the_header_then_the_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-reset", "9".parse().unwrap());
+        assert_eq!(wait_asked(&h), Some(Duration::from_secs(9)));
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(wait_asked(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(wait_asked(&h), Some(Duration::from_secs(9)));
+    }
+
+    #[test]
+    fn undocumented_bodies_give_their_message() {
+        assert_eq!(
+            body_message(br#"{"detail": "Not Found"}"#).as_deref(),
+            Some("Not Found")
+        );
+        assert_eq!(body_message(b"<html>"), None);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Row {
+        id: String,
+        seats: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct List {
+        data: Vec<Row>,
+    }
+
+    fn problem(body: &str) -> DecodeProblem {
+        let error = serde_json::from_str::<List>(body).unwrap_err();
+        decode::<List>(body.as_bytes(), &error)
+    }
+
+    #[test]
+    fn decode_problems_name_the_path_type_and_offset_not_the_value() {
+        let body = r#"{"data":[{"id":"a","seats":1},{"id":"b","seats":"lucy@example.com"}]}"#;
+        let p = problem(body);
+        assert_eq!(p.path, "data[1].seats");
+        assert_eq!(p.problem, "invalid type, expected u32");
+        // Where the parser stopped: the closing quote of the bad value.
+        let closing_quote = body.find("lucy").unwrap() + "lucy@example.com".len();
+        assert_eq!(p.offset, Some(closing_quote));
+        assert!(!p.to_string().contains("lucy"), "{p}");
+
+        let p = problem(r#"{"data":[{"id":"a"}]}"#);
+        assert_eq!((p.path.as_str(), p.problem.as_str()), ("data[0]", "missing field `seats`"));
+
+        let p = problem(r#"{"data":[{"id":"Lucy Gr"#);
+        assert!(p.problem.starts_with("EOF while parsing"), "{p}");
+        assert!(!p.to_string().contains("Lucy"), "{p}");
+    }
+
+    #[test]
+    fn offsets_count_bytes_across_lines() {
+        assert_eq!(offset(b"ab\ncd", 2, 2), Some(4));
+        assert_eq!(offset(b"ab", 0, 0), None);
+        assert_eq!(offset(b"ab", 1, 99), Some(2));
+    }
+
+    #[test]
+    fn io_errors_name_their_cause() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(cause(&refused), TransportCause::ConnectionRefused);
+        let dns = std::io::Error::other("dns error: failed to lookup address information");
+        assert_eq!(cause(&dns), TransportCause::Dns);
+        let tls = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+        assert_eq!(cause(&tls), TransportCause::Tls);
+        assert_eq!(cause(&std::io::Error::other("odd")), TransportCause::Other);
+    }
+}

@@ -1,0 +1,148 @@
+//! Watching a client work without a `tracing` subscriber: an [`Observer`]
+//! the caller implements sees every attempt (operation, status, latency,
+//! retry and why) and every pacing wait, for counters and dashboards.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sees every attempt and pacing wait of a client and its clones. Set it
+/// with [`crate::ClientBuilder::observer`]. Both methods default to doing
+/// nothing; they run on the calling task, so keep them quick (increment a
+/// counter, send on a channel).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use event_invites::{Artsvp, AttemptEvent, Observer, PacingEvent};
+///
+/// #[derive(Default)]
+/// struct Counters { attempts: AtomicU64, retries: AtomicU64, waited_ms: AtomicU64 }
+///
+/// impl Observer for Counters {
+///     fn attempt(&self, event: &AttemptEvent) {
+///         self.attempts.fetch_add(1, Ordering::Relaxed);
+///         if event.outcome.is_retry() {
+///             self.retries.fetch_add(1, Ordering::Relaxed);
+///         }
+///     }
+///     fn paced(&self, event: &PacingEvent) {
+///         self.waited_ms.fetch_add(event.wait.as_millis() as u64, Ordering::Relaxed);
+///     }
+/// }
+///
+/// let client = Artsvp::builder().api_key("k").observer(Counters::default()).build()?;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
+pub trait Observer: Send + Sync + 'static {
+    /// One request was sent and has an outcome.
+    fn attempt(&self, event: &AttemptEvent) {
+        let _ = event;
+    }
+
+    /// A request waited before it was sent, to stay inside the rate limit.
+    fn paced(&self, event: &PacingEvent) {
+        let _ = event;
+    }
+}
+
+/// One attempt of an operation.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AttemptEvent {
+    /// `SecureGate` or `ARTSVP`.
+    pub api: &'static str,
+    /// The operation, e.g. `create_invite`.
+    pub operation: &'static str,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The response's status, when one arrived.
+    pub status: Option<u16>,
+    /// From sending the request to its outcome.
+    pub latency: Duration,
+    /// What came of it.
+    pub outcome: AttemptOutcome,
+}
+
+/// What came of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// The call succeeded.
+    Success,
+    /// It failed and will be tried again after `wait`.
+    Retry {
+        /// Why: `rate limited`, `gateway error`, `answer lost` or
+        /// `connection not opened`.
+        reason: &'static str,
+        /// The wait before the next attempt.
+        wait: Duration,
+    },
+    /// It failed and the call ends with an error.
+    Failed,
+}
+
+impl AttemptOutcome {
+    /// Whether another attempt follows.
+    pub fn is_retry(&self) -> bool {
+        matches!(self, Self::Retry { .. })
+    }
+}
+
+/// A wait before a request, to stay inside the rate limit.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PacingEvent {
+    /// `SecureGate` or `ARTSVP`.
+    pub api: &'static str,
+    /// The operation that waited.
+    pub operation: &'static str,
+    /// How long it waited.
+    pub wait: Duration,
+    /// Why.
+    pub reason: PacingReason,
+}
+
+/// Why a request waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PacingReason {
+    /// The client's own quota ([`crate::Quota`]) was spent for now.
+    Quota,
+    /// The server's `x-rate-limit-remaining` reached 0: until its window
+    /// ends.
+    ServerWindow,
+    /// A 429's `Retry-After` holds every request back.
+    RetryAfter,
+}
+
+impl fmt::Display for PacingReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Quota => "client quota",
+            Self::ServerWindow => "server rate-limit window",
+            Self::RetryAfter => "Retry-After",
+        })
+    }
+}
+
+/// The observer of a client, if any.
+#[derive(Clone, Default)]
+pub(crate) struct Observers(Option<Arc<dyn Observer>>);
+
+impl Observers {
+    pub(crate) fn new(observer: Option<Arc<dyn Observer>>) -> Self {
+        Self(observer)
+    }
+
+    pub(crate) fn attempt(&self, event: impl FnOnce() -> AttemptEvent) {
+        if let Some(o) = &self.0 {
+            o.attempt(&event());
+        }
+    }
+
+    pub(crate) fn paced(&self, event: impl FnOnce() -> PacingEvent) {
+        if let Some(o) = &self.0 {
+            o.paced(&event());
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The shell both clients share: the generated client, the base URL and the
+//! transport behind one `Arc`, and the methods every client has (`new`,
+//! `builder`, `from_env`, `raw`, `base_url`, `rate_limit`, `quota`, a
+//! one-line `Debug`), written once by [`client_shell!`].
+
+use std::fmt;
+
+use crate::transport::Transport;
+
+/// What a client holds, shared by its clones.
+pub(crate) struct Shell<R> {
+    pub(crate) raw: R,
+    pub(crate) base_url: String,
+    pub(crate) transport: Transport,
+}
+
+impl<R> Shell<R> {
+    /// `ARTSVP(https://…, key: [redacted], quota: 1000/900s)`.
+    pub(crate) fn fmt_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}({}, key: [redacted], quota: ",
+            self.transport.api, self.base_url
+        )?;
+        match self.transport.pacer.quota() {
+            Some(q) => write!(f, "{}/{}s)", q.limit, q.window.as_secs_f64()),
+            None => f.write_str("server headers only)"),
+        }
+    }
+}
+
+/// Defines a client type around a [`Shell`] and its `Api` facts (each
+/// written once, here, for the trait constants and the docs alike).
+macro_rules! client_shell {
+    (
+        $(#[$meta:meta])*
+        $client:ident {
+            raw: $raw:ty,
+            name: $name:literal,
+            base_url: $base:literal,
+            key_header: $header:literal,
+            env_key: $env_key:literal,
+            env_base_url: $env_base:literal,
+            quota: $quota:expr,
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $client {
+            shell: std::sync::Arc<$crate::shell::Shell<$raw>>,
+        }
+
+        impl std::fmt::Debug for $client {
+            /// One line: API, base URL, key redacted, quota.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.shell.fmt_line(f)
+            }
+        }
+
+        impl $crate::config::Api for $client {
+            const NAME: &'static str = $name;
+            const DEFAULT_BASE_URL: &'static str = $base;
+            const KEY_HEADER: &'static str = $header;
+            const ENV_KEY: &'static str = $env_key;
+            const ENV_BASE_URL: &'static str = $env_base;
+            const DEFAULT_QUOTA: Option<$crate::Quota> = $quota;
+        }
+
+        impl $crate::config::sealed::Assemble for $client {
+            fn assemble(
+                base_url: String,
+                http: reqwest::Client,
+                transport: $crate::transport::Transport,
+            ) -> Self {
+                Self {
+                    shell: std::sync::Arc::new($crate::shell::Shell {
+                        raw: <$raw>::new_with_client(&base_url, http),
+                        base_url,
+                        transport,
+                    }),
+                }
+            }
+        }
+
+        impl $client {
+            #[doc = concat!("A client for the production API (`", $base, "`) with this key.")]
+            pub fn new(api_key: impl Into<String>) -> Result<Self, $crate::Error> {
+                Self::builder().api_key(api_key).build()
+            }
+
+            /// A builder for base URL, key, timeouts, retries, quota and
+            /// observer.
+            pub fn builder() -> $crate::ClientBuilder<Self> {
+                $crate::ClientBuilder::default()
+            }
+
+            #[doc = concat!("A client from `", $env_key, "` and, if set, `", $env_base, "`.")]
+            pub fn from_env() -> Result<Self, $crate::Error> {
+                $crate::config::from_env()
+            }
+
+            /// The generated client, for anything the facade does not wrap.
+            /// Its calls carry no API key unless the `reqwest::Client` adds
+            /// one.
+            pub fn raw(&self) -> &$raw {
+                &self.shell.raw
+            }
+
+            /// The base URL in use.
+            pub fn base_url(&self) -> &str {
+                &self.shell.base_url
+            }
+
+            /// The rate-limit state the server last reported, if it sends
+            /// one. Per call: [`$crate::Response::rate_limit`].
+            pub fn rate_limit(&self) -> Option<$crate::RateLimitState> {
+                self.shell.transport.pacer.last()
+            }
+
+            /// The client-side quota it paces by, if any.
+            pub fn quota(&self) -> Option<$crate::Quota> {
+                self.shell.transport.pacer.quota()
+            }
+        }
+    };
+}
+
+pub(crate) use client_shell;
