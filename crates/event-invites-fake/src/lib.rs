@@ -8,7 +8,35 @@
 //! `securegate-api` and `artsvp-api` types, so the fakes cannot drift from
 //! the specs without failing to compile.
 //!
-//! # A downstream test
+//! # A downstream test, with the `event-invites` facade
+//!
+//! With the default `facade` feature, `fake.client()` is an
+//! `event_invites::Artsvp` (or `SecureGate`) pointed at the fake, and
+//! `fake.state()` shows what the fake holds in the facade's own types and
+//! names:
+//!
+//! ```
+//! use event_invites::artsvp::{Dedupe, NewInvite};
+//! use event_invites_fake::FakeArtsvp;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fake = FakeArtsvp::builder().seed(7).invites(0).start().await?;
+//! let client = fake.client();
+//! let event = fake.state().events[0].id.clone();
+//!
+//! let new = NewInvite::for_event(&event).email("ann@example.com").dedupe(Dedupe::Email);
+//! assert!(client.create_invite(&new).await?.is_created());
+//! assert!(!client.create_invite(&new).await?.is_created(), "deduped");
+//!
+//! let state = fake.state();
+//! assert_eq!(state.invites.len(), 1);
+//! assert_eq!(state.invites[0].email.as_deref(), Some("ann@example.com"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # A downstream test, with the generated client
 //!
 //! ```
 //! use event_invites_fake::{Fault, FaultRule, FakeArtsvp};
@@ -61,6 +89,8 @@
 
 mod artsvp;
 mod clock;
+#[cfg(feature = "facade")]
+mod facade;
 mod faults;
 mod log;
 mod rate_limit;
@@ -74,3 +104,6 @@ pub use faults::{Fault, FaultRule, Timing};
 pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;
 pub use securegate::{FakeSecureGate, SecureGateBuilder};
+
+#[cfg(feature = "facade")]
+pub use facade::{ArtsvpState, SecureGateState};

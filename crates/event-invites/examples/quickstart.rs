@@ -8,11 +8,10 @@
 
 use std::process::ExitCode;
 
-use event_invites::artsvp::{Dedupe, Duplicates, Guest, InviteQuery, NewBatch};
+use event_invites::artsvp::{CreateOutcome, Dedupe, Duplicates, Guest, InviteQuery, NewBatch};
 use event_invites::securegate::Invite as SecureGateInvite;
 use event_invites::{Artsvp, Error, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
-use futures_util::TryStreamExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -45,10 +44,7 @@ async fn run(write: bool) -> Result<(), Box<dyn std::error::Error>> {
             "SecureGate: no SECUREGATE_API_KEY, using the built-in fake server at {}",
             fake.base_url()
         );
-        let client = SecureGate::builder()
-            .base_url(fake.base_url())
-            .api_key(fake.api_key())
-            .build()?;
+        let client = fake.client();
         fakes.securegate = Some(fake);
         client
     };
@@ -61,10 +57,7 @@ async fn run(write: bool) -> Result<(), Box<dyn std::error::Error>> {
             "ARTSVP: no ARTSVP_API_KEY, using the built-in fake server at {}",
             fake.base_url()
         );
-        let client = Artsvp::builder()
-            .base_url(fake.base_url())
-            .api_key(fake.api_key())
-            .build()?;
+        let client = fake.client();
         fakes.artsvp = Some(fake);
         client
     };
@@ -175,19 +168,22 @@ async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
     let second = client
         .invite_to_event(&event.id, guest(), Duplicates::Prevent(Dedupe::Email))
         .await?;
-    let held: Vec<_> = client
+    let held = client
         .invites(
             InviteQuery::new()
                 .event(&event.id)
                 .email("lucy.quickstart@example.com"),
         )
-        .try_collect()
+        .collect_all()
         .await?;
+    let outcome = |o: &CreateOutcome<_>| {
+        if o.is_created() { "created" } else { "already existed" }
+    };
     table(
         &["first create", "second create", "invites for that email"],
         &[vec![
-            first.id.clone(),
-            second.id.clone(),
+            format!("{} ({})", first.get().id, outcome(&first)),
+            format!("{} ({})", second.get().id, outcome(&second)),
             held.len().to_string(),
         ]],
     );

@@ -82,6 +82,14 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         }
     }
 
+    /// Names the personal values the request carries (a guest's name,
+    /// email, external id), so that a server message echoing them is
+    /// masked in the error.
+    pub(crate) fn carrying(mut self, values: impl IntoIterator<Item = Option<String>>) -> Self {
+        self.options.sent.extend(values.into_iter().flatten());
+        self
+    }
+
     /// The same call, its value mapped by `f` once it arrives.
     pub(crate) fn map<U: Send + 'a>(self, f: impl FnOnce(T) -> U + Send + 'a) -> Call<'a, U> {
         let run = self.run;

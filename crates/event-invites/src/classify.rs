@@ -105,10 +105,13 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// Classifies one failed attempt of `operation`, whose success body is a
 /// `T`.
+/// `sent` holds the personal values the request carried, masked in any
+/// server message that echoes them.
 pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
     error: progenitor_client::Error<E>,
     operation: &'static str,
     seen: Option<Seen<'_>>,
+    sent: &[String],
 ) -> Failure {
     use progenitor_client::Error as P;
     let status = seen.as_ref().map(|s| s.status);
@@ -143,7 +146,7 @@ pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
             // An error body that did not decode: the status says it all.
             Some(s) if !s.is_success() => {
                 let headers = seen.map(|s| s.headers.clone()).unwrap_or_default();
-                from_status(operation, s, &headers, None, Vec::new())
+                from_status(operation, s, &headers, None, Vec::new(), sent)
             }
             _ => simple(
                 Error::new(operation, ErrorKind::Decode(decode::<T>(&bytes, &source))),
@@ -154,13 +157,20 @@ pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
             let status = response.status();
             let headers = response.headers().clone();
             let (message, problems) = response.into_inner().details();
-            from_status(operation, status, &headers, message, problems)
+            from_status(operation, status, &headers, message, problems, sent)
         }
         P::UnexpectedResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await.unwrap_or_default();
-            from_status(operation, status, &headers, body_message(&body), Vec::new())
+            from_status(
+                operation,
+                status,
+                &headers,
+                body_message(&body),
+                Vec::new(),
+                sent,
+            )
         }
     }
 }
@@ -291,14 +301,15 @@ fn from_status(
     headers: &HeaderMap,
     message: Option<String>,
     problems: Vec<FieldProblem>,
+    sent: &[String],
 ) -> Failure {
     let code = status.as_u16();
-    let message = message.map(|m| redact::server_text(&m));
+    let message = message.map(|m| redact::masked(&m, sent));
     let problems = problems
         .into_iter()
         .map(|p| FieldProblem {
-            field: p.field.map(|f| redact::server_text(&f)),
-            message: redact::server_text(&p.message),
+            field: p.field.map(|f| redact::masked(&f, sent)),
+            message: redact::masked(&p.message, sent),
         })
         .collect();
     let mut retry_after = None;

@@ -9,18 +9,30 @@ const MAX_CHARS: usize = 300;
 
 /// `text` with personal data masked.
 pub(crate) fn server_text(text: &str) -> String {
-    let quoted = mask_quotes(text);
+    masked(text, &[])
+}
+
+/// `text` with personal data masked, and every value of `sent` (what the
+/// request carried: a guest's name, email, external id) that it echoes.
+pub(crate) fn masked(text: &str, sent: &[String]) -> String {
+    let mut text = text.to_string();
+    for value in sent.iter().map(|v| v.trim()).filter(|v| v.chars().count() >= 2) {
+        text = text.replace(value, "[redacted]");
+        let lower = value.to_lowercase();
+        if lower != value && text.is_ascii() && lower.is_ascii() {
+            let found = text.to_ascii_lowercase().find(&lower);
+            if let Some(at) = found {
+                text.replace_range(at..at + lower.len(), "[redacted]");
+            }
+        }
+    }
+    let quoted = mask_quotes(&text);
     let words = quoted
         .split(' ')
-        .map(|word| {
-            if word.contains('@') {
-                "[email]".to_string()
-            } else {
-                mask_numbers(word)
-            }
-        })
+        .map(|word| if word.contains('@') { "[email]" } else { word })
         .collect::<Vec<_>>()
         .join(" ");
+    let words = mask_numbers(&words);
     if words.chars().count() > MAX_CHARS {
         let cut: String = words.chars().take(MAX_CHARS).collect();
         format!("{cut}…")
@@ -53,23 +65,50 @@ fn mask_quotes(text: &str) -> String {
     out
 }
 
-/// A word with six or more digits (a phone number, a card, a date with its
-/// digits) becomes `[number]`, keeping trailing punctuation.
-fn mask_numbers(word: &str) -> String {
-    let digits = word.chars().filter(char::is_ascii_digit).count();
-    // Backtick-quoted words are names and ids (`eve-c60d5868-…`).
-    if digits < 6 || word.contains('`') {
-        return word.to_string();
+/// Every run of digits and phone punctuation (`+`, `-`, `.`, `(`, `)`,
+/// spaces) that holds six or more digits becomes `[number]`: phone
+/// numbers, however they are spaced. Backtick-quoted names and ids
+/// (`eve-c60d5868-…`) are kept.
+fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut in_backticks = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            in_backticks = !in_backticks;
+        }
+        let starts = !in_backticks && (c.is_ascii_digit() || c == '+' || c == '(');
+        if starts {
+            // The longest run of phone characters from here, ending on a digit.
+            let mut end = i;
+            let mut last_digit = None;
+            let mut digits = 0;
+            while end < chars.len()
+                && (chars[end].is_ascii_digit() || " +-.()".contains(chars[end]))
+            {
+                if chars[end].is_ascii_digit() {
+                    digits += 1;
+                    last_digit = Some(end);
+                }
+                end += 1;
+            }
+            // A run glued to letters is part of a word (an id, a code).
+            let glued = i > 0 && chars[i - 1].is_alphanumeric();
+            if let Some(last) = last_digit
+                && digits >= 6
+                && !glued
+            {
+                out.push_str("[number]");
+                i = last + 1;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
     }
-    let trailing: String = word
-        .chars()
-        .rev()
-        .take_while(|c| matches!(c, '.' | ',' | ';' | ':' | ')'))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("[number]{trailing}")
+    out
 }
 
 #[cfg(test)]
@@ -94,6 +133,11 @@ mod tests {
             server_text("phone +1-555-123-4567, rejected"),
             "phone [number], rejected"
         );
+        assert_eq!(
+            server_text("call +1 555 867 5309) now"),
+            "call [number]) now"
+        );
+        assert_eq!(server_text("(555) 867-5309."), "[number].");
     }
 
     #[test]
@@ -110,6 +154,19 @@ mod tests {
         assert_eq!(
             server_text("no event `eve-c60d5868-c4cf-4b55`"),
             "no event `eve-c60d5868-c4cf-4b55`"
+        );
+    }
+
+    #[test]
+    fn values_the_request_carried_are_masked_wherever_they_stand() {
+        let sent = ["Zanzibar Quokkafield".to_string(), "crm-991".to_string()];
+        assert_eq!(
+            masked("Zanzibar Quokkafield (crm-991) is already invited", &sent),
+            "[redacted] ([redacted]) is already invited"
+        );
+        assert_eq!(
+            masked("ZANZIBAR QUOKKAFIELD is already invited", &sent),
+            "[redacted] is already invited"
         );
     }
 

@@ -35,6 +35,8 @@ pub(crate) struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) headers: HeaderMap,
+    /// Personal values the request carries, masked in server messages.
+    pub(crate) sent: Vec<String>,
 }
 
 /// A successful call: the response and how many attempts it took.
@@ -150,7 +152,7 @@ impl Transport {
                             status: s.status,
                             headers: &s.headers,
                         });
-                        classify::failure::<T, E>(e, operation, seen).await
+                        classify::failure::<T, E>(e, operation, seen, &options.sent).await
                     }
                 };
                 match next_wait(policy, &failure, safety, attempts, started.elapsed()) {

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use event_invites::artsvp::{Cursor, InviteQuery, NewInvite};
-use event_invites::{Artsvp, Error, RetryPolicy, SecureGate};
+use event_invites::{Artsvp, ErrorKind, RetryPolicy, SecureGate, TransportCause};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 fn no_retries(fake: &FakeArtsvp) -> Artsvp {
@@ -22,16 +22,10 @@ async fn unauthorized() {
         .build()
         .unwrap();
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Unauthorized {
-                operation: "list_events",
-                status: 401,
-                attempts: 1
-            }
-        ),
-        "{err:?}"
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err:?}");
+    assert_eq!(
+        (err.operation(), err.status(), err.attempts()),
+        (Some("list_events"), Some(401), 1)
     );
     assert_eq!(
         err.to_string(),
@@ -43,16 +37,8 @@ async fn unauthorized() {
 async fn not_found() {
     let fake = FakeArtsvp::start().await.unwrap();
     let err = no_retries(&fake).get_booking("boo-nope").await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::NotFound {
-                operation: "get_booking",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err.kind(), ErrorKind::NotFound { .. }), "{err:?}");
+    assert_eq!(err.operation(), Some("get_booking"));
     assert_eq!(err.status(), Some(404));
     assert!(err.to_string().contains("no booking `boo-nope`"), "{err}");
 }
@@ -64,11 +50,9 @@ async fn validation_with_the_servers_details() {
         .list_invites(&InviteQuery::new().cursor(Cursor::After("inv-never".into())))
         .await
         .unwrap_err();
-    match &err {
-        Error::Validation {
-            status, message, ..
-        } => {
-            assert_eq!(*status, 400);
+    assert_eq!(err.status(), Some(400));
+    match err.kind() {
+        ErrorKind::Validation { message, .. } => {
             assert!(message.as_deref().unwrap().contains("inv-never"), "{err}");
         }
         other => panic!("expected a validation error, got {other:?}"),
@@ -86,14 +70,10 @@ async fn rate_limited_with_the_wait_the_server_asked_for() {
         .list_events(&Cursor::Start)
         .await
         .unwrap_err();
-    match err {
-        Error::RateLimited {
-            retry_after,
-            attempts,
-            ..
-        } => {
-            assert_eq!(retry_after, Some(Duration::from_secs(120)));
-            assert_eq!(attempts, 1);
+    assert_eq!(err.attempts(), 1);
+    match err.kind() {
+        ErrorKind::RateLimited { retry_after } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(120)));
         }
         other => panic!("expected rate limited, got {other:?}"),
     }
@@ -105,25 +85,18 @@ async fn server_error_and_unexpected_status() {
     let client = common::artsvp(&fake);
     fake.inject(FaultRule::new(Fault::Status(500)));
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Server {
-                status: 500,
-                attempts: 1,
-                ..
-            }
-        ),
+    assert_eq!(err.kind(), &ErrorKind::Server);
+    assert_eq!(
+        (err.status(), err.attempts()),
+        (Some(500), 1),
         "500 is not retried: {err:?}"
     );
     assert!(!err.is_retryable());
 
     fake.inject(FaultRule::new(Fault::Status(418)));
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
-    assert!(
-        matches!(err, Error::UnexpectedStatus { status: 418, .. }),
-        "{err:?}"
-    );
+    assert_eq!(err.kind(), &ErrorKind::UnexpectedStatus, "{err:?}");
+    assert_eq!(err.status(), Some(418));
 }
 
 #[tokio::test]
@@ -142,10 +115,8 @@ async fn timeout() {
         .build()
         .unwrap();
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
-    assert!(
-        matches!(err, Error::Timeout { attempts: 2, .. }),
-        "a read is retried: {err:?}"
-    );
+    assert_eq!(err.kind(), &ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.attempts(), 2, "a read is retried");
     assert!(err.is_retryable());
 }
 
@@ -157,11 +128,36 @@ async fn transport() {
         .list_events(&Cursor::Start)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Transport { attempts: 4, .. }),
+    assert!(matches!(err.kind(), ErrorKind::Transport(_)), "{err:?}");
+    assert_eq!(err.attempts(), 4);
+    assert_eq!(fake.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn connection_refused_names_its_root_cause_in_one_line() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Artsvp::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .api_key("k")
+        .retry(common::quick_retries())
+        .build()
+        .unwrap();
+    let err = client.list_events(&Cursor::Start).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Transport(TransportCause::ConnectionRefused),
         "{err:?}"
     );
-    assert_eq!(fake.requests().len(), 4);
+    assert_eq!(
+        err.to_string(),
+        "list_events: connection refused after 4 attempt(s)"
+    );
+    assert!(!err.to_string().contains('\n'));
 }
 
 #[tokio::test]
@@ -172,20 +168,15 @@ async fn decode_names_the_operation_status_and_body() {
         .list_events(&Cursor::Start)
         .await
         .unwrap_err();
-    match &err {
-        Error::Decode {
-            operation,
-            status,
-            excerpt,
-            ..
-        } => {
-            assert_eq!(*operation, "list_events");
-            assert_eq!(*status, Some(200));
-            assert!(excerpt.starts_with('{'), "{excerpt}");
-            assert!(excerpt.chars().count() <= 200);
+    match err.kind() {
+        ErrorKind::Decode(problem) => {
+            assert!(problem.offset.is_some(), "{problem}");
+            assert!(problem.problem.starts_with("EOF while parsing"), "{problem}");
         }
         other => panic!("expected a decode error, got {other:?}"),
     }
+    assert_eq!(err.operation(), Some("list_events"));
+    assert_eq!(err.status(), Some(200));
     assert_eq!(err.attempts(), 1);
 
     // After a retried 503, the decode error counts both attempts.
@@ -195,10 +186,8 @@ async fn decode_names_the_operation_status_and_body() {
         .list_events(&Cursor::Start)
         .await
         .unwrap_err();
-    match &err {
-        Error::Decode { attempts, .. } => assert_eq!(*attempts, 2),
-        other => panic!("expected a decode error, got {other:?}"),
-    }
+    assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+    assert_eq!(err.attempts(), 2);
 }
 
 #[tokio::test]
@@ -213,10 +202,8 @@ async fn outcome_unknown() {
         .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()).email("x@example.com"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::OutcomeUnknown { attempts: 1, .. }),
-        "{err:?}"
-    );
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    assert_eq!(err.attempts(), 1);
     assert!(err.to_string().contains("outcome is unknown"), "{err}");
 }
 
@@ -225,15 +212,10 @@ async fn invalid_request_and_config() {
     let fake = FakeArtsvp::start().await.unwrap();
     let err = common::artsvp(&fake).get_event("").await.unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::InvalidRequest {
-                operation: "get_event",
-                ..
-            }
-        ),
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
         "{err:?}"
     );
+    assert_eq!(err.operation(), Some("get_event"));
     assert_eq!(err.attempts(), 0);
 
     for built in [
@@ -253,7 +235,7 @@ async fn invalid_request_and_config() {
         SecureGate::new("").map(|_| ()),
     ] {
         let err = built.unwrap_err();
-        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err:?}");
         assert_eq!(err.operation(), None);
     }
 }

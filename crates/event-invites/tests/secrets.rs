@@ -96,7 +96,7 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
         .build()
         .unwrap();
     securegate
-        .invites(&sg_fake.event_ids()[0], None)
+        .invites(&sg_fake.event_ids()[0])
         .await
         .unwrap();
     shown.push(format!("{securegate:?}"));

@@ -3,7 +3,7 @@
 mod common;
 
 use event_invites::securegate::{AuthenticationMethod, CountryCode, InviteStatus};
-use event_invites::{Error, SecureGate};
+use event_invites::{ErrorKind, SecureGate};
 use event_invites_fake::{FakeSecureGate, Fault, FaultRule};
 
 #[tokio::test]
@@ -11,7 +11,7 @@ async fn invites_come_back_typed_and_filtered() {
     let fake = FakeSecureGate::start().await.unwrap();
     let client = common::securegate(&fake);
     let event = fake.event_ids()[0].clone();
-    let all = client.invites(&event, None).await.unwrap();
+    let all = client.invites(&event).await.unwrap();
     assert_eq!(all.len(), fake.invites(&event).len());
     assert!(
         all.iter()
@@ -32,7 +32,7 @@ async fn invites_come_back_typed_and_filtered() {
     );
 
     let accepted = client
-        .invites(&event, Some(InviteStatus::Accepted))
+        .invites_with_status(&event, InviteStatus::Accepted)
         .await
         .unwrap();
     assert!(!accepted.is_empty());
@@ -56,7 +56,7 @@ async fn unknown_enum_values_parse_and_keep_their_text() {
     let fake = FakeSecureGate::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::UnknownEnumValue));
     let invites = common::securegate(&fake)
-        .invites(&fake.event_ids()[0], None)
+        .invites(&fake.event_ids()[0])
         .await
         .unwrap();
     let invite = &invites[0];
@@ -71,19 +71,14 @@ async fn unknown_enum_values_parse_and_keep_their_text() {
 async fn filtering_by_an_unknown_status_is_refused_before_sending() {
     let fake = FakeSecureGate::start().await.unwrap();
     let err = common::securegate(&fake)
-        .invites("event-x", Some(InviteStatus::from("expired")))
+        .invites_with_status("event-x", InviteStatus::from("expired"))
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::InvalidRequest {
-                operation: "get_invites",
-                ..
-            }
-        ),
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
         "{err}"
     );
+    assert_eq!(err.operation(), Some("get_invites"));
     assert!(fake.requests().is_empty(), "nothing was sent");
 }
 
@@ -96,11 +91,11 @@ async fn a_wrong_key_is_unauthorized() {
         .build()
         .unwrap();
     let err = client
-        .invites(&fake.event_ids()[0], None)
+        .invites(&fake.event_ids()[0])
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Unauthorized { status: 401, .. }),
+        matches!(err.kind(), ErrorKind::Unauthorized),
         "{err}"
     );
     assert_eq!(err.status(), Some(401));

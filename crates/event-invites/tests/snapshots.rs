@@ -15,7 +15,8 @@ use event_invites::artsvp::{
     InviteQuery, InviteUpdate, NewBatch, NewInvite,
 };
 use event_invites::securegate::{InviteStats, InviteStatus};
-use event_invites::{Artsvp, Error, RetryPolicy, SecureGate, Usage};
+use event_invites::artsvp::Usage;
+use event_invites::{Artsvp, Error, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -192,7 +193,8 @@ async fn the_wire() {
                 .dedupe(Dedupe::Email),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .into_inner();
     record("create_invite");
     client.get_invite(&created.id).await.unwrap();
     record("get_invite");
@@ -218,7 +220,7 @@ async fn the_wire() {
 
     let sg_fake = FakeSecureGate::start().await.unwrap();
     common::securegate(&sg_fake)
-        .invites(&sg_fake.event_ids()[0], Some(InviteStatus::Sent))
+        .invites_with_status(&sg_fake.event_ids()[0], InviteStatus::Sent)
         .await
         .unwrap();
     seen.push(wire("get_invites", &sg_fake.requests().last().unwrap()));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_invites::artsvp::{Dedupe, InviteQuery, InviteUpdate, NewInvite};
-use event_invites::{Artsvp, Error};
+use event_invites::{Artsvp, Error, ErrorKind};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 use tokio::sync::Semaphore;
 
@@ -216,13 +216,13 @@ fn settle(result: Result<(), Error>) -> Outcome {
 fn assert_typed(e: &Error) {
     assert!(
         matches!(
-            e,
-            Error::Server { .. }
-                | Error::Decode { .. }
-                | Error::Transport { .. }
-                | Error::Timeout { .. }
-                | Error::RateLimited { .. }
-                | Error::NotFound { .. }
+            e.kind(),
+            ErrorKind::Server
+                | ErrorKind::Decode(_)
+                | ErrorKind::Transport(_)
+                | ErrorKind::Timeout
+                | ErrorKind::RateLimited { .. }
+                | ErrorKind::NotFound { .. }
         ),
         "an unexpected error: {e:?}"
     );

@@ -218,6 +218,7 @@ impl Artsvp {
     /// only that event's bookings (and may be empty while `has_more`).
     pub fn list_bookings(&self, query: &BookingQuery) -> Call<'_, Page<Booking>> {
         let raw = &self.shell.raw;
+        let sent = query.personal().map(Clone::clone);
         let query = query.clone();
         let keep = query.clone();
         let prepared = Ok(idempotent(move || {
@@ -241,6 +242,7 @@ impl Artsvp {
             page.items.retain(|b| keep.keeps(b));
             Ok(page)
         })
+        .carrying(sent)
     }
 
     /// One booking.
@@ -253,16 +255,19 @@ impl Artsvp {
     /// Changes a booking's whitelisted fields.
     pub fn update_booking(&self, id: &str, update: &BookingUpdate) -> Call<'_, Booking> {
         let raw = &self.shell.raw;
+        let sent = update.personal().map(Clone::clone);
         let body = update.to_raw();
         let prepared = checked(id).map(|id| {
             idempotent(move || raw.update_booking().id(id.clone()).body(body.clone()).send())
         });
         call(&self.shell.transport, "update_booking", prepared, |r| Ok(r.into_inner().into()))
+            .carrying(sent)
     }
 
     /// A page of invites.
     pub fn list_invites(&self, query: &InviteQuery) -> Call<'_, Page<Invite>> {
         let raw = &self.shell.raw;
+        let sent = query.personal().map(Clone::clone);
         let query = query.clone();
         let prepared = query.check().map(|()| {
             let resource_type = query.resource_type();
@@ -296,6 +301,7 @@ impl Artsvp {
             let list = r.into_inner();
             page(list.data, list.has_more, list.last_invite_id, Invite::from_raw)
         })
+        .carrying(sent)
     }
 
     /// One invite with its bookings, by id or code.
@@ -314,6 +320,7 @@ impl Artsvp {
     /// [`crate::ErrorKind::OutcomeUnknown`].
     pub fn create_invite(&self, new: &NewInvite) -> Call<'_, CreateOutcome<Invite>> {
         let raw = &self.shell.raw;
+        let sent = new.personal().map(Clone::clone);
         let prepared = new.to_raw().map(|body| {
             let safety = if body.filter.is_some() {
                 Safety::DedupedCreate
@@ -326,6 +333,7 @@ impl Artsvp {
             let status = r.status().as_u16();
             Ok(CreateOutcome::from_status(status, Invite::from_raw(r.into_inner())?))
         })
+        .carrying(sent)
     }
 
     /// Changes an invite's whitelisted fields.
@@ -358,6 +366,7 @@ impl Artsvp {
     /// match. Retried only with a dedupe filter.
     pub fn batch_create_invites(&self, batch: &NewBatch) -> Call<'_, BatchResult> {
         let raw = &self.shell.raw;
+        let sent = batch.personal().map(Clone::clone);
         let prepared = batch.to_raw().map(|body| {
             let safety = if body.filter.is_some() {
                 Safety::DedupedCreate
@@ -381,5 +390,6 @@ impl Artsvp {
                 total_invites_created: count(result.total_invites_created),
             })
         })
+        .carrying(sent)
     }
 }

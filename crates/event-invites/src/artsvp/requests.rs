@@ -78,6 +78,11 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 impl InviteFields {
+    /// The guest's personal values, masked in server messages.
+    fn personal(&self) -> [&Option<String>; 3] {
+        [&self.name, &self.email, &self.external_id]
+    }
+
     /// The email as it will be sent.
     fn email(&self) -> Option<String> {
         let email = self.email.as_deref()?;
@@ -228,6 +233,10 @@ impl NewInvite {
         self.fields.dedupe.is_some()
     }
 
+    pub(crate) fn personal(&self) -> [&Option<String>; 3] {
+        self.fields.personal()
+    }
+
     pub(crate) fn to_raw(&self) -> Result<raw::CreateInviteRequest, ErrorKind> {
         if self.resource_id.is_empty() {
             return Err(ErrorKind::InvalidRequest {
@@ -279,6 +288,10 @@ impl NewBatch {
     /// Whether the batch carries a dedupe filter (and so is retried).
     pub fn is_deduped(&self) -> bool {
         self.fields.dedupe.is_some()
+    }
+
+    pub(crate) fn personal(&self) -> [&Option<String>; 3] {
+        self.fields.personal()
     }
 
     pub(crate) fn to_raw(&self) -> Result<raw::BatchCreateInvitesRequest, ErrorKind> {
@@ -407,6 +420,10 @@ impl BookingUpdate {
         self
     }
 
+    pub(crate) fn personal(&self) -> [&Option<String>; 3] {
+        [&self.name, &self.email, &self.external_id]
+    }
+
     pub(crate) fn to_raw(&self) -> raw::UpdateBookingRequest {
         raw::UpdateBookingRequest {
             name: self.name.clone(),
@@ -487,6 +504,10 @@ impl InviteQuery {
         self
     }
 
+    pub(crate) fn personal(&self) -> [&Option<String>; 3] {
+        [&self.name, &self.email, &self.external_id]
+    }
+
     pub(crate) fn check(&self) -> Result<(), ErrorKind> {
         if let Some(limit) = self.limit
             && !(1..=100).contains(&limit)
@@ -559,6 +580,10 @@ impl BookingQuery {
     pub fn cursor(mut self, cursor: Cursor) -> Self {
         self.cursor = cursor;
         self
+    }
+
+    pub(crate) fn personal(&self) -> [&Option<String>; 2] {
+        [&self.email, &self.external_id]
     }
 
     /// Whether `booking` passes the filters applied here (the event).

@@ -1,0 +1,127 @@
+//! The `facade` feature: `event-invites` clients pointed at a running fake
+//! (`fake.client()`, `fake.client_builder()`), and the fake's data in the
+//! facade's own types and names (`fake.state()`), so a downstream test needs
+//! neither the generated types nor the base URL and key.
+
+use event_invites::{Artsvp, ClientBuilder, SecureGate, artsvp, securegate};
+
+use crate::{FakeArtsvp, FakeSecureGate};
+
+/// What a fake ARTSVP holds, in the facade's types (`event_code`, `usage`,
+/// open enums), in list order.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ArtsvpState {
+    /// Every event.
+    pub events: Vec<artsvp::Event>,
+    /// Every collection.
+    pub collections: Vec<artsvp::Collection>,
+    /// Every invite.
+    pub invites: Vec<artsvp::Invite>,
+    /// Every booking.
+    pub bookings: Vec<artsvp::Booking>,
+}
+
+impl ArtsvpState {
+    /// The invites of one event or collection (by id or code).
+    pub fn invites_of(&self, resource: &str) -> Vec<&artsvp::Invite> {
+        self.invites
+            .iter()
+            .filter(|i| {
+                i.resource
+                    .as_ref()
+                    .is_some_and(|r| r.id == resource || r.code == resource)
+            })
+            .collect()
+    }
+}
+
+/// What a fake SecureGate holds, in the facade's types.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SecureGateState {
+    /// Every event id, each with its invites, in the order they were added.
+    pub events: Vec<(String, Vec<securegate::Invite>)>,
+}
+
+impl SecureGateState {
+    /// The invites of one event (empty if unknown).
+    pub fn invites(&self, event_id: &str) -> &[securegate::Invite] {
+        self.events
+            .iter()
+            .find(|(id, _)| id == event_id)
+            .map(|(_, invites)| invites.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+impl FakeArtsvp {
+    /// An `event_invites::Artsvp` client pointed at this fake, with its key
+    /// and the facade's default settings (retries, ARTSVP's quota).
+    pub fn client(&self) -> Artsvp {
+        self.client_builder()
+            .build()
+            .expect("the fake's base URL and key are valid")
+    }
+
+    /// A client builder with this fake's base URL and key set, to change
+    /// retries, quota or timeouts before `build()`.
+    pub fn client_builder(&self) -> ClientBuilder<Artsvp> {
+        Artsvp::builder()
+            .base_url(self.base_url())
+            .api_key(self.api_key())
+    }
+
+    /// Everything the fake holds now, in the facade's types.
+    pub fn state(&self) -> ArtsvpState {
+        ArtsvpState {
+            events: self.events(),
+            collections: self.collections(),
+            invites: self
+                .invites()
+                .into_iter()
+                .map(|i| artsvp::Invite::try_from(i).expect("the fake renders `used/total`"))
+                .collect(),
+            bookings: self
+                .bookings()
+                .into_iter()
+                .map(artsvp::Booking::from)
+                .collect(),
+        }
+    }
+}
+
+impl FakeSecureGate {
+    /// An `event_invites::SecureGate` client pointed at this fake, with its
+    /// key and the facade's default settings.
+    pub fn client(&self) -> SecureGate {
+        self.client_builder()
+            .build()
+            .expect("the fake's base URL and key are valid")
+    }
+
+    /// A client builder with this fake's base URL and key set.
+    pub fn client_builder(&self) -> ClientBuilder<SecureGate> {
+        SecureGate::builder()
+            .base_url(self.base_url())
+            .api_key(self.api_key())
+    }
+
+    /// Everything the fake holds now, in the facade's types.
+    pub fn state(&self) -> SecureGateState {
+        SecureGateState {
+            events: self
+                .event_ids()
+                .into_iter()
+                .map(|id| {
+                    let invites = self
+                        .invites(&id)
+                        .into_iter()
+                        .map(securegate::Invite::from)
+                        .collect();
+                    (id, invites)
+                })
+                .collect(),
+        }
+    }
+}
