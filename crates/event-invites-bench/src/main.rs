@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use event_invites::artsvp::{Cursor, InviteQuery, NewInvite};
 use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, RateLimit};
-use futures_util::TryStreamExt;
 use serde::Serialize;
 
 #[global_allocator]
@@ -174,7 +173,7 @@ async fn get_overhead(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error
     let (mut ours, mut baseline) = (Vec::new(), Vec::new());
     for round in 0..sizes.get_rounds + 10 {
         let t = Instant::now();
-        let a = client.invites(&event, None).await?;
+        let a = client.invites(&event).await?;
         let a_time = t.elapsed();
         let t = Instant::now();
         let b: Vec<PlainInvite> = http

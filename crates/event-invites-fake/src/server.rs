@@ -52,6 +52,8 @@ pub(crate) struct Pipeline {
     pub(crate) faults: Faults,
     pub(crate) log: RequestLog,
     pub(crate) latency: Duration,
+    /// Numbers each answer's `x-request-id`.
+    answered: std::sync::atomic::AtomicU64,
 }
 
 impl Pipeline {
@@ -68,6 +70,7 @@ impl Pipeline {
             faults: Faults::default(),
             log: RequestLog::with_limit(log_limit),
             latency,
+            answered: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -265,6 +268,15 @@ async fn handle<A: Api>(
     let mut response = response;
     if let Some(d) = decision {
         rate_limit_headers(&mut response, d);
+    }
+    // A request id on every answer, as many APIs send, so that clients can
+    // test what they do with one.
+    let n = pipeline
+        .answered
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        + 1;
+    if let Ok(id) = HeaderValue::from_str(&format!("req_{n:08}")) {
+        response.headers_mut().insert("x-request-id", id);
     }
     entry.status = Some(response.status().as_u16());
     pipeline.log.push(entry);

@@ -177,7 +177,11 @@ async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
         .collect_all()
         .await?;
     let outcome = |o: &CreateOutcome<_>| {
-        if o.is_created() { "created" } else { "already existed" }
+        if o.is_created() {
+            "created"
+        } else {
+            "already existed"
+        }
     };
     table(
         &["first create", "second create", "invites for that email"],

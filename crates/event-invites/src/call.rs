@@ -20,7 +20,8 @@ use crate::retry::{RetryPolicy, Safety};
 use crate::transport::{CallOptions, Transport};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-type Run<'a, T> = Box<dyn FnOnce(CallOptions) -> BoxFuture<'a, Result<Response<T>, Error>> + Send + 'a>;
+type Run<'a, T> =
+    Box<dyn FnOnce(CallOptions) -> BoxFuture<'a, Result<Response<T>, Error>> + Send + 'a>;
 
 /// One call of an operation, not sent yet: `.await` it for the value, or
 /// adjust this call first.
@@ -104,10 +105,7 @@ impl<'a, T: Send + 'a> Call<'a, T> {
     }
 
     /// The same call, a failure turned into a value where `f` says so.
-    pub(crate) fn recover(
-        self,
-        f: impl FnOnce(&Error) -> Option<T> + Send + 'a,
-    ) -> Call<'a, T> {
+    pub(crate) fn recover(self, f: impl FnOnce(&Error) -> Option<T> + Send + 'a) -> Call<'a, T> {
         let run = self.run;
         Call {
             operation: self.operation,
@@ -174,7 +172,9 @@ impl<'a, T: Send + 'a> Call<'a, T> {
             (_, Err(_)) => {
                 self.problem.get_or_insert(Error::invalid(
                     self.operation,
-                    format!("the value of the header {name:?} has a character a header cannot carry"),
+                    format!(
+                        "the value of the header {name:?} has a character a header cannot carry"
+                    ),
                 ));
             }
         }

@@ -208,8 +208,7 @@ pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause
     }
     if text.contains("dns error") || text.contains("failed to lookup address") {
         TransportCause::Dns
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake")
-    {
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
         TransportCause::Tls
     } else if text.contains("connection reset") {
         TransportCause::ConnectionReset
@@ -227,7 +226,10 @@ pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause
 }
 
 /// Where and why `bytes` did not decode as a `T`, without quoting them.
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], error: &serde_json::Error) -> DecodeProblem {
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    error: &serde_json::Error,
+) -> DecodeProblem {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => describe(bytes, e.path().to_string(), e.inner()),
@@ -399,7 +401,10 @@ mod tests {
         assert!(!p.to_string().contains("lucy"), "{p}");
 
         let p = problem(r#"{"data":[{"id":"a"}]}"#);
-        assert_eq!((p.path.as_str(), p.problem.as_str()), ("data[0]", "missing field `seats`"));
+        assert_eq!(
+            (p.path.as_str(), p.problem.as_str()),
+            ("data[0]", "missing field `seats`")
+        );
 
         let p = problem(r#"{"data":[{"id":"Lucy Gr"#);
         assert!(p.problem.starts_with("EOF while parsing"), "{p}");

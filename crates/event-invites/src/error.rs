@@ -171,6 +171,11 @@ type Source = Box<dyn std::error::Error + Send + Sync>;
 /// # }
 /// ```
 pub struct Error {
+    // Boxed: one pointer in every `Result` the facade returns.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
     attempts: u32,
@@ -180,30 +185,32 @@ pub struct Error {
 }
 
 impl Error {
+    fn from_parts(operation: Option<&'static str>, kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation,
+                attempts: 0,
+                status: None,
+                request_id: None,
+                source: None,
+            }),
+        }
+    }
+
     /// An error of `kind` in `operation`, before any attempt.
     pub(crate) fn new(operation: &'static str, kind: ErrorKind) -> Self {
-        Self {
-            kind,
-            operation: Some(operation),
-            attempts: 0,
-            status: None,
-            request_id: None,
-            source: None,
-        }
+        Self::from_parts(Some(operation), kind)
     }
 
     /// A configuration error (no operation).
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Self {
-            kind: ErrorKind::Config {
+        Self::from_parts(
+            None,
+            ErrorKind::Config {
                 message: message.into(),
             },
-            operation: None,
-            attempts: 0,
-            status: None,
-            request_id: None,
-            source: None,
-        }
+        )
     }
 
     /// Input the API cannot take; nothing was sent.
@@ -217,77 +224,77 @@ impl Error {
     }
 
     pub(crate) fn with_status(mut self, status: Option<u16>) -> Self {
-        self.status = status;
+        self.inner.status = status;
         self
     }
 
     pub(crate) fn with_source(mut self, source: impl Into<Source>) -> Self {
-        self.source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
     }
 
     pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
-        self.request_id = id;
+        self.inner.request_id = id;
         self
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts;
+        self.inner.attempts = attempts;
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// The operation that failed, e.g. `list_invites` (`None` for
     /// configuration errors).
     pub fn operation(&self) -> Option<&'static str> {
-        self.operation
+        self.inner.operation
     }
 
     /// How many requests were sent (0 when the call failed before sending).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.inner.attempts
     }
 
     /// The HTTP status the server answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
 
     /// The server's request id (`x-request-id`) of the last answer, if it
     /// sent one: quote it to the vendor's support.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
 
     /// Whether the same call may succeed later: rate limits, 502/503/504,
     /// timeouts and transport errors. (The facade has already retried as
     /// far as its policy allows.)
     pub fn is_retryable(&self) -> bool {
-        match &self.kind {
+        match &self.inner.kind {
             ErrorKind::RateLimited { .. } | ErrorKind::Timeout | ErrorKind::Transport(_) => true,
-            ErrorKind::Server => matches!(self.status, Some(502..=504)),
+            ErrorKind::Server => matches!(self.inner.status, Some(502..=504)),
             _ => false,
         }
     }
 
     /// Whether a create may have been applied although the call failed.
     pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self.kind, ErrorKind::OutcomeUnknown { .. })
+        matches!(self.inner.kind, ErrorKind::OutcomeUnknown { .. })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(operation) = self.operation {
+        if let Some(operation) = self.inner.operation {
             write!(f, "{operation}: ")?;
         }
-        let status = self.status.unwrap_or_default();
-        let attempts = self.attempts;
-        match &self.kind {
+        let status = self.inner.status.unwrap_or_default();
+        let attempts = self.inner.attempts;
+        match &self.inner.kind {
             ErrorKind::Unauthorized => write!(
                 f,
                 "the API key was not accepted (HTTP {status}); check the key and its permissions"
@@ -314,14 +321,15 @@ impl fmt::Display for Error {
                     write!(f, "; the server asks to wait {}s", wait.as_secs_f64())?;
                 }
             }
-            ErrorKind::Server => {
-                write!(f, "server error (HTTP {status}) after {attempts} attempt(s)")?
-            }
+            ErrorKind::Server => write!(
+                f,
+                "server error (HTTP {status}) after {attempts} attempt(s)"
+            )?,
             ErrorKind::UnexpectedStatus => write!(f, "unexpected response (HTTP {status})")?,
             ErrorKind::Timeout => write!(f, "timed out after {attempts} attempt(s)")?,
             ErrorKind::Transport(cause) => {
                 write!(f, "{cause} after {attempts} attempt(s)")?;
-                if self.status.is_some() {
+                if self.inner.status.is_some() {
                     write!(f, " (HTTP {status} had begun)")?;
                 }
             }
@@ -333,7 +341,7 @@ impl fmt::Display for Error {
             )?,
             ErrorKind::Decode(problem) => {
                 write!(f, "could not decode the response")?;
-                if self.status.is_some() {
+                if self.inner.status.is_some() {
                     write!(f, " (HTTP {status})")?;
                 }
                 write!(f, " {problem}")?;
@@ -342,7 +350,7 @@ impl fmt::Display for Error {
             ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = &self.inner.request_id {
             write!(f, " [request id {id}]")?;
         }
         Ok(())
@@ -352,14 +360,14 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Error");
-        s.field("kind", &self.kind)
-            .field("operation", &self.operation)
-            .field("attempts", &self.attempts)
-            .field("status", &self.status);
-        if let Some(id) = &self.request_id {
+        s.field("kind", &self.inner.kind)
+            .field("operation", &self.inner.operation)
+            .field("attempts", &self.inner.attempts)
+            .field("status", &self.inner.status);
+        if let Some(id) = &self.inner.request_id {
             s.field("request_id", id);
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             // The source's own `Display` chain (URLs stripped), not its
             // `Debug`, which some libraries fill with request details.
             s.field("source", &format_args!("{}", chain(source.as_ref())));
@@ -382,7 +390,8 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }

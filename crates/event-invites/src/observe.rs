@@ -30,7 +30,9 @@ use std::time::Duration;
 ///     }
 /// }
 ///
-/// let client = Artsvp::builder().api_key("k").observer(Counters::default()).build()?;
+/// let counters = std::sync::Arc::new(Counters::default());
+/// let client = Artsvp::builder().api_key("k").observer(counters.clone()).build()?;
+/// // … later: counters.retries.load(Ordering::Relaxed)
 /// # Ok::<(), event_invites::Error>(())
 /// ```
 pub trait Observer: Send + Sync + 'static {
@@ -42,6 +44,17 @@ pub trait Observer: Send + Sync + 'static {
     /// A request waited before it was sent, to stay inside the rate limit.
     fn paced(&self, event: &PacingEvent) {
         let _ = event;
+    }
+}
+
+/// Keep a handle to read what the observer gathered: pass an `Arc` of it.
+impl<O: Observer> Observer for Arc<O> {
+    fn attempt(&self, event: &AttemptEvent) {
+        (**self).attempt(event);
+    }
+
+    fn paced(&self, event: &PacingEvent) {
+        (**self).paced(event);
     }
 }
 

@@ -144,7 +144,10 @@ impl Pacer {
                 Some((_, latest_end)) => latest_end - now,
                 None => Duration::from_secs(1),
             };
-            return Some((wait.max(Duration::from_millis(1)), PacingReason::ServerWindow));
+            return Some((
+                wait.max(Duration::from_millis(1)),
+                PacingReason::ServerWindow,
+            ));
         }
         if let Some(quota) = self.quota {
             let capacity = f64::from(quota.limit.max(1));

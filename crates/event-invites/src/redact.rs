@@ -16,7 +16,11 @@ pub(crate) fn server_text(text: &str) -> String {
 /// request carried: a guest's name, email, external id) that it echoes.
 pub(crate) fn masked(text: &str, sent: &[String]) -> String {
     let mut text = text.to_string();
-    for value in sent.iter().map(|v| v.trim()).filter(|v| v.chars().count() >= 2) {
+    for value in sent
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| v.chars().count() >= 2)
+    {
         text = text.replace(value, "[redacted]");
         let lower = value.to_lowercase();
         if lower != value && text.is_ascii() && lower.is_ascii() {

@@ -203,7 +203,11 @@ impl SecureGate {
     }
 
     /// The invites of an event with this status (the API filters).
-    pub fn invites_with_status(&self, event_id: &str, status: InviteStatus) -> Call<'_, Vec<Invite>> {
+    pub fn invites_with_status(
+        &self,
+        event_id: &str,
+        status: InviteStatus,
+    ) -> Call<'_, Vec<Invite>> {
         self.get_invites(event_id, Some(status))
     }
 
@@ -246,7 +250,8 @@ impl SecureGate {
     /// event's invites, from one request (see [`InviteStats`] for the
     /// formulas).
     pub fn invite_stats(&self, event_id: &str) -> Call<'_, InviteStats> {
-        self.invites(event_id).map(|invites| InviteStats::of(&invites))
+        self.invites(event_id)
+            .map(|invites| InviteStats::of(&invites))
     }
 }
 

@@ -2,12 +2,12 @@
 
 mod common;
 
+use event_invites::ErrorKind;
+use event_invites::artsvp::Usage;
 use event_invites::artsvp::{
     BookingQuery, BookingStatus, BookingUpdate, Cursor, Dedupe, InviteQuery, InviteUpdate,
     NewBatch, NewInvite, ResourceKind,
 };
-use event_invites::ErrorKind;
-use event_invites::artsvp::Usage;
 use event_invites_fake::FakeArtsvp;
 
 #[tokio::test]
@@ -212,7 +212,10 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     ];
     for result in cases {
         let err = result.unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidRequest { .. }), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+            "{err}"
+        );
         assert_eq!(err.attempts(), 0);
     }
     assert!(fake.requests().is_empty());

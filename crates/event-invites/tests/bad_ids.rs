@@ -40,7 +40,10 @@ async fn awkward_ids_reach_the_invite_route_and_nothing_else() {
             .update_invite(id, &InviteUpdate::new().golden(true))
             .await
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::NotFound { .. }), "{id}: {err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::NotFound { .. }),
+            "{id}: {err:?}"
+        );
     }
     for request in fake.requests().entries() {
         let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
@@ -69,11 +72,11 @@ async fn ids_that_would_change_the_route_are_refused_before_sending() {
         }
     }
     let sg = FakeSecureGate::start().await.unwrap();
-    let err = common::securegate(&sg)
-        .invites("..")
-        .await
-        .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::InvalidRequest { .. }), "{err:?}");
+    let err = common::securegate(&sg).invites("..").await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+        "{err:?}"
+    );
     assert!(
         fake.requests().is_empty() && sg.requests().is_empty(),
         "nothing was sent"

@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use event_invites::artsvp::{BatchResult, Booking, Invite, InviteDetail};
+use event_invites::artsvp::{BookingStatus, Usage};
 use event_invites::raw::{artsvp_api, securegate_api};
 use event_invites::securegate::Invite as SgInvite;
-use event_invites::artsvp::{BookingStatus, Usage};
 use event_invites::securegate::InviteStatus;
 use proptest::prelude::*;
 use serde_json::Value;

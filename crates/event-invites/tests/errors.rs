@@ -29,7 +29,8 @@ async fn unauthorized() {
     );
     assert_eq!(
         err.to_string(),
-        "list_events: the API key was not accepted (HTTP 401); check the key and its permissions"
+        "list_events: the API key was not accepted (HTTP 401); check the key and its permissions \
+         [request id req_00000001]"
     );
 }
 
@@ -171,7 +172,10 @@ async fn decode_names_the_operation_status_and_body() {
     match err.kind() {
         ErrorKind::Decode(problem) => {
             assert!(problem.offset.is_some(), "{problem}");
-            assert!(problem.problem.starts_with("EOF while parsing"), "{problem}");
+            assert!(
+                problem.problem.starts_with("EOF while parsing"),
+                "{problem}"
+            );
         }
         other => panic!("expected a decode error, got {other:?}"),
     }

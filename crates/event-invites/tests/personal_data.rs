@@ -114,16 +114,40 @@ async fn artsvp_failure_paths_never_show_a_guests_data() {
     })
     .to_string();
     let cases: Vec<(&str, u16, String)> = vec![
-        ("a wrong type holding an email", 200, page(canary_invite("0/1"), EMAIL.into())),
+        (
+            "a wrong type holding an email",
+            200,
+            page(canary_invite("0/1"), EMAIL.into()),
+        ),
         ("a body cut inside a name", 200, truncated),
-        ("a malformed amount_used", 200, page(canary_invite(NAME), false.into())),
-        ("a missing field", 200, serde_json::json!({"data": [{"name": NAME}]}).to_string()),
+        (
+            "a malformed amount_used",
+            200,
+            page(canary_invite(NAME), false.into()),
+        ),
+        (
+            "a missing field",
+            200,
+            serde_json::json!({"data": [{"name": NAME}]}).to_string(),
+        ),
         ("a 422 echoing the input", 422, error_body.clone()),
         ("a 400 echoing the input", 400, error_body),
         ("a 404 quoting a name", 404, not_found),
-        ("a 500 with a body", 500, format!("<html>{NAME} {EMAIL}</html>")),
-        ("an undocumented status", 418, serde_json::json!({"detail": EMAIL}).to_string()),
-        ("an error body that does not decode", 409, format!("{{\"message\": {NAME}")),
+        (
+            "a 500 with a body",
+            500,
+            format!("<html>{NAME} {EMAIL}</html>"),
+        ),
+        (
+            "an undocumented status",
+            418,
+            serde_json::json!({"detail": EMAIL}).to_string(),
+        ),
+        (
+            "an error body that does not decode",
+            409,
+            format!("{{\"message\": {NAME}"),
+        ),
     ];
     for (what, status, body) in cases {
         let url = scripted(vec![(status, body)]).await;
@@ -213,9 +237,17 @@ async fn securegate_failure_paths_never_show_a_guests_data() {
         "type": "enum"
     }]});
     for (what, status, body) in [
-        ("a bad timestamp holding an email", 200, serde_json::json!([invite]).to_string()),
+        (
+            "a bad timestamp holding an email",
+            200,
+            serde_json::json!([invite]).to_string(),
+        ),
         ("a 422 quoting the input", 422, validation.to_string()),
-        ("a wrong key", 401, serde_json::json!({"detail": EMAIL}).to_string()),
+        (
+            "a wrong key",
+            401,
+            serde_json::json!({"detail": EMAIL}).to_string(),
+        ),
     ] {
         let url = scripted(vec![(status, body)]).await;
         let client = SecureGate::builder()

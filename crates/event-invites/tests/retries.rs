@@ -93,7 +93,10 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
         .create_invite(&NewInvite::for_event(&event).email("once@example.com"))
         .await
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::OutcomeUnknown { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
     assert_eq!(posts(&fake), 1, "sent once");
     assert_eq!(
         holding(&fake, "once@example.com"),

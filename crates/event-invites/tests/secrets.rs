@@ -95,10 +95,7 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
         .api_key(KEY)
         .build()
         .unwrap();
-    securegate
-        .invites(&sg_fake.event_ids()[0])
-        .await
-        .unwrap();
+    securegate.invites(&sg_fake.event_ids()[0]).await.unwrap();
     shown.push(format!("{securegate:?}"));
 
     let traces = captured.text();

@@ -90,14 +90,8 @@ async fn a_wrong_key_is_unauthorized() {
         .api_key("sg_wrong_key")
         .build()
         .unwrap();
-    let err = client
-        .invites(&fake.event_ids()[0])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::Unauthorized),
-        "{err}"
-    );
+    let err = client.invites(&fake.event_ids()[0]).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unauthorized), "{err}");
     assert_eq!(err.status(), Some(401));
     assert!(!err.is_retryable());
 }

@@ -10,12 +10,12 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use event_invites::artsvp::Usage;
 use event_invites::artsvp::{
     BatchResult, Booking, BookingQuery, BookingUpdate, Cursor, Dedupe, Invite, InviteDetail,
     InviteQuery, InviteUpdate, NewBatch, NewInvite,
 };
 use event_invites::securegate::{InviteStats, InviteStatus};
-use event_invites::artsvp::Usage;
 use event_invites::{Artsvp, Error, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 use serde::de::DeserializeOwned;

@@ -132,7 +132,10 @@ async fn an_error_ends_the_stream() {
     let client = common::artsvp(&fake);
     let mut stream = client.invites(InviteQuery::new().cursor(Cursor::After("inv-never".into())));
     let err = stream.try_next().await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Validation { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Validation { .. }),
+        "{err:?}"
+    );
     assert!(stream.next().await.is_none());
 }
 

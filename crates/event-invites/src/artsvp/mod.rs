@@ -191,15 +191,20 @@ impl Artsvp {
     /// One event, by id or code.
     pub fn get_event(&self, id: &str) -> Call<'_, Event> {
         let raw = &self.shell.raw;
-        let prepared = checked(id).map(|id| idempotent(move || raw.get_event().id(id.clone()).send()));
-        call(&self.shell.transport, "get_event", prepared, |r| Ok(r.into_inner()))
+        let prepared =
+            checked(id).map(|id| idempotent(move || raw.get_event().id(id.clone()).send()));
+        call(&self.shell.transport, "get_event", prepared, |r| {
+            Ok(r.into_inner())
+        })
     }
 
     /// A page of collections.
     pub fn list_collections(&self, cursor: &Cursor) -> Call<'_, Page<Collection>> {
         let raw = &self.shell.raw;
         let cursor = cursor.clone();
-        let prepared = Ok(idempotent(move || send_from!(raw.list_collections(), &cursor)));
+        let prepared = Ok(idempotent(move || {
+            send_from!(raw.list_collections(), &cursor)
+        }));
         call(&self.shell.transport, "list_collections", prepared, |r| {
             let list = r.into_inner();
             page(list.data, list.has_more, list.last_collection_id, Ok)
@@ -211,7 +216,9 @@ impl Artsvp {
         let raw = &self.shell.raw;
         let prepared =
             checked(id).map(|id| idempotent(move || raw.get_collection().id(id.clone()).send()));
-        call(&self.shell.transport, "get_collection", prepared, |r| Ok(r.into_inner()))
+        call(&self.shell.transport, "get_collection", prepared, |r| {
+            Ok(r.into_inner())
+        })
     }
 
     /// A page of bookings. With [`BookingQuery::event`], the page keeps
@@ -248,8 +255,11 @@ impl Artsvp {
     /// One booking.
     pub fn get_booking(&self, id: &str) -> Call<'_, Booking> {
         let raw = &self.shell.raw;
-        let prepared = checked(id).map(|id| idempotent(move || raw.get_booking().id(id.clone()).send()));
-        call(&self.shell.transport, "get_booking", prepared, |r| Ok(r.into_inner().into()))
+        let prepared =
+            checked(id).map(|id| idempotent(move || raw.get_booking().id(id.clone()).send()));
+        call(&self.shell.transport, "get_booking", prepared, |r| {
+            Ok(r.into_inner().into())
+        })
     }
 
     /// Changes a booking's whitelisted fields.
@@ -258,10 +268,17 @@ impl Artsvp {
         let sent = update.personal().map(Clone::clone);
         let body = update.to_raw();
         let prepared = checked(id).map(|id| {
-            idempotent(move || raw.update_booking().id(id.clone()).body(body.clone()).send())
+            idempotent(move || {
+                raw.update_booking()
+                    .id(id.clone())
+                    .body(body.clone())
+                    .send()
+            })
         });
-        call(&self.shell.transport, "update_booking", prepared, |r| Ok(r.into_inner().into()))
-            .carrying(sent)
+        call(&self.shell.transport, "update_booking", prepared, |r| {
+            Ok(r.into_inner().into())
+        })
+        .carrying(sent)
     }
 
     /// A page of invites.
@@ -299,7 +316,12 @@ impl Artsvp {
         });
         call(&self.shell.transport, "list_invites", prepared, |r| {
             let list = r.into_inner();
-            page(list.data, list.has_more, list.last_invite_id, Invite::from_raw)
+            page(
+                list.data,
+                list.has_more,
+                list.last_invite_id,
+                Invite::from_raw,
+            )
         })
         .carrying(sent)
     }
@@ -307,7 +329,8 @@ impl Artsvp {
     /// One invite with its bookings, by id or code.
     pub fn get_invite(&self, id: &str) -> Call<'_, InviteDetail> {
         let raw = &self.shell.raw;
-        let prepared = checked(id).map(|id| idempotent(move || raw.get_invite().id(id.clone()).send()));
+        let prepared =
+            checked(id).map(|id| idempotent(move || raw.get_invite().id(id.clone()).send()));
         call(&self.shell.transport, "get_invite", prepared, |r| {
             InviteDetail::from_raw(r.into_inner())
         })
@@ -327,11 +350,16 @@ impl Artsvp {
             } else {
                 Safety::Create
             };
-            (safety, move || raw.create_invite().body(body.clone()).send())
+            (safety, move || {
+                raw.create_invite().body(body.clone()).send()
+            })
         });
         call(&self.shell.transport, "create_invite", prepared, |r| {
             let status = r.status().as_u16();
-            Ok(CreateOutcome::from_status(status, Invite::from_raw(r.into_inner())?))
+            Ok(CreateOutcome::from_status(
+                status,
+                Invite::from_raw(r.into_inner())?,
+            ))
         })
         .carrying(sent)
     }
@@ -373,23 +401,30 @@ impl Artsvp {
             } else {
                 Safety::Create
             };
-            (safety, move || raw.batch_create_invites().body(body.clone()).send())
-        });
-        call(&self.shell.transport, "batch_create_invites", prepared, |r| {
-            let result = r.into_inner();
-            let count = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
-            Ok(BatchResult {
-                invites: result
-                    .data
-                    .into_iter()
-                    .map(Invite::from_raw)
-                    .collect::<Result<_, _>>()?,
-                total_events: count(result.total_events),
-                total_collections: count(result.total_collection),
-                total_resources: count(result.total_resources),
-                total_invites_created: count(result.total_invites_created),
+            (safety, move || {
+                raw.batch_create_invites().body(body.clone()).send()
             })
-        })
+        });
+        call(
+            &self.shell.transport,
+            "batch_create_invites",
+            prepared,
+            |r| {
+                let result = r.into_inner();
+                let count = |n: Option<i64>| n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+                Ok(BatchResult {
+                    invites: result
+                        .data
+                        .into_iter()
+                        .map(Invite::from_raw)
+                        .collect::<Result<_, _>>()?,
+                    total_events: count(result.total_events),
+                    total_collections: count(result.total_collection),
+                    total_resources: count(result.total_resources),
+                    total_invites_created: count(result.total_invites_created),
+                })
+            },
+        )
         .carrying(sent)
     }
 }

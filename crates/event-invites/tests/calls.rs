@@ -1,0 +1,226 @@
+//! Per-call control (timeout, retry policy, headers), the facts of a
+//! response, the observer, and a client's one-line `Debug`.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use event_invites::artsvp::{Cursor, Dedupe, NewInvite};
+use event_invites::{
+    AttemptEvent, AttemptOutcome, ErrorKind, Observer, PacingEvent, PacingReason, Quota,
+    RetryPolicy,
+};
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
+
+#[tokio::test]
+async fn a_client_prints_as_one_short_line_without_its_key() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = fake.client();
+    let line = format!("{client:?}");
+    assert_eq!(
+        line,
+        format!(
+            "ARTSVP({}, key: [redacted], quota: 1000/900s)",
+            fake.base_url()
+        )
+    );
+    assert_eq!(format!("{client:#?}"), line, "one line even with {{:#?}}");
+    assert!(!line.contains(fake.api_key()));
+
+    let sg = FakeSecureGate::start().await.unwrap();
+    let line = format!("{:?}", sg.client());
+    assert!(
+        line.starts_with("SecureGate(http://127.0.0.1:")
+            && line.ends_with("quota: server headers only)"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_for_one_call_only() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(2))).always());
+    let client = fake.client();
+    let started = Instant::now();
+    let err = client
+        .list_events(&Cursor::Start)
+        .timeout(Duration::from_millis(100))
+        .retry(RetryPolicy::none())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The client's own timeout (30 s) still applies to the next call.
+    fake.clear_faults();
+    client.list_events(&Cursor::Start).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retry_policy_for_one_call_only() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = fake
+        .client_builder()
+        .retry(common::quick_retries())
+        .build()
+        .unwrap();
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    let err = client
+        .list_events(&Cursor::Start)
+        .retry(RetryPolicy::none())
+        .await
+        .unwrap_err();
+    assert_eq!((err.status(), err.attempts()), (Some(503), 1));
+
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    let response = client
+        .list_events(&Cursor::Start)
+        .with_response()
+        .await
+        .unwrap();
+    assert_eq!(response.attempts(), 2, "the client's policy retried");
+}
+
+#[tokio::test]
+async fn headers_for_one_call_only_and_never_over_the_key() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = fake.client();
+    client
+        .list_events(&Cursor::Start)
+        .header("x-correlation-id", "job-42")
+        .header("authorization", "not-the-key")
+        .await
+        .expect("the key is still sent");
+    client.list_events(&Cursor::Start).await.unwrap();
+    let log = fake.requests().entries();
+    assert_eq!(log[0].header("x-correlation-id"), Some("job-42"));
+    assert_eq!(log[1].header("x-correlation-id"), None, "one call only");
+
+    let err = client
+        .list_events(&Cursor::Start)
+        .header("bad header", "x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+        "{err:?}"
+    );
+    let err = client
+        .list_events(&Cursor::Start)
+        .header("x-ok", "line\nbreak")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("x-ok"), "{err}");
+    assert_eq!(fake.requests().len(), 2, "a bad header sends nothing");
+}
+
+#[tokio::test]
+async fn a_response_says_its_status_request_id_attempts_and_rate_limit() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = fake.client();
+    let event = fake.state().events[0].id.clone();
+    let new = NewInvite::for_event(&event)
+        .email("ann@example.com")
+        .dedupe(Dedupe::Email);
+
+    let first = client.create_invite(&new).with_response().await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.value().is_created());
+    let id = first.request_id().expect("the fake sends x-request-id");
+    assert!(id.starts_with("req_"), "{id}");
+    assert_eq!(first.attempts(), 1);
+    let before = first.rate_limit().expect("ARTSVP sends x-rate-limit-*");
+
+    let second = client.create_invite(&new).with_response().await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert!(!second.value().is_created(), "the dedupe filter matched");
+    assert_ne!(second.request_id(), first.request_id());
+    assert_eq!(
+        second.rate_limit().unwrap().remaining,
+        before.remaining - 1,
+        "each response carries the state after it"
+    );
+    assert_eq!(second.headers()["content-type"], "application/json");
+
+    // Errors carry the request id too.
+    let err = client.get_invite("inv-missing").await.unwrap_err();
+    assert!(
+        err.request_id().is_some_and(|id| id.starts_with("req_")),
+        "{err:?}"
+    );
+}
+
+#[derive(Default)]
+struct Recorder {
+    attempts: Mutex<Vec<AttemptEvent>>,
+    waits: Mutex<Vec<PacingEvent>>,
+}
+
+impl Observer for Recorder {
+    fn attempt(&self, event: &AttemptEvent) {
+        self.attempts.lock().unwrap().push(event.clone());
+    }
+    fn paced(&self, event: &PacingEvent) {
+        self.waits.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test]
+async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let client = fake
+        .client_builder()
+        .retry(common::quick_retries())
+        .quota(Some(Quota::new(2, Duration::from_millis(400))))
+        .observer(recorder.clone())
+        .build()
+        .unwrap();
+
+    fake.inject(FaultRule::new(Fault::Status(503)).on("GET", "/events"));
+    client.list_events(&Cursor::Start).await.unwrap();
+    let attempts = recorder.attempts.lock().unwrap().clone();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        (attempts[0].api, attempts[0].operation, attempts[0].attempt),
+        ("ARTSVP", "list_events", 1)
+    );
+    assert_eq!(attempts[0].status, Some(503));
+    assert!(
+        matches!(
+            attempts[0].outcome,
+            AttemptOutcome::Retry {
+                reason: "gateway error",
+                ..
+            }
+        ),
+        "{:?}",
+        attempts[0].outcome
+    );
+    assert_eq!(attempts[1].status, Some(200));
+    assert_eq!(attempts[1].outcome, AttemptOutcome::Success);
+
+    // The quota of 2 is spent: the next call waits for a token.
+    assert!(recorder.waits.lock().unwrap().is_empty());
+    client.get_invite("inv-missing").await.unwrap_err();
+    let waits = recorder.waits.lock().unwrap().clone();
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].reason, PacingReason::Quota);
+    assert_eq!(waits[0].operation, "get_invite");
+    assert!(
+        waits[0].wait >= Duration::from_millis(100),
+        "{:?}",
+        waits[0].wait
+    );
+    let last = recorder.attempts.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (last.status, last.outcome),
+        (Some(404), AttemptOutcome::Failed)
+    );
+}
