@@ -40,11 +40,41 @@ impl Retry {
     }
 }
 
-/// One failed attempt, classified.
+/// One failed attempt, classified: what the error will say, and whether
+/// to try again. The transport makes it an [`Error`] once, when it knows
+/// how many attempts were made.
 pub(crate) struct Failure {
-    pub(crate) error: Error,
+    pub(crate) kind: ErrorKind,
+    pub(crate) status: Option<u16>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) source: Option<reqwest::Error>,
     pub(crate) retry: Retry,
     pub(crate) retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn new(kind: ErrorKind, retry: Retry) -> Self {
+        Self {
+            kind,
+            status: None,
+            request_id: None,
+            source: None,
+            retry,
+            retry_after: None,
+        }
+    }
+
+    /// The error the caller gets, after `attempts` requests.
+    pub(crate) fn into_error(self, operation: &'static str, attempts: u32) -> Error {
+        let error = Error::new(operation, self.kind)
+            .with_status(self.status)
+            .with_request_id(self.request_id)
+            .with_attempts(attempts);
+        match self.source {
+            Some(source) => error.with_source(source),
+            None => error,
+        }
+    }
 }
 
 /// What an API's documented error body says.
@@ -109,81 +139,69 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// server message that echoes them.
 pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
     error: progenitor_client::Error<E>,
-    operation: &'static str,
     seen: Option<Seen<'_>>,
     sent: &[String],
 ) -> Failure {
     use progenitor_client::Error as P;
     let status = seen.as_ref().map(|s| s.status);
-    let id = seen.as_ref().and_then(|s| request_id(s.headers));
-    let simple = |error: Error, retry| Failure {
-        error: error
-            .with_status(status.map(|s| s.as_u16()))
-            .with_request_id(id.clone()),
-        retry,
-        retry_after: None,
+    let answered = |mut failure: Failure| {
+        failure.status = status.map(|s| s.as_u16());
+        failure.request_id = seen.as_ref().and_then(|s| request_id(s.headers));
+        failure
     };
     match error {
-        P::InvalidRequest(message) | P::Custom(message) => Failure {
-            error: Error::invalid(operation, redact::server_text(&message)),
-            retry: Retry::Final,
-            retry_after: None,
-        },
+        P::InvalidRequest(message) | P::Custom(message) => Failure::new(
+            ErrorKind::InvalidRequest {
+                message: redact::server_text(&message),
+            },
+            Retry::Final,
+        ),
         P::CommunicationError(source) | P::InvalidUpgrade(source) => {
             let retry = if source.is_connect() {
                 Retry::NotSent
             } else {
                 Retry::Lost
             };
-            Failure {
-                error: transport(operation, source),
-                retry,
-                retry_after: None,
-            }
+            transport(source, retry)
         }
-        P::ResponseBodyError(source) => simple(transport(operation, source), Retry::Lost),
+        P::ResponseBodyError(source) => answered(transport(source, Retry::Lost)),
         P::InvalidResponsePayload(bytes, source) => match status {
             // An error body that did not decode: the status says it all.
             Some(s) if !s.is_success() => {
                 let headers = seen.map(|s| s.headers.clone()).unwrap_or_default();
-                from_status(operation, s, &headers, None, Vec::new(), sent)
+                from_status(s, &headers, None, Vec::new(), sent)
             }
-            _ => simple(
-                Error::new(operation, ErrorKind::Decode(decode::<T>(&bytes, &source))),
+            _ => answered(Failure::new(
+                ErrorKind::Decode(decode::<T>(&bytes, &source)),
                 Retry::Final,
-            ),
+            )),
         },
         P::ErrorResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
             let (message, problems) = response.into_inner().details();
-            from_status(operation, status, &headers, message, problems, sent)
+            from_status(status, &headers, message, problems, sent)
         }
         P::UnexpectedResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await.unwrap_or_default();
-            from_status(
-                operation,
-                status,
-                &headers,
-                body_message(&body),
-                Vec::new(),
-                sent,
-            )
+            from_status(status, &headers, body_message(&body), Vec::new(), sent)
         }
     }
 }
 
-/// A transport error: a timeout, or the root cause of a failed connection.
-/// The URL (which may carry a guest's email in its query) is dropped.
-fn transport(operation: &'static str, source: reqwest::Error) -> Error {
+/// A transport failure: a timeout, or the root cause of a failed
+/// connection. The URL (whose query may carry a guest's email) is dropped.
+fn transport(source: reqwest::Error, retry: Retry) -> Failure {
     let kind = if source.is_timeout() {
         ErrorKind::Timeout
     } else {
         ErrorKind::Transport(cause(&source))
     };
-    Error::new(operation, kind).with_source(source.without_url())
+    let mut failure = Failure::new(kind, retry);
+    failure.source = Some(source.without_url());
+    failure
 }
 
 /// The root cause of a connection failure, read from the error chain.
@@ -298,7 +316,6 @@ fn body_message(body: &[u8]) -> Option<String> {
 }
 
 fn from_status(
-    operation: &'static str,
     status: StatusCode,
     headers: &HeaderMap,
     message: Option<String>,
@@ -328,9 +345,10 @@ fn from_status(
         _ => (ErrorKind::UnexpectedStatus, Retry::Final),
     };
     Failure {
-        error: Error::new(operation, kind)
-            .with_status(Some(code))
-            .with_request_id(request_id(headers)),
+        kind,
+        status: Some(code),
+        request_id: request_id(headers),
+        source: None,
         retry,
         retry_after,
     }

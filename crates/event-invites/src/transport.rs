@@ -152,7 +152,7 @@ impl Transport {
                             status: s.status,
                             headers: &s.headers,
                         });
-                        classify::failure::<T, E>(e, operation, seen, &options.sent).await
+                        classify::failure::<T, E>(e, seen, &options.sent).await
                     }
                 };
                 match next_wait(policy, &failure, safety, attempts, started.elapsed()) {
@@ -166,8 +166,9 @@ impl Transport {
                         tracing::warn!(
                             operation,
                             attempt = attempts,
+                            status,
                             wait_ms = wait.as_millis() as u64,
-                            reason = %failure.error,
+                            reason = failure.retry.reason(),
                             "retrying"
                         );
                         if failure.retry == Retry::RateLimited {
@@ -177,7 +178,7 @@ impl Transport {
                     }
                     None => {
                         self.observers.attempt(|| event(AttemptOutcome::Failed));
-                        let error = final_error(policy, failure, safety).with_attempts(attempts);
+                        let error = final_error(policy, failure, safety, operation, attempts);
                         tracing::debug!(operation, attempts, error = %error, "failed");
                         return Err(error);
                     }
@@ -216,16 +217,20 @@ fn next_wait(
 
 /// The error to report: a lost answer to an unrepeatable create says that
 /// its outcome is unknown.
-fn final_error(policy: &RetryPolicy, failure: Failure, safety: Safety) -> Error {
+fn final_error(
+    policy: &RetryPolicy,
+    mut failure: Failure,
+    safety: Safety,
+    operation: &'static str,
+    attempts: u32,
+) -> Error {
     if failure.retry == Retry::Lost && !safety.may_repeat(policy) {
-        let operation = failure.error.operation().unwrap_or("call");
-        let status = failure.error.status();
-        let cause = match failure.error.kind() {
+        let cause = match &failure.kind {
             ErrorKind::Timeout => "the request timed out".to_string(),
             ErrorKind::Transport(cause) => cause.to_string(),
-            _ => failure.error.to_string(),
+            other => format!("{other:?}"),
         };
-        return Error::new(operation, ErrorKind::OutcomeUnknown { cause }).with_status(status);
+        failure.kind = ErrorKind::OutcomeUnknown { cause };
     }
-    failure.error
+    failure.into_error(operation, attempts)
 }

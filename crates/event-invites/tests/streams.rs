@@ -183,6 +183,7 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
         matches!(err.kind(), ErrorKind::Pagination { reason, .. } if reason.contains("second time")),
         "{err}"
     );
+    assert_eq!(err.operation(), Some("list_invites"));
     assert!(stream.next().await.is_none(), "and it stops");
 }
 
@@ -206,4 +207,5 @@ async fn more_promised_after_an_empty_page_ends_the_stream_with_an_error() {
         matches!(err.kind(), ErrorKind::Pagination { reason, .. } if reason.contains("empty page")),
         "{err}"
     );
+    assert_eq!(err.operation(), Some("list_invites"));
 }

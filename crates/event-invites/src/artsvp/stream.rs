@@ -66,14 +66,19 @@ impl HasId for Collection {
     }
 }
 
-type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>>;
+/// A page, and the operation that fetched it (named once, by the call).
+type Named<T> = (&'static str, Result<Page<T>, Error>);
+type PageFuture<T> = Pin<Box<dyn Future<Output = Named<T>> + Send>>;
+
+/// Sends a list call and keeps its operation's name beside the page.
+async fn named<'a, T: Send + 'a>(call: crate::Call<'a, Page<T>>) -> Named<T> {
+    (call.operation(), call.await)
+}
 
 /// A list query that pages: its filters, and where it starts.
 pub trait Listing: Clone + Send + Sync + 'static {
     /// What the list holds.
     type Item: HasId + Send + 'static;
-    /// The operation, for errors.
-    const OPERATION: &'static str;
     /// Where the first page starts.
     fn start(&self) -> Cursor;
     /// Fetches the page at `cursor`, with every filter of the query.
@@ -87,25 +92,23 @@ pub trait Listing: Clone + Send + Sync + 'static {
 
 impl Listing for InviteQuery {
     type Item = Invite;
-    const OPERATION: &'static str = "list_invites";
     fn start(&self) -> Cursor {
         self.cursor.clone()
     }
     fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Invite> {
         let query = self.clone().cursor(cursor);
-        Box::pin(async move { client.list_invites(&query).await })
+        Box::pin(async move { named(client.list_invites(&query)).await })
     }
 }
 
 impl Listing for BookingQuery {
     type Item = Booking;
-    const OPERATION: &'static str = "list_bookings";
     fn start(&self) -> Cursor {
         self.cursor.clone()
     }
     fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Booking> {
         let query = self.clone().cursor(cursor);
-        Box::pin(async move { client.list_bookings(&query).await })
+        Box::pin(async move { named(client.list_bookings(&query)).await })
     }
     fn filters_locally(&self) -> bool {
         self.event.is_some()
@@ -125,12 +128,11 @@ impl From<Cursor> for EventQuery {
 
 impl Listing for EventQuery {
     type Item = Event;
-    const OPERATION: &'static str = "list_events";
     fn start(&self) -> Cursor {
         self.0.clone()
     }
     fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Event> {
-        Box::pin(async move { client.list_events(&cursor).await })
+        Box::pin(async move { named(client.list_events(&cursor)).await })
     }
 }
 
@@ -147,12 +149,11 @@ impl From<Cursor> for CollectionQuery {
 
 impl Listing for CollectionQuery {
     type Item = Collection;
-    const OPERATION: &'static str = "list_collections";
     fn start(&self) -> Cursor {
         self.0.clone()
     }
     fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Collection> {
-        Box::pin(async move { client.list_collections(&cursor).await })
+        Box::pin(async move { named(client.list_collections(&cursor)).await })
     }
 }
 
@@ -173,7 +174,9 @@ pub struct Pages<Q: Listing> {
     client: Artsvp,
     query: Q,
     backward: bool,
-    next: Option<JoinHandle<Result<Page<Q::Item>, Error>>>,
+    next: Option<JoinHandle<Named<Q::Item>>>,
+    /// The list operation, once a page named it (for pagination errors).
+    operation: &'static str,
     resume: Cursor,
     /// Hashes of the cursors seen (8 bytes a page, not a whole id).
     seen: HashSet<u64>,
@@ -183,7 +186,7 @@ pub struct Pages<Q: Listing> {
 impl<Q: Listing> std::fmt::Debug for Pages<Q> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages")
-            .field("operation", &Q::OPERATION)
+            .field("operation", &self.operation)
             .field("resume", &self.resume)
             .field("done", &self.done)
             .finish_non_exhaustive()
@@ -202,6 +205,7 @@ impl<Q: Listing> Pages<Q> {
             backward: matches!(resume, Cursor::Before(_)),
             query,
             next: None,
+            operation: "list",
             resume,
             seen,
             done: false,
@@ -230,7 +234,7 @@ impl<Q: Listing> Pages<Q> {
     fn stop(&mut self, reason: String) -> Poll<Option<Result<Page<Q::Item>, Error>>> {
         self.done = true;
         Poll::Ready(Some(Err(Error::new(
-            Q::OPERATION,
+            self.operation,
             ErrorKind::Pagination { reason },
         )
         .with_attempts(1))))
@@ -283,8 +287,11 @@ impl<Q: Listing> Stream for Pages<Q> {
         let joined = ready!(Pin::new(next).poll(cx));
         this.next = None;
         let mut page = match joined {
-            Ok(Ok(page)) => page,
-            Ok(Err(e)) => {
+            Ok((operation, Ok(page))) => {
+                this.operation = operation;
+                page
+            }
+            Ok((_, Err(e))) => {
                 this.done = true;
                 return Poll::Ready(Some(Err(e)));
             }
