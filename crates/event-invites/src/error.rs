@@ -142,6 +142,12 @@ pub enum ErrorKind {
         /// What was wrong with the pages.
         reason: String,
     },
+    /// A bulk run's checkpoint could not record a guest: the run stopped
+    /// (guests already sent are in flight for the next run).
+    Checkpoint {
+        /// What the checkpoint said.
+        message: String,
+    },
     /// The client could not be configured (no API key, a bad base URL, …).
     Config {
         /// What was wrong.
@@ -348,6 +354,9 @@ impl fmt::Display for Error {
             }
             ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
             ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
+            ErrorKind::Checkpoint { message } => {
+                write!(f, "the run stopped: its checkpoint failed: {message}")?
+            }
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
         }
         if let Some(id) = &self.inner.request_id {

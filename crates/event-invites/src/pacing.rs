@@ -65,7 +65,7 @@ pub struct RateLimitState {
     pub observed_at: std::time::Instant,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct State {
     tokens: f64,
     refilled_at: Instant,
@@ -125,6 +125,16 @@ impl Pacer {
     /// and why.
     fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.decide(&mut s, now)
+    }
+
+    /// How long the next request would wait now, and why; counts nothing.
+    pub(crate) fn peek(&self) -> Option<(Duration, PacingReason)> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.decide(&mut s, Instant::now())
+    }
+
+    fn decide(&self, s: &mut State, now: Instant) -> Option<(Duration, PacingReason)> {
         if let Some(until) = s.blocked_until {
             if until > now {
                 return Some((until - now, PacingReason::RetryAfter));

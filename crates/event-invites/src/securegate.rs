@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::call::{Call, call};
 pub use crate::enums::{AuthenticationMethod, CountryCode, InviteStatus};
 use crate::error::ErrorKind;
+use crate::export::GuestRow;
 use crate::retry::Safety;
 use crate::shell::client_shell;
 
@@ -244,6 +245,13 @@ impl SecureGate {
     /// Invites created but not sent yet.
     pub fn not_yet_sent(&self, event_id: &str) -> Call<'_, Vec<Invite>> {
         self.invites_with_status(event_id, InviteStatus::Pending)
+    }
+
+    /// An event's invites (all, or those with `status`) as rows ready for
+    /// CSV: name, email, E.164 phone, status, party size, invite id.
+    pub fn export(&self, event_id: &str, status: Option<InviteStatus>) -> Call<'_, Vec<GuestRow>> {
+        self.get_invites(event_id, status)
+            .map(|invites| invites.iter().map(GuestRow::from).collect())
     }
 
     /// Counts per status and the response and acceptance rates of an

@@ -1,10 +1,15 @@
 //! The ARTSVP client: events, collections, bookings and invites, every
 //! operation of the API, with typed errors, safe retries and pacing.
 
+mod bulk;
 mod models;
 mod requests;
 mod stream;
 
+pub use bulk::{
+    BulkInvite, BulkKey, BulkOutcome, BulkRun, Checkpoint, CheckpointError, GuestOutcome, Progress,
+    Target,
+};
 pub use models::{
     BatchResult, Booking, Collection, CreateOutcome, Event, Invite, InviteDetail, MetaData, Page,
     Resource,
@@ -175,6 +180,14 @@ impl Artsvp {
             }
         }
         Ok(confirmed)
+    }
+
+    /// An event's guest list ([`Artsvp::guest_list`]: its confirmed
+    /// bookings) as rows ready for CSV: name, email, status, party size,
+    /// booking reference. Reads every booking of the account.
+    pub async fn export_guest_list(&self, event: &str) -> Result<Vec<crate::GuestRow>, Error> {
+        let guests = self.guest_list(event).await?;
+        Ok(guests.iter().map(crate::GuestRow::from).collect())
     }
 
     /// A page of events.

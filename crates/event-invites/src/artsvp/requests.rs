@@ -600,7 +600,7 @@ impl BookingQuery {
 
 /// Who an invite is for (any part may be left out: an invite with none is a
 /// plain booking link).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Guest {
     /// The guest's name.
     pub name: Option<String>,
@@ -608,6 +608,10 @@ pub struct Guest {
     pub email: Option<String>,
     /// The guest's id in the caller's own system.
     pub external_id: Option<String>,
+    /// Tags for the guest's invite.
+    pub tags: Vec<String>,
+    /// Free-form meta data for the guest's invite.
+    pub meta_data: Option<MetaData>,
 }
 
 impl Guest {
@@ -616,13 +620,25 @@ impl Guest {
         Self {
             name: Some(name.into()),
             email: Some(email.into()),
-            external_id: None,
+            ..Self::default()
         }
     }
 
     /// Adds the guest's id in the caller's own system.
     pub fn external_id(mut self, id: impl Into<String>) -> Self {
         self.external_id = Some(id.into());
+        self
+    }
+
+    /// Tags for the guest's invite.
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Meta data for the guest's invite.
+    pub fn meta_data(mut self, meta: MetaData) -> Self {
+        self.meta_data = Some(meta);
         self
     }
 }
@@ -645,6 +661,12 @@ impl NewInvite {
         new.fields.name = guest.name;
         new.fields.email = guest.email;
         new.fields.external_id = guest.external_id;
+        if !guest.tags.is_empty() {
+            new.fields.tags = guest.tags;
+        }
+        if guest.meta_data.is_some() {
+            new.fields.meta_data = guest.meta_data;
+        }
         new.fields.dedupe = match duplicates {
             Duplicates::Prevent(by) => Some(by),
             Duplicates::Allow => None,

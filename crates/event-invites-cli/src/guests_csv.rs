@@ -1,0 +1,303 @@
+//! Reads a guest list CSV (`name,email[,external_id,tags]`, tags separated
+//! by `;`) into guests, reporting each bad row with its line number instead
+//! of sending it: a missing or malformed email, a row with more columns
+//! than the header, a line that is not UTF-8, a key seen earlier in the
+//! file. A header that is not the expected one refuses the whole file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use event_invites::artsvp::{BulkKey, Guest};
+
+/// The columns a guest list may have; `name` and `email` are required.
+const COLUMNS: [&str; 4] = ["name", "email", "external_id", "tags"];
+
+/// A row that was not sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// The line in the file (1 is the header).
+    pub line: u64,
+    /// What is wrong (no values from the row).
+    pub problem: String,
+}
+
+/// One guest from the file.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: u64,
+    pub guest: Guest,
+}
+
+/// What a file holds.
+#[derive(Debug, Default)]
+pub struct GuestList {
+    pub rows: Vec<Row>,
+    pub bad: Vec<BadRow>,
+}
+
+/// Reads `path`. Fails (sending nothing) when the file cannot be read or
+/// its header is wrong.
+pub fn read(path: &Path, key: BulkKey) -> Result<GuestList, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(file, key).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a guest list from any reader.
+pub fn parse(mut input: impl std::io::Read, key: BulkKey) -> Result<GuestList, String> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    // The line of a byte offset, counted here: the csv crate's own line
+    // numbers do not count the blank lines it skips.
+    let newlines: Vec<usize> = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let line_at = |byte: u64| -> u64 {
+        // A record's position is where reading began, before any blank
+        // lines the reader skipped.
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        let before = newlines.partition_point(|&nl| nl < at);
+        before as u64 + 1
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(bytes.as_slice());
+    let header = reader
+        .byte_headers()
+        .map_err(|e| format!("line 1: the header cannot be read: {e}"))?
+        .clone();
+    let columns = header_columns(&header)?;
+    if key == BulkKey::ExternalId && !columns.contains_key("external_id") {
+        return Err("line 1: deduping by external id needs an `external_id` column".to_string());
+    }
+    let mut list = GuestList::default();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = line_at(reader.position().byte());
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(line, |p| line_at(p.byte()));
+                list.bad.push(BadRow {
+                    line,
+                    problem: format!("unreadable CSV ({})", csv_problem(&e)),
+                });
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, |p| line_at(p.byte()));
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // a blank line
+        }
+        match guest(&record, &columns) {
+            Err(problem) => list.bad.push(BadRow { line, problem }),
+            Ok(guest) => {
+                let Some(k) = key.of(&guest, true) else {
+                    list.bad.push(BadRow {
+                        line,
+                        problem: match key {
+                            BulkKey::ExternalId => "no external_id".to_string(),
+                            _ => "no email".to_string(),
+                        },
+                    });
+                    continue;
+                };
+                if let Some(first) = seen.get(&k) {
+                    list.bad.push(BadRow {
+                        line,
+                        problem: format!(
+                            "the same {} as line {first}",
+                            if key == BulkKey::ExternalId {
+                                "external_id"
+                            } else {
+                                "email"
+                            }
+                        ),
+                    });
+                    continue;
+                }
+                seen.insert(k, line);
+                list.rows.push(Row { line, guest });
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// The position of each known column; an unknown, repeated or missing
+/// required column refuses the file.
+fn header_columns(header: &csv::ByteRecord) -> Result<HashMap<&'static str, usize>, String> {
+    let mut columns = HashMap::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = std::str::from_utf8(raw)
+            .map_err(|_| format!("line 1: column {} of the header is not UTF-8", i + 1))?
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .to_ascii_lowercase();
+        let Some(known) = COLUMNS.iter().find(|c| **c == name) else {
+            return Err(format!(
+                "line 1: unknown column {name:?}; the header must be name,email[,external_id,tags]"
+            ));
+        };
+        if columns.insert(*known, i).is_some() {
+            return Err(format!("line 1: the column {name:?} appears twice"));
+        }
+    }
+    for required in ["name", "email"] {
+        if !columns.contains_key(required) {
+            return Err(format!(
+                "line 1: no {required:?} column; the header must be name,email[,external_id,tags]"
+            ));
+        }
+    }
+    Ok(columns)
+}
+
+fn guest(record: &csv::ByteRecord, columns: &HashMap<&str, usize>) -> Result<Guest, String> {
+    if record.len() > columns.len() {
+        return Err(format!(
+            "{} columns where the header has {}",
+            record.len(),
+            columns.len()
+        ));
+    }
+    let field = |name: &str| -> Result<Option<String>, String> {
+        let Some(&i) = columns.get(name) else {
+            return Ok(None);
+        };
+        let Some(raw) = record.get(i) else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| format!("the {name} column is not UTF-8"))?
+            .trim();
+        Ok((!text.is_empty()).then(|| text.to_string()))
+    };
+    let name = field("name")?;
+    let email = field("email")?;
+    let external_id = field("external_id")?;
+    let tags: Vec<String> = field("tags")?
+        .map(|t| {
+            t.split(';')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    match &email {
+        None => return Err("no email".to_string()),
+        Some(email) => check_email(email)?,
+    }
+    Ok(Guest {
+        name,
+        email,
+        external_id,
+        tags,
+        ..Guest::default()
+    })
+}
+
+/// A plausible address: one `@`, something before it, a dotted domain
+/// after it, no spaces. (The server has the last word.)
+fn check_email(email: &str) -> Result<(), String> {
+    let ok = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("the email is not an address (expected name@domain.tld)".to_string())
+    }
+}
+
+fn csv_problem(e: &csv::Error) -> &'static str {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8",
+        csv::ErrorKind::UnequalLengths { .. } => "a different number of columns",
+        _ => "malformed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &[u8]) -> Result<GuestList, String> {
+        parse(text, BulkKey::Email)
+    }
+
+    #[test]
+    fn good_rows_become_guests_with_tags() {
+        let list =
+            parse_str(b"name,email,external_id,tags\nAnn Lee,ann@example.com,crm-1,vip; press\n")
+                .unwrap();
+        assert!(list.bad.is_empty(), "{:?}", list.bad);
+        let guest = &list.rows[0].guest;
+        assert_eq!(list.rows[0].line, 2);
+        assert_eq!(guest.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(guest.external_id.as_deref(), Some("crm-1"));
+        assert_eq!(guest.tags, ["vip", "press"]);
+    }
+
+    #[test]
+    fn bad_rows_are_reported_with_their_line_and_skipped() {
+        let mut text = b"name,email\nAnn,ann@example.com\nBo,not-an-email\nCy,\n".to_vec();
+        text.extend_from_slice(
+            b"Di,di@example.com,extra\nEd,ED@Example.com \nAnn again, Ann@Example.COM\n",
+        );
+        text.extend_from_slice(b"Fi \xff\xfe,fi@example.com\n\nGus,gus@example.com\n");
+        let list = parse_str(&text).unwrap();
+        let bad: Vec<(u64, &str)> = list
+            .bad
+            .iter()
+            .map(|b| (b.line, b.problem.as_str()))
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                (3, "the email is not an address (expected name@domain.tld)"),
+                (4, "no email"),
+                (5, "3 columns where the header has 2"),
+                (7, "the same email as line 2"),
+                (8, "the name column is not UTF-8"),
+            ]
+        );
+        let lines: Vec<u64> = list.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 6, 10]);
+    }
+
+    #[test]
+    fn a_wrong_header_refuses_the_file() {
+        for (text, says) in [
+            (&b"name,mail\n"[..], "unknown column \"mail\""),
+            (b"name,tags\n", "no \"email\" column"),
+            (b"name,email,email\n", "appears twice"),
+        ] {
+            let err = parse_str(text).unwrap_err();
+            assert!(err.contains(says), "{err}");
+            assert!(err.starts_with("line 1:"), "{err}");
+        }
+        let err = parse(&b"name,email\n"[..], BulkKey::ExternalId).unwrap_err();
+        assert!(err.contains("external_id"), "{err}");
+    }
+}

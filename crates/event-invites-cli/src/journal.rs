@@ -1,0 +1,209 @@
+//! The SQLite journal of a bulk run: which guest was sent and what came of
+//! it, so that a re-run skips finished guests and re-sends the ones in
+//! flight (safe: every create carries the dedupe filter).
+//!
+//! Write-ahead: a guest is marked `in_flight` (and committed) before its
+//! request is sent, so a crash at any point leaves it either in flight or
+//! finished. The journal names the run it belongs to (target, source,
+//! key); a journal of another run is refused, never mixed.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Mutex;
+
+use event_invites::artsvp::{Checkpoint, CheckpointError, GuestOutcome};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// What a journal belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunId {
+    /// `event eve-…` or `collection col-…`.
+    pub target: String,
+    /// The CSV file (absolute path) or the sync source.
+    pub source: String,
+    /// `email` or `external_id`.
+    pub key: String,
+}
+
+/// Counts of what a journal holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub finished: usize,
+    pub in_flight: usize,
+}
+
+/// An open journal: the run's [`Checkpoint`].
+pub struct Journal {
+    conn: Mutex<Connection>,
+    done: HashSet<String>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path` for `run`; refuses one made
+    /// for another run.
+    pub fn open(path: &Path, run: &RunId) -> Result<Self, String> {
+        let conn = Connection::open(path)
+            .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+        let setup = conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS run (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 target TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS guests (
+                 key TEXT PRIMARY KEY,
+                 status TEXT NOT NULL,
+                 invite_id TEXT,
+                 error TEXT,
+                 updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));",
+        );
+        setup.map_err(|e| format!("{} is not a journal this tool can use: {e}", path.display()))?;
+        let existing: Option<(String, String, String)> = conn
+            .query_row(
+                "SELECT target, source, key FROM run WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
+        match existing {
+            None => {
+                conn.execute(
+                    "INSERT INTO run (id, target, source, key) VALUES (1, ?1, ?2, ?3)",
+                    params![run.target, run.source, run.key],
+                )
+                .map_err(|e| format!("cannot write the journal {}: {e}", path.display()))?;
+            }
+            Some((target, source, key)) => {
+                if (target.as_str(), source.as_str(), key.as_str())
+                    != (run.target.as_str(), run.source.as_str(), run.key.as_str())
+                {
+                    return Err(format!(
+                        "the journal {} belongs to another run (to {target}, from {source}, \
+                         deduped by {key}); it is not mixed with this one. Pass another \
+                         --journal, or delete it to start over",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        let done = {
+            let mut statement = conn
+                .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing', 'failed')")
+                .map_err(|e| e.to_string())?;
+            let keys = statement
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(|e| e.to_string())?;
+            keys.collect::<Result<HashSet<_>, _>>()
+                .map_err(|e| e.to_string())?
+        };
+        Ok(Self {
+            conn: Mutex::new(conn),
+            done,
+        })
+    }
+
+    /// What it holds now.
+    pub fn held(&self) -> Held {
+        let conn = self.lock();
+        let count = |sql: &str| -> usize {
+            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+        };
+        Held {
+            finished: count(
+                "SELECT count(*) FROM guests WHERE status IN ('created', 'existing', 'failed')",
+            ),
+            in_flight: count(
+                "SELECT count(*) FROM guests WHERE status NOT IN ('created', 'existing', 'failed')",
+            ),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(
+        &self,
+        key: &str,
+        status: &str,
+        invite: Option<&str>,
+        error: Option<String>,
+    ) -> Result<(), CheckpointError> {
+        self.lock().execute(
+            "INSERT INTO guests (key, status, invite_id, error) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (key) DO UPDATE SET status = ?2, invite_id = coalesce(?3, invite_id),
+                 error = ?4, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            params![key, status, invite, error],
+        )?;
+        Ok(())
+    }
+}
+
+impl Checkpoint for Journal {
+    fn is_done(&self, key: &str) -> bool {
+        self.done.contains(key)
+    }
+
+    fn sending(&self, key: &str) -> Result<(), CheckpointError> {
+        self.write(key, "in_flight", None, None)
+    }
+
+    fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+        match outcome {
+            GuestOutcome::Created(invite) => self.write(key, "created", Some(&invite.id), None),
+            GuestOutcome::Existing(invite) => self.write(key, "existing", Some(&invite.id), None),
+            // A failure a re-run could fix (a rate limit, a refused
+            // connection) stays open; one it cannot is finished.
+            GuestOutcome::Failed(e) if outcome.is_final() => {
+                self.write(key, "failed", None, Some(e.to_string()))
+            }
+            GuestOutcome::Failed(e) => self.write(key, "retry", None, Some(e.to_string())),
+            GuestOutcome::Unknown(e) => self.write(key, "unknown", None, Some(e.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(target: &str) -> RunId {
+        RunId {
+            target: target.into(),
+            source: "/tmp/guests.csv".into(),
+            key: "email".into(),
+        }
+    }
+
+    #[test]
+    fn finished_guests_are_done_in_flight_ones_are_not() {
+        let dir = std::env::temp_dir().join(format!("journal-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+            journal.sending("ann@example.com").unwrap();
+            journal.sending("bo@example.com").unwrap();
+            journal
+                .write("ann@example.com", "created", Some("inv-1"), None)
+                .unwrap();
+            assert_eq!(
+                journal.held(),
+                Held {
+                    finished: 1,
+                    in_flight: 1
+                }
+            );
+        }
+        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        assert!(journal.is_done("ann@example.com"));
+        assert!(!journal.is_done("bo@example.com"), "in flight: sent again");
+        let err = Journal::open(&path, &run("event eve-2")).err().unwrap();
+        assert!(err.contains("belongs to another run"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

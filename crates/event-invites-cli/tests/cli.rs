@@ -1,0 +1,403 @@
+//! The `event-invites` binary end to end, against a fake ARTSVP (and
+//! SecureGate) started by the test: bad rows and in-file duplicates, a run
+//! killed with SIGKILL part-way and resumed, `--dry-run`, a journal of
+//! another run, a wrong header, and the read commands.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use event_invites_fake::{FakeArtsvp, FakeSecureGate};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
+
+/// A directory of the test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("event-invites-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn command(artsvp: &FakeArtsvp, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("ARTSVP_API_KEY", artsvp.api_key())
+        .env("ARTSVP_BASE_URL", artsvp.base_url())
+        .env_remove("SECUREGATE_API_KEY")
+        .env_remove("SECUREGATE_BASE_URL")
+        .kill_on_drop(true);
+    command
+}
+
+async fn run(artsvp: &FakeArtsvp, args: &[&str]) -> Output {
+    command(artsvp, args).output().await.unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn email(i: usize) -> String {
+    format!("guest{i}@example.com")
+}
+
+/// A CSV of `n` valid guests.
+fn guests_csv(path: &Path, n: usize) {
+    let mut text = String::from("name,email,external_id,tags\n");
+    for i in 0..n {
+        text.push_str(&format!("Guest {i},{},crm-{i},vip;row{i}\n", email(i)));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The emails of the invites the fake holds for `event`, each once; panics
+/// on a duplicate.
+fn held_emails(fake: &FakeArtsvp, event: &str) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for invite in fake.state().invites_of(event) {
+        let email = invite.email.clone().unwrap_or_default();
+        assert!(seen.insert(email.clone()), "{email} was invited twice");
+    }
+    seen
+}
+
+fn posted_emails(fake: &FakeArtsvp, from: usize) -> Vec<String> {
+    fake.requests().entries()[from..]
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/invites"))
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            body["email"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_invited_once() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    let event = fake.state().events[0].id.clone();
+    let dir = TempDir::new("bad-rows");
+    let csv = dir.path("guests.csv");
+    let mut text = b"name,email,external_id,tags\n".to_vec();
+    for i in 0..300 {
+        text.extend_from_slice(format!("Guest {i},{},crm-{i},\n", email(i)).as_bytes());
+        match i {
+            10 => text.extend_from_slice(b"No Email,,crm-x,\n"), // line 13
+            50 => text.extend_from_slice(b"Bad Email,not-an-email,,\n"), // line 54
+            100 => text.extend_from_slice(b"Extra,extra@example.com,,,surplus\n"), // line 105
+            150 => text.extend_from_slice(b"Bad \xff UTF-8,utf@example.com,,\n"), // line 156
+            200 => text.extend_from_slice(b"Guest 7 again,  GUEST7@Example.com ,,\n"), // line 207
+            _ => {}
+        }
+    }
+    std::fs::write(&csv, text).unwrap();
+
+    let out = run(
+        &fake,
+        &["invite", "--event", &event, "--csv", csv.to_str().unwrap()],
+    )
+    .await;
+    let (stdout, stderr) = (text_of(&out.stdout), text_of(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad rows make it exit 1\n{stderr}"
+    );
+    for line in [
+        "line 13: skipped: no email",
+        "line 54: skipped: the email is not an address",
+        "line 105: skipped: 5 columns where the header has 4",
+        "line 156: skipped: the name column is not UTF-8",
+        "line 207: skipped: the same email as line 9",
+    ] {
+        assert!(stderr.contains(line), "missing {line:?} in\n{stderr}");
+    }
+    assert!(
+        stdout.contains("created 300, existing 0, failed 0, unknown 0, skipped as bad input 5"),
+        "{stdout}"
+    );
+    let expected: HashSet<String> = (0..300).map(email).collect();
+    assert_eq!(held_emails(&fake, &event), expected);
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    text(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .latency(Duration::from_millis(15))
+        .start()
+        .await
+        .unwrap();
+    let event = fake.state().events[0].code.clone();
+    let dir = TempDir::new("kill");
+    let csv = dir.path("guests.csv");
+    let journal = dir.path("run.sqlite");
+    guests_csv(&csv, 200);
+    let args = [
+        "invite",
+        "--event",
+        &event,
+        "--csv",
+        csv.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--concurrency",
+        "2",
+    ];
+
+    let mut child = command(&fake, &args).spawn().unwrap();
+    // Let it invite about a third of the list, then SIGKILL it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while posted_emails(&fake, 0).len() < 70 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.start_kill().unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    let sent_first = posted_emails(&fake, 0);
+    assert!(
+        sent_first.len() < 200,
+        "killed part-way: {}",
+        sent_first.len()
+    );
+
+    // What the journal says the first run finished.
+    let finished: HashSet<String> = {
+        let conn = rusqlite::Connection::open(&journal).unwrap();
+        let mut statement = conn
+            .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing')")
+            .unwrap();
+        statement
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(!finished.is_empty());
+    let log_before = fake.requests().len();
+
+    let out = run(&fake, &args).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("resuming from"),
+        "{}",
+        text(&out.stderr)
+    );
+    let resent = posted_emails(&fake, log_before);
+    for email in &resent {
+        assert!(
+            !finished.contains(email),
+            "{email} was finished and sent again"
+        );
+    }
+    let left = 200 - finished.len();
+    assert!(
+        resent.len() <= left + 2,
+        "the re-run sent {} for {left} left (at most the 2 in flight more)",
+        resent.len()
+    );
+    assert_eq!(held_emails(&fake, &event), (0..200).map(email).collect());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("done earlier {}", finished.len())),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_sends_nothing() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let event = fake.state().events[0].id.clone();
+    let dir = TempDir::new("dry");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 50);
+    let out = run(
+        &fake,
+        &[
+            "invite",
+            "--event",
+            &event,
+            "--csv",
+            csv.to_str().unwrap(),
+            "--dry-run",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("50 row(s) ready"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(fake.requests().is_empty(), "the request log proves it");
+    assert!(!dir.path("guests.csv.journal.sqlite").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_of_another_run_is_refused_and_a_wrong_header_sends_nothing() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let events = fake.state().events;
+    let dir = TempDir::new("journal");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 3);
+    let journal = dir.path("j.sqlite");
+    let invite = |event: &str| {
+        vec![
+            "invite".to_string(),
+            "--event".into(),
+            event.to_string(),
+            "--csv".into(),
+            csv.to_str().unwrap().into(),
+            "--journal".into(),
+            journal.to_str().unwrap().into(),
+        ]
+    };
+    let args: Vec<String> = invite(&events[0].id);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(run(&fake, &refs).await.status.success());
+    let args: Vec<String> = invite(&events[1].id);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&fake, &refs).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("belongs to another run"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fake.state().invites_of(&events[1].id).len(), 0);
+
+    let bad = dir.path("bad.csv");
+    std::fs::write(&bad, "name,mail\nAnn,ann@example.com\n").unwrap();
+    let before = fake.requests().len();
+    let out = run(
+        &fake,
+        &[
+            "invite",
+            "--event",
+            &events[0].id,
+            "--csv",
+            bad.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("line 1: unknown column \"mail\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fake.requests().len(), before, "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_commands_print_tables_csv_and_json() {
+    let artsvp = FakeArtsvp::start().await.unwrap();
+    let securegate = FakeSecureGate::start().await.unwrap();
+    let event = securegate.event_ids()[0].clone();
+    let with_sg = |args: &[&str]| {
+        let mut c = command(&artsvp, args);
+        c.env("SECUREGATE_API_KEY", securegate.api_key())
+            .env("SECUREGATE_BASE_URL", securegate.base_url());
+        c
+    };
+    let out = with_sg(&[
+        "guests", "--event", &event, "--status", "accepted", "--format", "csv",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let accepted = securegate
+        .state()
+        .invites(&event)
+        .iter()
+        .filter(|i| i.status.as_str() == "accepted")
+        .count();
+    assert!(
+        csv.starts_with("name,email,phone,status,party_size,reference\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), accepted + 1);
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains(",accepted,")),
+        "{csv}"
+    );
+    assert!(
+        text(&out.stderr).is_empty(),
+        "keys set: no note about fakes"
+    );
+
+    let out = with_sg(&["stats", "--event", &event])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("acceptance rate"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let booked = artsvp.state().bookings;
+    let confirmed = booked.iter().find(|b| b.is_confirmed()).unwrap();
+    let code = confirmed.event_code.clone().unwrap();
+    let out = run(&artsvp, &["bookings", "--event", &code, "--format", "json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = booked
+        .iter()
+        .filter(|b| b.is_confirmed() && b.event_code.as_deref() == Some(code.as_str()))
+        .count();
+    assert_eq!(rows.len(), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_keys_it_says_first_that_it_uses_the_built_in_fakes() {
+    let out = Command::new(BIN)
+        .args(["stats", "--event", "event-x"])
+        .env_remove("SECUREGATE_API_KEY")
+        .env_remove("ARTSVP_API_KEY")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let first = text(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(first.contains("built-in fake SecureGate"), "{first}");
+}

@@ -1,0 +1,620 @@
+//! Bulk invites: a guest list of any size sent to one event or collection,
+//! each guest invited once, through ARTSVP's rate limit, resumable after a
+//! crash.
+//!
+//! - **Once per guest.** Every create carries a dedupe filter (by email or
+//!   external id: always on), so a retry, or a re-run after a crash, finds
+//!   the invite the first attempt made instead of making another.
+//! - **Resumable.** A [`Checkpoint`] says which guests an earlier run
+//!   finished (nothing is sent for them) and hears, before each send, which
+//!   guest is about to go (write-ahead), and each outcome. A guest that was
+//!   in flight when a run died is simply sent again: the filter makes that
+//!   safe.
+//! - **Paced.** The client's pacer keeps the quota full without a 429
+//!   (ARTSVP: 1,000 requests per 15 minutes, so 5,000 guests take over an
+//!   hour); [`BulkRun::progress`] says when the run waits for the window and
+//!   until when, for a progress bar and an ETA.
+//!
+//! ```no_run
+//! # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
+//! use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+//!
+//! let guests = vec![
+//!     Guest::new("Ann Lee", "ann@example.com"),
+//!     Guest::new("Bo Chan", "bo@example.com").tags(["vip"]),
+//! ];
+//! let mut run = client
+//!     .bulk_invite(Target::event("eve-123"), guests)
+//!     .key(BulkKey::Email)
+//!     .concurrency(4)
+//!     .start();
+//! while let Some(done) = run.try_next().await? {
+//!     match done.outcome {
+//!         GuestOutcome::Created(invite) => println!("{}: invited {}", done.index, invite.url),
+//!         GuestOutcome::Existing(_) => println!("{}: already invited", done.index),
+//!         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.index),
+//!         _ => {}
+//!     }
+//!     let p = run.progress();
+//!     println!("{}/{} at {:.1}/s, eta {:?}", p.done, p.total, p.rate, p.eta());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use super::Artsvp;
+use super::models::{CreateOutcome, Invite};
+use super::requests::{Dedupe, Guest, NewInvite, normalize_email};
+use crate::error::{Error, ErrorKind};
+use crate::observe::PacingReason;
+
+/// Where a bulk run sends its invites.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// An event, by id or code.
+    Event(String),
+    /// A collection, by id or code.
+    Collection(String),
+}
+
+impl Target {
+    /// An event, by id or code.
+    pub fn event(id: impl Into<String>) -> Self {
+        Self::Event(id.into())
+    }
+
+    /// A collection, by id or code.
+    pub fn collection(id: impl Into<String>) -> Self {
+        Self::Collection(id.into())
+    }
+
+    fn new_invite(&self) -> NewInvite {
+        match self {
+            Self::Event(id) => NewInvite::for_event(id),
+            Self::Collection(id) => NewInvite::for_collection(id),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Event(id) => write!(f, "event {id}"),
+            Self::Collection(id) => write!(f, "collection {id}"),
+        }
+    }
+}
+
+/// What makes two guests the same guest in a bulk run: the dedupe filter
+/// every create carries, and the key a [`Checkpoint`] is asked about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BulkKey {
+    /// The email (trimmed and lowercased unless
+    /// [`BulkInvite::normalize_email`] is turned off).
+    #[default]
+    Email,
+    /// The external id (trimmed).
+    ExternalId,
+}
+
+impl BulkKey {
+    /// The guest's key, or `None` when the guest has none.
+    pub fn of(self, guest: &Guest, normalize: bool) -> Option<String> {
+        let key = match self {
+            Self::Email if normalize => guest.email.as_deref().map(normalize_email),
+            Self::Email => guest.email.as_deref().map(|e| e.trim().to_string()),
+            Self::ExternalId => guest.external_id.as_deref().map(|x| x.trim().to_string()),
+        }?;
+        (!key.is_empty()).then_some(key)
+    }
+
+    fn dedupe(self) -> Dedupe {
+        match self {
+            Self::Email => Dedupe::Email,
+            Self::ExternalId => Dedupe::ExternalId,
+        }
+    }
+}
+
+/// An error from a [`Checkpoint`] (it could not record a guest).
+pub type CheckpointError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a bulk run remembers across runs: which guests are finished, and
+/// which are about to be sent. Implement it over a journal (a file, a
+/// database table); a `HashSet<String>` of finished keys is one that only
+/// skips.
+///
+/// The run calls it from its own task; each call should be quick.
+pub trait Checkpoint: Send + Sync + 'static {
+    /// Whether an earlier run finished this guest: nothing is sent for it
+    /// and its outcome is [`GuestOutcome::Skipped`].
+    fn is_done(&self, key: &str) -> bool;
+
+    /// The guest is about to be sent (write-ahead: record it as in flight
+    /// before this returns). An error stops the run before sending it.
+    fn sending(&self, key: &str) -> Result<(), CheckpointError> {
+        let _ = key;
+        Ok(())
+    }
+
+    /// The guest's outcome, before the run yields it. An error stops the
+    /// run.
+    fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+        let _ = (key, outcome);
+        Ok(())
+    }
+}
+
+impl Checkpoint for HashSet<String> {
+    fn is_done(&self, key: &str) -> bool {
+        self.contains(key)
+    }
+}
+
+impl<C: Checkpoint> Checkpoint for Arc<C> {
+    fn is_done(&self, key: &str) -> bool {
+        (**self).is_done(key)
+    }
+
+    fn sending(&self, key: &str) -> Result<(), CheckpointError> {
+        (**self).sending(key)
+    }
+
+    fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+        (**self).finished(key, outcome)
+    }
+}
+
+/// What happened to one guest.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GuestOutcome {
+    /// A new invite was made.
+    Created(Invite),
+    /// The guest already had an invite for the target (the dedupe filter
+    /// matched); nothing was made.
+    Existing(Invite),
+    /// The invite was refused or could not be sent, and was not retried
+    /// further (see the error; [`Error::is_retryable`] says whether a
+    /// re-run may succeed). Nothing was made.
+    Failed(Error),
+    /// The request was sent but its answer was lost even after retries:
+    /// the invite may exist. A re-run sends it again with the dedupe
+    /// filter, which returns it if it does.
+    Unknown(Error),
+    /// An earlier run finished this guest ([`Checkpoint::is_done`]);
+    /// nothing was sent.
+    Skipped,
+}
+
+impl GuestOutcome {
+    /// Whether the guest needs nothing more: created, existing, skipped,
+    /// or failed for good (a retry cannot help).
+    pub fn is_final(&self) -> bool {
+        match self {
+            Self::Created(_) | Self::Existing(_) | Self::Skipped => true,
+            Self::Failed(e) => !e.is_retryable(),
+            Self::Unknown(_) => false,
+        }
+    }
+
+    /// `created`, `existing`, `failed`, `unknown` or `skipped`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Created(_) => "created",
+            Self::Existing(_) => "existing",
+            Self::Failed(_) => "failed",
+            Self::Unknown(_) => "unknown",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    fn from_result(result: Result<CreateOutcome<Invite>, Error>) -> Self {
+        match result {
+            Ok(CreateOutcome::Created(invite)) => Self::Created(invite),
+            Ok(CreateOutcome::Existing(invite)) => Self::Existing(invite),
+            Err(e) if answer_lost(&e) => Self::Unknown(e),
+            Err(e) => Self::Failed(e),
+        }
+    }
+}
+
+/// Whether a failed create may have been applied: it was sent and its
+/// answer was lost (a timeout, a cut connection, a gateway error).
+fn answer_lost(e: &Error) -> bool {
+    use crate::TransportCause as C;
+    e.attempts() > 0
+        && match e.kind() {
+            ErrorKind::OutcomeUnknown { .. } | ErrorKind::Timeout => true,
+            ErrorKind::Transport(cause) => !matches!(cause, C::ConnectionRefused | C::Dns | C::Tls),
+            ErrorKind::Server => matches!(e.status(), Some(502..=504)),
+            _ => false,
+        }
+}
+
+/// One guest's outcome in a bulk run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BulkOutcome {
+    /// The guest's position in the list given to the run (0-based).
+    pub index: usize,
+    /// The guest's key ([`BulkKey`]); empty when the guest had none.
+    pub key: String,
+    /// What happened.
+    pub outcome: GuestOutcome,
+}
+
+/// How a bulk run is doing, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Guests in the run.
+    pub total: usize,
+    /// Guests with an outcome (of every kind).
+    pub done: usize,
+    /// Invites made.
+    pub created: usize,
+    /// Guests who already had one.
+    pub existing: usize,
+    /// Failed guests.
+    pub failed: usize,
+    /// Guests whose outcome is unknown.
+    pub unknown: usize,
+    /// Guests an earlier run finished.
+    pub skipped: usize,
+    /// Requests under way now.
+    pub in_flight: usize,
+    /// Guests sent per second, over the last 30 seconds.
+    pub rate: f64,
+    /// When the run started.
+    pub started: Instant,
+    /// When the run may send again, if it is waiting for the rate limit.
+    pub waiting_until: Option<Instant>,
+    /// Why it waits.
+    pub waiting_for: Option<PacingReason>,
+}
+
+impl Progress {
+    /// Guests left.
+    pub fn remaining(&self) -> usize {
+        self.total.saturating_sub(self.done)
+    }
+
+    /// The time left at the current rate (`None` before there is a rate).
+    pub fn eta(&self) -> Option<Duration> {
+        if self.remaining() == 0 {
+            return Some(Duration::ZERO);
+        }
+        (self.rate > 0.0).then(|| Duration::from_secs_f64(self.remaining() as f64 / self.rate))
+    }
+}
+
+/// The window over which [`Progress::rate`] is measured.
+const RATE_WINDOW: Duration = Duration::from_secs(30);
+
+struct Tally {
+    progress: Progress,
+    /// When recent sends finished, for the rate.
+    recent: VecDeque<Instant>,
+}
+
+impl Tally {
+    fn count(&mut self, outcome: &GuestOutcome) {
+        let p = &mut self.progress;
+        p.done += 1;
+        match outcome {
+            GuestOutcome::Created(_) => p.created += 1,
+            GuestOutcome::Existing(_) => p.existing += 1,
+            GuestOutcome::Failed(_) => p.failed += 1,
+            GuestOutcome::Unknown(_) => p.unknown += 1,
+            GuestOutcome::Skipped => p.skipped += 1,
+        }
+        if !matches!(outcome, GuestOutcome::Skipped) {
+            let now = Instant::now();
+            self.recent.push_back(now);
+            while self
+                .recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
+            {
+                self.recent.pop_front();
+            }
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        let (Some(first), Some(last)) = (self.recent.front(), self.recent.back()) else {
+            return 0.0;
+        };
+        let span = Instant::now()
+            .duration_since(*first)
+            .max(last.duration_since(*first))
+            .as_secs_f64();
+        if self.recent.len() < 2 || span <= 0.0 {
+            0.0
+        } else {
+            (self.recent.len() - 1) as f64 / span
+        }
+    }
+}
+
+/// A bulk run being set up: [`Artsvp::bulk_invite`].
+#[must_use = "a bulk run does nothing until it is started"]
+pub struct BulkInvite {
+    client: Artsvp,
+    target: Target,
+    guests: Vec<Guest>,
+    key: BulkKey,
+    concurrency: usize,
+    normalize_email: bool,
+    checkpoint: Option<Arc<dyn Checkpoint>>,
+}
+
+impl fmt::Debug for BulkInvite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkInvite")
+            .field("target", &self.target)
+            .field("guests", &self.guests.len())
+            .field("key", &self.key)
+            .field("concurrency", &self.concurrency)
+            .field("normalize_email", &self.normalize_email)
+            .field("checkpoint", &self.checkpoint.is_some())
+            .finish()
+    }
+}
+
+impl BulkInvite {
+    /// Which field makes two guests one (default: email).
+    pub fn key(mut self, key: BulkKey) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// Requests under way at once (default 4, at least 1). The client's
+    /// pacing still decides how many go per second.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Whether emails are trimmed and lowercased before they are sent and
+    /// compared (default: on). In a guest list the email is the guest's
+    /// identity, and `Ann@Example.com ` typed into a spreadsheet is the
+    /// same guest as `ann@example.com`: inviting both would be the
+    /// duplicate the run exists to prevent. Turn it off to send emails
+    /// exactly as given.
+    pub fn normalize_email(mut self, yes: bool) -> Self {
+        self.normalize_email = yes;
+        self
+    }
+
+    /// What earlier runs finished, and where this one records its progress.
+    pub fn checkpoint(mut self, checkpoint: impl Checkpoint) -> Self {
+        self.checkpoint = Some(Arc::new(checkpoint));
+        self
+    }
+
+    /// Starts the run on the current tokio runtime. Dropping the
+    /// [`BulkRun`] stops it (requests already sent finish on the server;
+    /// their guests are in flight for the checkpoint).
+    pub fn start(self) -> BulkRun {
+        let total = self.guests.len();
+        let tally = Arc::new(Mutex::new(Tally {
+            progress: Progress {
+                total,
+                done: 0,
+                created: 0,
+                existing: 0,
+                failed: 0,
+                unknown: 0,
+                skipped: 0,
+                in_flight: 0,
+                rate: 0.0,
+                started: Instant::now(),
+                waiting_until: None,
+                waiting_for: None,
+            },
+            recent: VecDeque::new(),
+        }));
+        let (sender, receiver) = mpsc::channel(self.concurrency * 2 + 16);
+        let client = self.client.clone();
+        let driver = tokio::spawn(drive(self, tally.clone(), sender));
+        BulkRun {
+            receiver,
+            driver,
+            tally,
+            client,
+        }
+    }
+}
+
+type Sender = mpsc::Sender<Result<BulkOutcome, Error>>;
+
+/// Sends every guest, `concurrency` at a time, and reports each outcome.
+async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
+    let BulkInvite {
+        client,
+        target,
+        guests,
+        key,
+        concurrency,
+        normalize_email,
+        checkpoint,
+    } = run;
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, guest) in guests.into_iter().enumerate() {
+        let guest_key = key.of(&guest, normalize_email).unwrap_or_default();
+        if let Some(c) = &checkpoint
+            && !guest_key.is_empty()
+            && c.is_done(&guest_key)
+        {
+            let done = BulkOutcome {
+                index,
+                key: guest_key,
+                outcome: GuestOutcome::Skipped,
+            };
+            if !report(&tally, checkpoint.as_deref(), &sender, done).await {
+                return;
+            }
+            continue;
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        if let Some(c) = &checkpoint
+            && !guest_key.is_empty()
+            && let Err(e) = c.sending(&guest_key)
+        {
+            let _ = sender.send(Err(checkpoint_error(&e))).await;
+            return;
+        }
+        lock(&tally).progress.in_flight += 1;
+        let new = target
+            .new_invite()
+            .for_guest(guest, super::Duplicates::Prevent(key.dedupe()))
+            .normalize_email(normalize_email);
+        let (client, tally, sender, checkpoint) = (
+            client.clone(),
+            tally.clone(),
+            sender.clone(),
+            checkpoint.clone(),
+        );
+        tasks.spawn(async move {
+            let result = client.create_invite(&new).await;
+            drop(permit);
+            lock(&tally).progress.in_flight -= 1;
+            let done = BulkOutcome {
+                index,
+                key: guest_key,
+                outcome: GuestOutcome::from_result(result),
+            };
+            report(&tally, checkpoint.as_deref(), &sender, done).await;
+        });
+        // Reap finished tasks as we go, so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Counts an outcome, tells the checkpoint, and yields it; `false` when the
+/// run must stop (the caller dropped it, or the checkpoint failed).
+async fn report(
+    tally: &Mutex<Tally>,
+    checkpoint: Option<&dyn Checkpoint>,
+    sender: &Sender,
+    done: BulkOutcome,
+) -> bool {
+    if let Some(c) = checkpoint
+        && !done.key.is_empty()
+        && let Err(e) = c.finished(&done.key, &done.outcome)
+    {
+        let _ = sender.send(Err(checkpoint_error(&e))).await;
+        return false;
+    }
+    lock(tally).count(&done.outcome);
+    sender.send(Ok(done)).await.is_ok()
+}
+
+fn checkpoint_error(e: &CheckpointError) -> Error {
+    Error::new(
+        "bulk_invite",
+        ErrorKind::Checkpoint {
+            message: e.to_string(),
+        },
+    )
+}
+
+fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A bulk run under way: a stream of [`BulkOutcome`]s, one per guest, in
+/// the order they finish, and its [`Progress`].
+///
+/// An `Err` item means the run stopped early (its [`Checkpoint`] failed);
+/// a guest's own failure is an `Ok` item with [`GuestOutcome::Failed`].
+pub struct BulkRun {
+    receiver: mpsc::Receiver<Result<BulkOutcome, Error>>,
+    driver: JoinHandle<()>,
+    tally: Arc<Mutex<Tally>>,
+    client: Artsvp,
+}
+
+impl fmt::Debug for BulkRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkRun")
+            .field("progress", &self.progress())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BulkRun {
+    /// The next guest's outcome, or `None` when every guest has one.
+    pub async fn try_next(&mut self) -> Result<Option<BulkOutcome>, Error> {
+        self.receiver.recv().await.transpose()
+    }
+
+    /// How the run is doing now, including whether it is waiting for the
+    /// rate limit and until when.
+    pub fn progress(&self) -> Progress {
+        let tally = lock(&self.tally);
+        let mut progress = tally.progress;
+        progress.rate = tally.rate();
+        if progress.remaining() > 0
+            && let Some((wait, reason)) = self.client.shell.transport.pacer.peek()
+        {
+            progress.waiting_until = Some(Instant::now() + wait);
+            progress.waiting_for = Some(reason);
+        }
+        progress
+    }
+
+    /// Runs to the end and returns the final progress, dropping the
+    /// outcomes (use the stream, or a [`Checkpoint`], to see them).
+    pub async fn finish(mut self) -> Result<Progress, Error> {
+        while self.try_next().await?.is_some() {}
+        Ok(self.progress())
+    }
+}
+
+impl Drop for BulkRun {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+impl futures_core::Stream for BulkRun {
+    type Item = Result<BulkOutcome, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().receiver.poll_recv(cx)
+    }
+}
+
+impl Artsvp {
+    /// Invites every guest to `target`, once each: see [`BulkInvite`] for
+    /// the options and [`BulkRun`] for what comes back.
+    pub fn bulk_invite(&self, target: Target, guests: Vec<Guest>) -> BulkInvite {
+        BulkInvite {
+            client: self.clone(),
+            target,
+            guests,
+            key: BulkKey::Email,
+            concurrency: 4,
+            normalize_email: true,
+            checkpoint: None,
+        }
+    }
+}
