@@ -75,6 +75,9 @@ struct State {
     window_end: Option<(Instant, Instant)>,
     /// No request before this (a 429's `Retry-After`).
     blocked_until: Option<Instant>,
+    /// Requests sent while the server's budget was unknown (before its
+    /// first reading): the first reading may not count them yet.
+    sent_unknown: u64,
     last: Option<RateLimitState>,
 }
 
@@ -95,6 +98,7 @@ impl Pacer {
                 server_remaining: None,
                 window_end: None,
                 blocked_until: None,
+                sent_unknown: 0,
                 last: None,
             }),
         }
@@ -173,8 +177,9 @@ impl Pacer {
             }
             s.tokens -= 1.0;
         }
-        if let Some(remaining) = &mut s.server_remaining {
-            *remaining = remaining.saturating_sub(1);
+        match &mut s.server_remaining {
+            Some(remaining) => *remaining = remaining.saturating_sub(1),
+            None => s.sent_unknown += 1,
         }
         None
     }
@@ -215,10 +220,15 @@ impl Pacer {
             }
             None => {
                 // The first reading, or the first of a window whose budget we
-                // have been counting down since it began.
+                // have been counting down since it began. A first reading
+                // answers one of the requests sent blind; the others may
+                // not be counted in it yet, so they are taken off.
                 s.window_end = Some((earliest, latest));
-                s.server_remaining =
-                    Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
+                let blind = std::mem::take(&mut s.sent_unknown).saturating_sub(1);
+                s.server_remaining = Some(
+                    s.server_remaining
+                        .map_or(remaining.saturating_sub(blind), |r| r.min(remaining)),
+                );
             }
         }
         s.last = Some(RateLimitState {
@@ -321,6 +331,22 @@ mod tests {
             Duration::from_millis(300),
             "ends by t0+1s, the tightest bound"
         );
+    }
+
+    #[test]
+    fn requests_sent_before_the_first_reading_are_counted_against_it() {
+        let pacer = Pacer::new(None);
+        let t0 = Instant::now();
+        for _ in 0..4 {
+            assert_eq!(pacer.try_acquire(t0), None, "the budget is unknown");
+        }
+        // The first answer says 19 left: the three others in flight may
+        // not be in that figure.
+        pacer.observe_at(&headers(19, 1), t0);
+        for _ in 0..16 {
+            assert_eq!(pacer.try_acquire(t0), None);
+        }
+        assert!(pacer.try_acquire(t0).is_some(), "16 = 19 - 3, then wait");
     }
 
     #[test]

@@ -1,0 +1,237 @@
+//! Bulk invites: each guest once, outcomes of every kind, a checkpoint that
+//! skips finished guests and hears each send before it happens, and the
+//! progress a caller draws (including the wait for the rate-limit window).
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use event_invites::artsvp::{
+    BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, NewInvite, Target,
+};
+use event_invites::{ErrorKind, PacingReason, Quota};
+use event_invites_fake::{FakeArtsvp, Fault, FaultRule, RateLimit};
+
+fn guests(n: usize) -> Vec<Guest> {
+    (0..n)
+        .map(|i| Guest::new(format!("Guest {i}"), format!("guest{i}@example.com")))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_guest_is_invited_once_and_says_whether_it_was_new() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    client
+        .create_invite(&NewInvite::for_event(&event).email("guest3@example.com"))
+        .await
+        .unwrap();
+    let mut list = guests(20);
+    list[5].email = Some("  GUEST5@Example.com ".into());
+    list.push(Guest::new("No key", "")); // no email: refused, nothing sent
+
+    let mut run = client
+        .bulk_invite(Target::event(&event), list)
+        .concurrency(3)
+        .start();
+    let mut outcomes = Vec::new();
+    while let Some(done) = run.try_next().await.unwrap() {
+        outcomes.push((done.index, done.key, done.outcome.label()));
+    }
+    outcomes.sort();
+    assert_eq!(outcomes.len(), 21);
+    assert_eq!(outcomes[3].2, "existing", "guest 3 already had an invite");
+    assert_eq!(outcomes[5].1, "guest5@example.com", "the key is normalized");
+    assert_eq!(outcomes[20].2, "failed", "no email, no invite");
+    let created = outcomes.iter().filter(|o| o.2 == "created").count();
+    assert_eq!(created, 19);
+
+    let progress = run.progress();
+    assert_eq!(
+        (
+            progress.total,
+            progress.done,
+            progress.created,
+            progress.existing,
+            progress.failed
+        ),
+        (21, 21, 19, 1, 1)
+    );
+    assert_eq!(progress.remaining(), 0);
+    let held = fake.state().invites_of(&event).len();
+    assert_eq!(held, 20, "one invite per guest with an email");
+}
+
+/// A checkpoint that records what it hears.
+#[derive(Default)]
+struct Recording {
+    done: HashSet<String>,
+    sending: Mutex<Vec<String>>,
+    finished: Mutex<Vec<(String, &'static str)>>,
+}
+
+impl Checkpoint for Recording {
+    fn is_done(&self, key: &str) -> bool {
+        self.done.contains(key)
+    }
+    fn sending(&self, key: &str) -> Result<(), CheckpointError> {
+        self.sending.lock().unwrap().push(key.to_string());
+        Ok(())
+    }
+    fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+        self.finished
+            .lock()
+            .unwrap()
+            .push((key.to_string(), outcome.label()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_skips_finished_guests_and_hears_each_send_first() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    let checkpoint = std::sync::Arc::new(Recording {
+        done: (0..6).map(|i| format!("guest{i}@example.com")).collect(),
+        ..Recording::default()
+    });
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(10))
+        .checkpoint(checkpoint.clone())
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!((progress.skipped, progress.created), (6, 4));
+    let posts = fake
+        .requests()
+        .entries()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 4, "nothing sent for finished guests");
+    let sending = checkpoint.sending.lock().unwrap().clone();
+    assert_eq!(sending.len(), 4);
+    let finished = checkpoint.finished.lock().unwrap().clone();
+    assert_eq!(finished.iter().filter(|f| f.1 == "created").count(), 4);
+    assert_eq!(finished.iter().filter(|f| f.1 == "skipped").count(), 6);
+
+    // A plain set of keys is a checkpoint too.
+    let done: HashSet<String> = (0..10).map(|i| format!("guest{i}@example.com")).collect();
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(10))
+        .checkpoint(done)
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.skipped, 10);
+}
+
+#[tokio::test]
+async fn a_failing_checkpoint_stops_the_run_before_sending() {
+    struct Full;
+    impl Checkpoint for Full {
+        fn is_done(&self, _: &str) -> bool {
+            false
+        }
+        fn sending(&self, _: &str) -> Result<(), CheckpointError> {
+            Err("the disk is full".into())
+        }
+    }
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    let err = client
+        .bulk_invite(Target::event(&event), guests(3))
+        .checkpoint(Full)
+        .start()
+        .finish()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Checkpoint { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("the disk is full"), "{err}");
+    assert!(fake.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn lost_answers_are_retried_safely_and_refusals_fail_without_retry() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    // The answers to three creates are lost after the write; the dedupe
+    // filter makes the retry return the invite the first attempt made.
+    fake.inject(
+        FaultRule::new(Fault::DropConnection)
+            .on("POST", "/invites")
+            .after_write()
+            .times(3),
+    );
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(8))
+        .key(BulkKey::Email)
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.created + progress.existing, 8, "{progress:?}");
+    assert_eq!(fake.state().invites_of(&event).len(), 8, "nobody twice");
+
+    // A target that does not exist: every guest fails, each sent once.
+    fake.requests().clear();
+    let progress = client
+        .bulk_invite(Target::event("eve-missing"), guests(3))
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.failed, 3);
+    assert_eq!(fake.requests().len(), 3, "a refusal is not retried");
+}
+
+#[tokio::test]
+async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(RateLimit::new(5, Duration::from_secs(2)))
+        .start()
+        .await
+        .unwrap();
+    let client = common::artsvp_with(&fake, common::quick_retries(), Some(Quota::ARTSVP));
+    let event = fake.state().events[0].id.clone();
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests(8))
+        .concurrency(1)
+        .start();
+    let mut saw_wait = None;
+    while let Some(_done) = run.try_next().await.unwrap() {
+        let p = run.progress();
+        if let (Some(until), Some(reason)) = (p.waiting_until, p.waiting_for) {
+            saw_wait.get_or_insert((until, reason, p.done));
+        }
+    }
+    let (until, reason, done) = saw_wait.expect("the window of 5 ran out");
+    assert_eq!(reason, PacingReason::ServerWindow);
+    assert!(
+        done >= 4,
+        "it waited only once the window was spent: {done}"
+    );
+    assert!(until > run.progress().started);
+    let p = run.progress();
+    assert_eq!(p.created, 8);
+    assert!(p.rate > 0.0 && p.eta() == Some(Duration::ZERO));
+    let rejected = fake
+        .requests()
+        .entries()
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .count();
+    assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
+}
