@@ -448,9 +448,15 @@ async fn bulk_invite(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>
         .request_log_limit(sizes.bulk_guests * 2)
         .start()
         .await?;
-    // The client's defaults: ARTSVP's published quota as a full bucket, so
-    // the server's headers do the pacing, as they would against ARTSVP.
-    let client = fake.client();
+    // The client paces by the same (scaled) quota it would be given for
+    // ARTSVP, corrected by the server's headers.
+    let client = fake
+        .client_builder()
+        .quota(Some(Quota::new(
+            u32::try_from(sizes.bulk_quota)?,
+            sizes.bulk_window,
+        )))
+        .build()?;
     let event = fake.events()[0].id.clone();
     let t = Instant::now();
     let progress = client

@@ -25,7 +25,7 @@ pub struct RunArgs {
     /// The journal (SQLite). Default: next to the CSV (`<csv>.journal.sqlite`),
     /// or `sync-<from>-<to>.journal.sqlite` for `sync`.
     #[arg(long)]
-    journal: Option<PathBuf>,
+    pub journal: Option<PathBuf>,
     /// Check every row and send nothing.
     #[arg(long)]
     dry_run: bool,

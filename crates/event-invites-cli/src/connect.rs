@@ -76,6 +76,11 @@ impl Apis {
             .ok_or_else(|| "this command has no SecureGate client".to_string())
     }
 
+    /// Whether ARTSVP is the built-in fake (its data dies with the process).
+    pub fn artsvp_is_fake(&self) -> bool {
+        self._fakes.1.is_some()
+    }
+
     pub fn artsvp(&self) -> Result<&Artsvp, String> {
         self.artsvp
             .as_ref()

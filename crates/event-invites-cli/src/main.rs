@@ -141,6 +141,20 @@ impl DedupeBy {
     }
 }
 
+/// Against the built-in fake ARTSVP, whose invites die with the process,
+/// the default journal is a temporary file: one kept beside the CSV would
+/// claim, on the next run, invites that no longer exist anywhere.
+fn fake_journal(apis: &connect::Apis, run: &mut bulk::RunArgs) {
+    if apis.artsvp_is_fake() && run.journal.is_none() {
+        let path = std::env::temp_dir().join(format!(
+            "event-invites-fake-{}.journal.sqlite",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        run.journal = Some(path);
+    }
+}
+
 /// How a command ended.
 enum Outcome {
     Done,
@@ -195,14 +209,18 @@ async fn run(cli: Cli) -> Result<Outcome, String> {
             event,
             collection,
             csv,
-            run,
-        } => bulk::from_csv(apis.artsvp()?, event, collection, &csv, &run).await,
+            mut run,
+        } => {
+            fake_journal(&apis, &mut run);
+            bulk::from_csv(apis.artsvp()?, event, collection, &csv, &run).await
+        }
         Command::Sync {
             from_securegate,
             to_artsvp_event,
             status,
-            run,
+            mut run,
         } => {
+            fake_journal(&apis, &mut run);
             bulk::sync(
                 apis.securegate()?,
                 apis.artsvp()?,
