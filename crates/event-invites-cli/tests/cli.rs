@@ -401,3 +401,93 @@ async fn without_keys_it_says_first_that_it_uses_the_built_in_fakes() {
         .to_string();
     assert!(first.contains("built-in fake SecureGate"), "{first}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .latency(Duration::from_millis(15))
+        .start()
+        .await
+        .unwrap();
+    let event = fake.state().events[0].id.clone();
+    let dir = TempDir::new("sigint");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 150);
+    let args = [
+        "invite",
+        "--event",
+        &event,
+        "--csv",
+        csv.to_str().unwrap(),
+        "--concurrency",
+        "1",
+    ];
+    let child = command(&fake, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while posted_emails(&fake, 0).len() < 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("created"),
+        "a summary: {}",
+        text(&out.stdout)
+    );
+
+    let out = run(&fake, &args).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(held_emails(&fake, &event), (0..150).map(email).collect());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn it_says_when_it_waits_for_the_rate_limit_window() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(event_invites_fake::RateLimit::new(
+            8,
+            Duration::from_secs(3),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let event = fake.state().events[0].id.clone();
+    let dir = TempDir::new("window");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 12);
+    let out = run(
+        &fake,
+        &["invite", "--event", &event, "--csv", csv.to_str().unwrap()],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("waiting for the rate-limit window until "),
+        "{stderr}"
+    );
+    assert!(
+        !fake
+            .requests()
+            .entries()
+            .iter()
+            .any(|r| r.status == Some(429)),
+        "paced, never refused"
+    );
+}
