@@ -5,7 +5,8 @@
 //! Pipeline: read YAML → apply the overlay (its targets address the document
 //! as published) → normalize 3.1 to 3.0.3 → drop repeated enum values → check
 //! for constructs progenitor panics on → progenitor (builder interface,
-//! `schemars::JsonSchema` derived) → prettyplease → header.
+//! `schemars::JsonSchema` derived, behind the generated crate's `schemars`
+//! feature) → prettyplease → header.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -151,13 +152,14 @@ pub fn generate_from(doc: &Value, spec: &Spec) -> Result<String, Error> {
                 "fix the spec (or the overlay) where the message says",
             )
         })?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| {
         Error::file(
             &spec.spec,
             format!("progenitor produced code that does not parse: {e}"),
             "report this against progenitor with the spec attached",
         )
     })?;
+    crate::derives::gate_schemars(&mut file);
     let mut out = header(spec);
     // progenitor marks its usage sketches `ignore` (they use undefined
     // variables); as `text` they read the same and are not reported as

@@ -10,15 +10,9 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The body of `POST /invites/batch`. The resources are the events and collections whose resource tags match `resource_tags`; passing `resource_id` or `resource_type` makes the batch fail.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BatchCreateInvitesRequest {
         ///The `email` of the invite.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -56,14 +50,8 @@ pub mod types {
         }
     }
     ///A booking of an event: the primary guest's name and email, the booking size, start time and status.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Booking {
         ///Timestamp when the booking was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -140,14 +128,8 @@ pub mod types {
         }
     }
     ///A page of bookings.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BookingList {
         pub data: ::std::vec::Vec<Booking>,
         ///Whether more bookings follow `last_booking_id`.
@@ -167,14 +149,8 @@ pub mod types {
         }
     }
     ///A group of events, e.g. all events of one art fair.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Collection {
         ///The banner image for the collection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -206,14 +182,8 @@ pub mod types {
         }
     }
     ///A page of collections.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CollectionList {
         pub data: ::std::vec::Vec<Collection>,
         ///Whether more collections follow `last_collection_id`.
@@ -233,15 +203,9 @@ pub mod types {
         }
     }
     ///The body of `POST /invites`. Give the resource either as `resource_id` (+ `resource_type`) or as `resource`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateInviteRequest {
         ///The `email` of the invite.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -304,15 +268,8 @@ pub mod types {
         }
     }
     ///The body of every error response. ARTSVP does not document its error bodies; every field is optional so that any JSON object decodes.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorBody {
         ///A short, machine-readable error code (e.g. `not_found`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -330,14 +287,8 @@ pub mod types {
         }
     }
     ///An event you host: it can be used to create bookings, send invites and manage your guest list, with its own availability and capacity.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Event {
         ///The banner image for the event.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -390,14 +341,8 @@ pub mod types {
         }
     }
     ///A page of events.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventList {
         pub data: ::std::vec::Vec<Event>,
         ///Whether more events follow `last_event_id`.
@@ -417,15 +362,8 @@ pub mod types {
         }
     }
     ///One invalid input field.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FieldError {
         ///The parameter that was wrong.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -440,14 +378,8 @@ pub mod types {
         }
     }
     ///A link that lets a guest book an event or a collection: a unique booking link, optionally locked to a name and email, usable `total_count` times (0 = unlimited).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Invite {
         ///Number of times the invite has been used, as `used/total` (e.g. `0/1`).
         pub amount_used: ::std::string::String,
@@ -497,14 +429,8 @@ pub mod types {
         }
     }
     ///What a batch create made, with totals.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct InviteBatch {
         ///The invites created, one per matching resource.
         pub data: ::std::vec::Vec<Invite>,
@@ -541,9 +467,9 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum InviteFilter {
         #[serde(rename = "name")]
         Name,
@@ -591,14 +517,8 @@ pub mod types {
         }
     }
     ///A page of invites.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct InviteList {
         pub data: ::std::vec::Vec<Invite>,
         ///Whether more invites follow `last_invite_id`.
@@ -618,14 +538,8 @@ pub mod types {
         }
     }
     ///An invite as `GET /invites/{id}` returns it: the list form plus its bookings.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct InviteWithBookings {
         ///Number of times the invite has been used, as `used/total` (e.g. `0/1`).
         pub amount_used: ::std::string::String,
@@ -678,15 +592,9 @@ pub mod types {
         }
     }
     ///`InviteWithBookingsBookings`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum InviteWithBookingsBookings {
         Array(::std::vec::Vec<Booking>),
         Booking(Booking),
@@ -702,15 +610,9 @@ pub mod types {
         }
     }
     ///Free-form meta data (a JSON object).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MetaData(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     );
@@ -738,14 +640,8 @@ pub mod types {
         }
     }
     ///An event or a collection (the docs' "Resource"), as embedded in an invite; `object` says which. The event-only fields are absent on a collection.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Resource {
         ///The banner image.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -808,9 +704,9 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ResourceType {
         #[serde(rename = "event")]
         Event,
@@ -854,15 +750,9 @@ pub mod types {
         }
     }
     ///`Tags`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Tags(pub ::std::vec::Vec<::std::string::String>);
     impl ::std::ops::Deref for Tags {
         type Target = ::std::vec::Vec<::std::string::String>;
@@ -881,16 +771,9 @@ pub mod types {
         }
     }
     ///The body of `PATCH /bookings/{id}`: only these whitelisted fields can change; an absent field is left as it is.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateBookingRequest {
         ///Email of the primary guest.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -911,16 +794,9 @@ pub mod types {
         }
     }
     ///The body of `PATCH /invites/{id}`: only these whitelisted fields can change; an absent field is left as it is.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateInviteRequest {
         ///The `external_id` to assign to the invite.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

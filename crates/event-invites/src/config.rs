@@ -185,6 +185,18 @@ impl<A: Api> ClientBuilder<A> {
             .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
         let parsed = reqwest::Url::parse(&base_url)
             .map_err(|e| Error::config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
+        if parsed.scheme() == "https"
+            && !cfg!(any(
+                feature = "rustls",
+                feature = "rustls-no-provider",
+                feature = "native-tls"
+            ))
+        {
+            return Err(Error::config(format!(
+                "the base URL {base_url:?} is https, but event-invites was built without TLS: \
+                 enable its `rustls` (default), `rustls-no-provider` or `native-tls` feature"
+            )));
+        }
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
             return Err(Error::config(format!(
                 "the base URL {base_url:?} must be an http or https URL with a host"
@@ -272,6 +284,28 @@ mod tests {
         assert!(
             err.to_string().contains("ARTSVP_API_KEY is not set"),
             "{err}"
+        );
+    }
+
+    #[cfg(not(any(
+        feature = "rustls",
+        feature = "rustls-no-provider",
+        feature = "native-tls"
+    )))]
+    #[test]
+    fn without_tls_an_https_base_url_is_refused_at_build() {
+        let err = Artsvp::builder()
+            .api_key("k")
+            .base_url("https://app.artsvp.com/api/v2")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("built without TLS"), "{err}");
+        assert!(
+            Artsvp::builder()
+                .api_key("k")
+                .base_url("http://127.0.0.1:9")
+                .build()
+                .is_ok()
         );
     }
 

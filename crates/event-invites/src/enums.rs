@@ -70,6 +70,7 @@ macro_rules! open_enum {
             }
         }
 
+        #[cfg(feature = "schemars")]
         impl schemars::JsonSchema for $name {
             fn schema_name() -> std::borrow::Cow<'static, str> {
                 stringify!($name).into()

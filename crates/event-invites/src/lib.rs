@@ -56,7 +56,21 @@
 //! For tests, `event-invites-fake` runs both APIs in-process and hands out
 //! clients pointed at them (`fake.client()`).
 
+//! # Cargo features
+//!
+//! | feature | what it adds | what it costs to build |
+//! |---|---|---|
+//! | `rustls` (default) | HTTPS through rustls with the aws-lc-rs provider (reqwest's `rustls`) | aws-lc-sys, which needs a C compiler: the longest single step of a clean build |
+//! | `rustls-no-provider` | HTTPS through rustls, no crypto provider compiled in: install one (e.g. `rustls::crypto::ring::default_provider().install_default()`) before building a client | no C compilation from this crate |
+//! | `native-tls` | HTTPS through the platform's TLS (OpenSSL, Secure Transport, SChannel) | links the system library (OpenSSL headers on Linux) |
+//! | `schemars` | `schemars::JsonSchema` for every model, open enums included, and for the generated types | schemars and its derive macro |
+//!
+//! With no TLS feature the client speaks plain `http://` only (for the fake
+//! servers, or behind a TLS-terminating proxy) and refuses an `https://`
+//! base URL when it is built.
+
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod artsvp;
 mod call;

@@ -11,9 +11,8 @@ use crate::retry::Safety;
 use crate::shell::client_shell;
 
 /// A SecureGate invite.
-#[derive(
-    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invite {
     /// The invite's id.
     pub id: String,
@@ -104,17 +103,8 @@ impl From<securegate_api::types::Invite> for Invite {
 
 /// How an event's invitations are doing: counts per status and two rates,
 /// from one request ([`SecureGate::invite_stats`]).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InviteStats {
     /// Every invite of the event.
     pub total: u32,

@@ -10,12 +10,11 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use event_invites::artsvp::Usage;
 use event_invites::artsvp::{
-    BatchResult, Booking, BookingQuery, BookingUpdate, Cursor, Dedupe, Invite, InviteDetail,
-    InviteQuery, InviteUpdate, NewBatch, NewInvite,
+    Booking, BookingQuery, BookingUpdate, Cursor, Dedupe, Invite, InviteDetail, InviteQuery,
+    InviteUpdate, NewBatch, NewInvite,
 };
-use event_invites::securegate::{InviteStats, InviteStatus};
+use event_invites::securegate::InviteStatus;
 use event_invites::{Artsvp, Error, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 use serde::de::DeserializeOwned;
@@ -297,35 +296,4 @@ async fn error_messages() {
         .map(|e| e.to_string().replace(&base, "http://127.0.0.1:PORT"))
         .collect();
     insta::assert_json_snapshot!("error_messages", shown);
-}
-
-#[test]
-fn schemas() {
-    insta::assert_json_snapshot!(
-        "schema_securegate_invite",
-        schemars::schema_for!(event_invites::securegate::Invite)
-    );
-    insta::assert_json_snapshot!(
-        "schema_securegate_invite_stats",
-        schemars::schema_for!(InviteStats)
-    );
-    insta::assert_json_snapshot!("schema_artsvp_invite", schemars::schema_for!(Invite));
-    insta::assert_json_snapshot!(
-        "schema_artsvp_invite_detail",
-        schemars::schema_for!(InviteDetail)
-    );
-    insta::assert_json_snapshot!("schema_artsvp_booking", schemars::schema_for!(Booking));
-    insta::assert_json_snapshot!(
-        "schema_artsvp_batch_result",
-        schemars::schema_for!(BatchResult)
-    );
-    insta::assert_json_snapshot!(
-        "schema_artsvp_event",
-        schemars::schema_for!(event_invites::artsvp::Event)
-    );
-    insta::assert_json_snapshot!(
-        "schema_artsvp_collection",
-        schemars::schema_for!(event_invites::artsvp::Collection)
-    );
-    insta::assert_json_snapshot!("schema_usage", schemars::schema_for!(Usage));
 }

@@ -20,9 +20,9 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum AuthenticationMethod {
         #[serde(rename = "QR Code")]
         QrCode,
@@ -78,9 +78,9 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum CountryCodeSimple {
         #[serde(rename = "1")]
         X1,
@@ -136,15 +136,8 @@ pub mod types {
         }
     }
     ///`HttpValidationError`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct HttpValidationError {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub detail: ::std::vec::Vec<ValidationError>,
@@ -155,14 +148,8 @@ pub mod types {
         }
     }
     ///`Invite`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Invite {
         ///One of QR Code, Biometric, Both (open: other values decode).
         pub authentication_method: ::std::string::String,
@@ -206,9 +193,9 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
+        PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum InviteStatus {
         #[serde(rename = "pending")]
         Pending,
@@ -260,15 +247,9 @@ pub mod types {
         }
     }
     ///`LocationItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum LocationItem {
         String(::std::string::String),
         Integer(i64),
@@ -287,14 +268,8 @@ pub mod types {
         }
     }
     ///`ValidationError`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ValidationError {
         pub loc: ::std::vec::Vec<LocationItem>,
         pub msg: ::std::string::String,

@@ -19,7 +19,8 @@ fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
 }
 
 /// An event or a collection, as embedded in an invite.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Resource {
     /// `eve-…` or `col-…`.
     pub id: String,
@@ -61,7 +62,8 @@ impl From<artsvp_api::types::Resource> for Resource {
 }
 
 /// An ARTSVP invite.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invite {
     /// `inv-…`.
     pub id: String,
@@ -145,7 +147,8 @@ impl TryFrom<artsvp_api::types::Invite> for Invite {
 }
 
 /// An ARTSVP booking.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Booking {
     /// `boo-…`.
     pub id: String,
@@ -218,7 +221,8 @@ impl From<artsvp_api::types::Booking> for Booking {
 }
 
 /// An invite with its bookings (`GET /invites/{id}`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InviteDetail {
     /// The invite.
     pub invite: Invite,
@@ -271,7 +275,8 @@ impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
 }
 
 /// What a batch create made.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BatchResult {
     /// One invite per matching resource (with a dedupe filter, existing
     /// matches included).
@@ -304,7 +309,8 @@ pub struct BatchResult {
 ///
 /// After a retry (the first attempt's answer was lost), `Existing` may be
 /// the object the first attempt made: [`crate::Response::attempts`] tells.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", content = "object", rename_all = "snake_case")]
 pub enum CreateOutcome<T> {
     /// A new object was made (HTTP 201).
