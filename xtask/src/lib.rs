@@ -6,6 +6,7 @@
 pub mod codegen;
 pub mod derives;
 pub mod error;
+pub mod footprint;
 pub mod lint;
 pub mod normalize;
 pub mod overlay;

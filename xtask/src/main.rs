@@ -13,6 +13,9 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
   bench            build the benchmarks in release and run them against the fake
                    servers; prints a table, writes target/bench/summary.json
   bench --smoke    the same code on tiny sizes, in the dev profile (CI runs it)
+  bench --build [N] what a downstream crate pays to build on event-invites: N (default 2)
+                   interleaved clean debug builds of a crate on the facade and one on
+                   the bare stack (reqwest, serde, serde_json, tokio, chrono); not in CI
   lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
                    installs it with `npm ci --ignore-scripts` when it is missing
   --root DIR       work on another tree laid out like this workspace (tests use it)";
@@ -35,6 +38,14 @@ fn main() -> ExitCode {
         ["lint-specs"] => lint_specs_command(&root),
         ["bench"] => bench_command(&root, false),
         ["bench", "--smoke"] => bench_command(&root, true),
+        ["bench", "--build"] => footprint_command(&root, 2),
+        ["bench", "--build", n] => match n.parse() {
+            Ok(rounds) if rounds > 0 => footprint_command(&root, rounds),
+            _ => {
+                eprintln!("error: `--build` takes a number of rounds, got {n:?}");
+                ExitCode::from(2)
+            }
+        },
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -114,6 +125,20 @@ fn lint_specs_command(root: &Path) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: cannot run {}: {e}", redocly.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `bench --build`: the downstream build footprint.
+fn footprint_command(root: &Path, rounds: usize) -> ExitCode {
+    match xtask::footprint::run(root, rounds) {
+        Ok(footprint) => {
+            println!("{}", footprint.report());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

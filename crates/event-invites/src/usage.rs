@@ -27,9 +27,20 @@ impl Usage {
 }
 
 /// Why an `amount_used` string is not `used/total`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected `used/total` (two whole numbers), got {0:?}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageParseError(pub String);
+
+impl fmt::Display for UsageParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected `used/total` (two whole numbers), got {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UsageParseError {}
 
 impl FromStr for Usage {
     type Err = UsageParseError;
