@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::de::DeserializeOwned;
+use std::fmt::Write as _;
 
 use crate::error::{DecodeProblem, Error, ErrorKind, FieldProblem, TransportCause};
 use crate::redact;
@@ -137,7 +137,7 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// `T`.
 /// `sent` holds the personal values the request carried, masked in any
 /// server message that echoes them.
-pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
+pub(crate) async fn failure<E: ErrorDetails>(
     error: progenitor_client::Error<E>,
     seen: Option<Seen<'_>>,
     sent: &[String],
@@ -172,7 +172,7 @@ pub(crate) async fn failure<T: DeserializeOwned, E: ErrorDetails>(
                 from_status(s, &headers, None, Vec::new(), sent)
             }
             _ => answered(Failure::new(
-                ErrorKind::Decode(decode::<T>(&bytes, &source)),
+                ErrorKind::Decode(decode(&bytes, &source)),
                 Retry::Final,
             )),
         },
@@ -243,24 +243,114 @@ pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause
     }
 }
 
-/// Where and why `bytes` did not decode as a `T`, without quoting them.
-pub(crate) fn decode<T: DeserializeOwned>(
-    bytes: &[u8],
-    error: &serde_json::Error,
-) -> DecodeProblem {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => describe(bytes, e.path().to_string(), e.inner()),
-        // It cannot decode now if it did not then; describe the first error.
-        Ok(_) => describe(bytes, ".".to_string(), error),
+/// Where and why `bytes` did not decode, without quoting them: the JSON
+/// path is read from the bytes before the error's position, so this needs
+/// no second, type-aware decode (and adds no per-type code to the build).
+pub(crate) fn decode(bytes: &[u8], error: &serde_json::Error) -> DecodeProblem {
+    let offset = offset(bytes, error.line(), error.column());
+    let problem = serde_problem(error);
+    let mut path = path_at(bytes, offset.unwrap_or(bytes.len()));
+    if problem.starts_with("missing field") {
+        // Reported at the object's end: the object is the place, not the
+        // last key read in it.
+        path.pop();
+    }
+    DecodeProblem {
+        path: render_path(&path),
+        problem,
+        offset,
     }
 }
 
-fn describe(bytes: &[u8], path: String, error: &serde_json::Error) -> DecodeProblem {
-    DecodeProblem {
-        path,
-        problem: serde_problem(error),
-        offset: offset(bytes, error.line(), error.column()),
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// The path of the value that `bytes[..end]` stops inside: a small scan of
+/// the JSON tokens (strings with escapes, brackets, commas, colons).
+fn path_at(bytes: &[u8], end: usize) -> Vec<Step> {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expecting_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    let end = end.min(bytes.len());
+    while i < end {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < end && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object { key, expecting_key }) = frames.last_mut()
+                    && *expecting_key
+                    && j < end
+                {
+                    *key = Some(String::from_utf8_lossy(&bytes[start..j]).into_owned());
+                    *expecting_key = false;
+                }
+                i = j + 1;
+                continue;
+            }
+            b'{' => frames.push(Frame::Object {
+                key: None,
+                expecting_key: true,
+            }),
+            b'[' => frames.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                frames.pop();
+            }
+            b',' => match frames.last_mut() {
+                Some(Frame::Array { index }) => *index += 1,
+                Some(Frame::Object { key, expecting_key }) => {
+                    *key = None;
+                    *expecting_key = true;
+                }
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    frames
+        .into_iter()
+        .filter_map(|frame| match frame {
+            Frame::Object { key, .. } => key.map(Step::Key),
+            Frame::Array { index } => Some(Step::Index(index)),
+        })
+        .collect()
+}
+
+/// `data[3].amount_used`; `.` for the whole body.
+fn render_path(path: &[Step]) -> String {
+    let mut text = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(key);
+            }
+            Step::Index(index) => {
+                let _ = write!(text, "[{index}]");
+            }
+        }
+    }
+    if text.is_empty() {
+        ".".to_string()
+    } else {
+        text
     }
 }
 
@@ -404,7 +494,7 @@ mod tests {
 
     fn problem(body: &str) -> DecodeProblem {
         let error = serde_json::from_str::<List>(body).unwrap_err();
-        decode::<List>(body.as_bytes(), &error)
+        decode(body.as_bytes(), &error)
     }
 
     #[test]
@@ -426,7 +516,28 @@ mod tests {
 
         let p = problem(r#"{"data":[{"id":"Lucy Gr"#);
         assert!(p.problem.starts_with("EOF while parsing"), "{p}");
+        assert_eq!(p.path, "data[0].id");
         assert!(!p.to_string().contains("Lucy"), "{p}");
+
+        // Escaped quotes and brackets inside strings do not confuse the scan.
+        let body = r#"{"data":[{"id":"a\"]}[,","seats":2},{"id":"b","seats":-1}]}"#;
+        let p = problem(body);
+        assert_eq!(
+            (p.path.as_str(), p.problem.as_str()),
+            ("data[1].seats", "invalid value, expected u32")
+        );
+
+        // A map or list where something else belongs: serde stops at its
+        // opening bracket, which is the place.
+        let p = problem(r#"{"data": {"a": [1, 2]}}"#);
+        assert_eq!(
+            (p.path.as_str(), p.problem.as_str()),
+            ("data", "invalid type, expected a sequence")
+        );
+        let p = problem(r#"{"data":[{"id":"a","seats":[7]}]}"#);
+        assert_eq!(p.path, "data[0].seats");
+        let p = problem(r#""just a string""#);
+        assert_eq!(p.path, ".");
     }
 
     #[test]

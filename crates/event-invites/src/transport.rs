@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -82,7 +81,6 @@ impl Transport {
         mut attempt: F,
     ) -> Result<Sent<T>, Error>
     where
-        T: DeserializeOwned,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
         E: ErrorDetails,
@@ -152,7 +150,7 @@ impl Transport {
                             status: s.status,
                             headers: &s.headers,
                         });
-                        classify::failure::<T, E>(e, seen, &options.sent).await
+                        classify::failure::<E>(e, seen, &options.sent).await
                     }
                 };
                 match next_wait(policy, &failure, safety, attempts, started.elapsed()) {
