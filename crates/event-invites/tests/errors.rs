@@ -136,14 +136,8 @@ async fn transport() {
 
 #[tokio::test]
 async fn connection_refused_names_its_root_cause_in_one_line() {
-    // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let client = Artsvp::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(common::closed_port_url())
         .api_key("k")
         .retry(common::quick_retries())
         .build()

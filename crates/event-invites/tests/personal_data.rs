@@ -206,17 +206,13 @@ async fn a_cut_connection_and_a_closed_port_do_not_show_the_query() {
 
     // Nothing listens: reqwest's own error would carry the URL, query and
     // all (`?email=zq.canary%40leak.test`).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let err = artsvp(&format!("http://127.0.0.1:{port}"))
+    let closed = common::closed_port_url();
+    let err = artsvp(&closed)
         .list_invites(&InviteQuery::new().email(EMAIL).name(NAME))
         .await
         .unwrap_err();
     assert_no_canary("a closed port", &err);
-    let err = artsvp(&format!("http://127.0.0.1:{port}"))
+    let err = artsvp(&closed)
         .list_events(&Cursor::Start)
         .await
         .unwrap_err();

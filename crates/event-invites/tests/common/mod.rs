@@ -7,6 +7,16 @@ use std::time::Duration;
 use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
+/// The URL of a loopback port that was just free: nothing listens there,
+/// so a connection to it is refused.
+pub fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 /// Retries that wait milliseconds, not seconds, so tests stay fast.
 pub fn quick_retries() -> RetryPolicy {
     RetryPolicy::new()
