@@ -4442,6 +4442,14 @@ back. Without it, `last_<thing>_id` is the page's last item.
     `total_invites_created` counts only the new ones.
 19. **`amount_used`** is `used/total_count`, so an unlimited invite
     (`total_count` 0) reads e.g. `3/0`.
+20. **Explicit `null` in a request body.** The docs never send `null`
+    and no request field is nullable here: a `null` (e.g.
+    `"golden": null`) on create, batch or either PATCH is refused with
+    422 naming the field, not silently ignored. Leave a field out to
+    keep its default or current value.
+21. **Whole-number floats.** JSON Schema counts `5.0` as an integer, so
+    `total_count: 5.0` is accepted as 5; `5.5` is refused with 422
+    naming `total_count`.
 
 
 Version: 2*/

@@ -184,3 +184,92 @@ async fn securegate_answers_bad_input_as_fastapi_would() {
         .unwrap();
     assert_eq!(invites.len(), 24);
 }
+
+#[tokio::test]
+async fn explicit_nulls_are_refused_naming_the_field_and_whole_floats_count_as_integers() {
+    let fake = FakeArtsvp::builder().invites(3).start().await.unwrap();
+    let http = common::http_with("authorization", fake.api_key());
+    let event = fake.events()[0].id.clone();
+    let invite = fake.invites()[0].id.clone();
+    let send = |method: Method, path: String, body: String| {
+        http.request(method, format!("{}{path}", fake.base_url()))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let refused = |field: &str, body: &ErrorBody| {
+        body.errors
+            .as_ref()
+            .and_then(|e| e.first())
+            .and_then(|e| e.field.clone())
+            .as_deref()
+            == Some(field)
+    };
+    // Spec item 20: no request field is nullable; null is refused, not ignored.
+    for (method, path, body, field) in [
+        (
+            Method::POST,
+            "/invites".to_string(),
+            format!(r#"{{"resource_id": "{event}", "golden": null}}"#),
+            "golden",
+        ),
+        (
+            Method::POST,
+            "/invites".to_string(),
+            format!(r#"{{"resource_id": "{event}", "tags": null}}"#),
+            "tags",
+        ),
+        (
+            Method::POST,
+            "/invites/batch".to_string(),
+            r#"{"resource_tags": ["vip"], "filter": null}"#.to_string(),
+            "filter",
+        ),
+        (
+            Method::PATCH,
+            format!("/invites/{invite}"),
+            r#"{"total_count": null}"#.to_string(),
+            "total_count",
+        ),
+    ] {
+        let before = fake.invites();
+        let response = send(method, path.clone(), body).await.unwrap();
+        assert_eq!(response.status(), 422, "{path}");
+        let error: ErrorBody = response.json().await.unwrap();
+        assert!(refused(field, &error), "{path}: {error:?}");
+        assert_eq!(fake.invites(), before, "nothing changed");
+    }
+    let bookings = fake.bookings();
+    let booking = bookings[0].id.clone();
+    let response = send(
+        Method::PATCH,
+        format!("/bookings/{booking}"),
+        r#"{"email": null}"#.into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 422);
+
+    // Spec item 21: 5.0 is the integer 5; 5.5 is refused, naming the field.
+    let response = send(
+        Method::POST,
+        "/invites".into(),
+        format!(r#"{{"resource_id": "{event}", "total_count": 5.0}}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 201);
+    let made: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(made["amount_used"], "0/5");
+    let response = send(
+        Method::PATCH,
+        format!("/invites/{invite}"),
+        r#"{"total_count": 5.5}"#.into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 422);
+    let error: ErrorBody = response.json().await.unwrap();
+    assert!(refused("total_count", &error), "{error:?}");
+    assert!(format!("{error:?}").contains("whole number"), "{error:?}");
+}

@@ -21,6 +21,7 @@ use axum::http::{Response, StatusCode};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::store::{
     BookingRecord, Cursor, InviteRecord, NewInvite, ResourceRef, Store, UnknownCursor,
@@ -218,6 +219,9 @@ fn unknown_cursor(e: UnknownCursor) -> Response<Body> {
 }
 
 /// Decodes a JSON body: bad syntax is 400, wrong fields or types 422.
+/// Two rules of the spec's description (items 20 and 21) come first: an
+/// explicit `null` is refused (no request field is nullable; leave it out
+/// instead), and a whole-number float (`5.0`) counts as the integer it is.
 fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response<Body>> {
     if bytes.is_empty() {
         return Err(error(
@@ -226,18 +230,59 @@ fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response<Body>> {
             "this operation takes a JSON body",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_parameters",
-            &e.to_string(),
-        ),
-        _ => error(
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        error(
             StatusCode::BAD_REQUEST,
             "malformed_json",
             &format!("the body is not valid JSON: {e}"),
-        ),
+        )
+    })?;
+    if let Value::Object(fields) = &mut value {
+        if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_null()) {
+            return Err(field_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameters",
+                field,
+                "may be left out, but not null",
+            ));
+        }
+        for (field, v) in fields.iter_mut() {
+            whole_numbers(field, v)?;
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameters",
+            &e.to_string(),
+        )
     })
+}
+
+/// Integer fields of request bodies.
+const INTEGER_FIELDS: [&str; 1] = ["total_count"];
+
+/// `5.0` becomes `5` in an integer field; `5.5` is refused, naming it.
+fn whole_numbers(field: &str, value: &mut Value) -> Result<(), Response<Body>> {
+    if !INTEGER_FIELDS.contains(&field) {
+        return Ok(());
+    }
+    if let Value::Number(n) = value
+        && let Some(f) = n.as_f64()
+        && n.is_f64()
+    {
+        if f.fract() != 0.0 || !f.is_finite() || f.abs() > 9.0e15 {
+            return Err(field_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameters",
+                field,
+                "must be a whole number",
+            ));
+        }
+        // In range and whole: the cast is exact.
+        *value = Value::from(f as i64);
+    }
+    Ok(())
 }
 
 /// A timestamp later than `previous`, so that every update moves it.
