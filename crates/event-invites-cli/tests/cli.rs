@@ -102,26 +102,26 @@ async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_i
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("bad-rows");
     let csv = dir.path("guests.csv");
-    let mut text = b"name,email,external_id,tags\n".to_vec();
+    let mut contents = b"name,email,external_id,tags\n".to_vec();
     for i in 0..300 {
-        text.extend_from_slice(format!("Guest {i},{},crm-{i},\n", email(i)).as_bytes());
+        contents.extend_from_slice(format!("Guest {i},{},crm-{i},\n", email(i)).as_bytes());
         match i {
-            10 => text.extend_from_slice(b"No Email,,crm-x,\n"), // line 13
-            50 => text.extend_from_slice(b"Bad Email,not-an-email,,\n"), // line 54
-            100 => text.extend_from_slice(b"Extra,extra@example.com,,,surplus\n"), // line 105
-            150 => text.extend_from_slice(b"Bad \xff UTF-8,utf@example.com,,\n"), // line 156
-            200 => text.extend_from_slice(b"Guest 7 again,  GUEST7@Example.com ,,\n"), // line 207
+            10 => contents.extend_from_slice(b"No Email,,crm-x,\n"), // line 13
+            50 => contents.extend_from_slice(b"Bad Email,not-an-email,,\n"), // line 54
+            100 => contents.extend_from_slice(b"Extra,extra@example.com,,,surplus\n"), // line 105
+            150 => contents.extend_from_slice(b"Bad \xff UTF-8,utf@example.com,,\n"), // line 156
+            200 => contents.extend_from_slice(b"Guest 7 again,  GUEST7@Example.com ,,\n"), // line 207
             _ => {}
         }
     }
-    std::fs::write(&csv, text).unwrap();
+    std::fs::write(&csv, contents).unwrap();
 
     let out = run(
         &fake,
         &["invite", "--event", &event, "--csv", csv.to_str().unwrap()],
     )
     .await;
-    let (stdout, stderr) = (text_of(&out.stdout), text_of(&out.stderr));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -144,19 +144,32 @@ async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_i
     assert_eq!(held_emails(&fake, &event), expected);
 }
 
-fn text_of(bytes: &[u8]) -> String {
-    text(bytes)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
-    let fake = FakeArtsvp::builder()
+/// A fake ARTSVP slow enough (15 ms a request) to stop a run part-way.
+async fn slow_fake() -> FakeArtsvp {
+    FakeArtsvp::builder()
         .invites(0)
         .unlimited()
         .latency(Duration::from_millis(15))
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits until the fake has received `n` creates.
+async fn until_posted(fake: &FakeArtsvp, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while posted_emails(fake, 0).len() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the run did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
+    let fake = slow_fake().await;
     let event = fake.state().events[0].code.clone();
     let dir = TempDir::new("kill");
     let csv = dir.path("guests.csv");
@@ -176,14 +189,7 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
 
     let mut child = command(&fake, &args).spawn().unwrap();
     // Let it invite about a third of the list, then SIGKILL it.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while posted_emails(&fake, 0).len() < 70 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the run did not get going"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_posted(&fake, 70).await;
     child.start_kill().unwrap();
     let status = child.wait().await.unwrap();
     assert_eq!(status.code(), None, "killed by a signal");
@@ -404,13 +410,7 @@ async fn without_keys_it_says_first_that_it_uses_the_built_in_fakes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .latency(Duration::from_millis(15))
-        .start()
-        .await
-        .unwrap();
+    let fake = slow_fake().await;
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("sigint");
     let csv = dir.path("guests.csv");
@@ -429,9 +429,7 @@ async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    while posted_emails(&fake, 0).len() < 20 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_posted(&fake, 20).await;
     let pid = child.id().unwrap().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-s", "INT", &pid])
