@@ -91,44 +91,40 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         self
     }
 
-    /// The same call, its value mapped by `f` once it arrives.
-    pub(crate) fn map<U: Send + 'a>(self, f: impl FnOnce(T) -> U + Send + 'a) -> Call<'a, U> {
+    /// The same call, its outcome passed through `f` once it arrives.
+    fn then<U: Send + 'a>(
+        self,
+        f: impl FnOnce(Result<Response<T>, Error>) -> Result<Response<U>, Error> + Send + 'a,
+    ) -> Call<'a, U> {
         let run = self.run;
         Call {
             operation: self.operation,
             options: self.options,
             problem: self.problem,
-            run: Box::new(move |options| {
-                Box::pin(async move { run(options).await.map(|r| r.map(f)) })
-            }),
+            run: Box::new(move |options| Box::pin(async move { f(run(options).await) })),
         }
+    }
+
+    /// The same call, its value mapped by `f` once it arrives.
+    pub(crate) fn map<U: Send + 'a>(self, f: impl FnOnce(T) -> U + Send + 'a) -> Call<'a, U> {
+        self.then(|outcome| outcome.map(|r| r.map(f)))
     }
 
     /// The same call, a failure turned into a value where `f` says so.
     pub(crate) fn recover(self, f: impl FnOnce(&Error) -> Option<T> + Send + 'a) -> Call<'a, T> {
-        let run = self.run;
-        Call {
-            operation: self.operation,
-            options: self.options,
-            problem: self.problem,
-            run: Box::new(move |options| {
-                Box::pin(async move {
-                    match run(options).await {
-                        Err(e) => match f(&e) {
-                            Some(value) => Ok(Response {
-                                value,
-                                status: e.status().unwrap_or_default(),
-                                headers: HeaderMap::new(),
-                                attempts: e.attempts(),
-                                rate_limit: None,
-                            }),
-                            None => Err(e),
-                        },
-                        ok => ok,
-                    }
-                })
-            }),
-        }
+        self.then(|outcome| match outcome {
+            Err(e) => match f(&e) {
+                Some(value) => Ok(Response {
+                    value,
+                    status: e.status().unwrap_or_default(),
+                    headers: HeaderMap::new(),
+                    attempts: e.attempts(),
+                    rate_limit: None,
+                }),
+                None => Err(e),
+            },
+            ok => ok,
+        })
     }
 
     /// The operation this call sends, e.g. `create_invite`.
