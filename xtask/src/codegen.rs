@@ -3,7 +3,8 @@
 //! `crates/<name>-api/src/generated.rs`.
 //!
 //! Pipeline: read YAML → apply the overlay (its targets address the document
-//! as published) → normalize 3.1 to 3.0.3 → drop repeated enum values → check
+//! as published) → normalize 3.1 to 3.0.3 → drop presence-rule combinators
+//! (`presence`) → drop repeated enum values → check
 //! for constructs progenitor panics on → progenitor (builder interface,
 //! `schemars::JsonSchema` derived, behind the generated crate's `schemars`
 //! feature) → prettyplease → header.
@@ -18,7 +19,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::normalize::{self, Warning};
-use crate::{lint, overlay};
+use crate::{lint, overlay, presence};
 
 /// The progenitor version the generated code is made with; it must equal the
 /// exact pin in the workspace `Cargo.toml` (a test checks).
@@ -107,6 +108,7 @@ pub fn prepare(root: &Path, spec: &Spec) -> Result<(Value, Vec<Warning>), Error>
         overlay::apply(&mut doc, overlay_doc, overlay_file)?;
     }
     normalize::normalize(&mut doc, &spec.spec)?;
+    presence::strip(&mut doc);
     let warnings = normalize::dedupe_enums(&mut doc, &spec.spec);
     lint::check(&doc, &spec.spec)?;
     Ok((doc, warnings))

@@ -10,6 +10,7 @@ pub mod footprint;
 pub mod lint;
 pub mod normalize;
 pub mod overlay;
+pub mod presence;
 
 pub use error::Error;
 

@@ -202,7 +202,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///The body of `POST /invites`. Give the resource either as `resource_id` (+ `resource_type`) or as `resource`.
+    ///The body of `POST /invites`. Give the resource either as `resource_id` (+ `resource_type`) or as `resource`; a body with neither is refused with 422.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -265,6 +265,61 @@ pub mod types {
     impl CreateInviteRequest {
         pub fn builder() -> builder::CreateInviteRequest {
             Default::default()
+        }
+    }
+    ///A list cursor: the id of an object of that list (an invite id for invites, …), as `last_<thing>_id` gives it. Never empty.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct Cursor(::std::string::String);
+    impl ::std::ops::Deref for Cursor {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Cursor> for ::std::string::String {
+        fn from(value: Cursor) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for Cursor {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Cursor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Cursor {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Cursor {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///The body of every error response. ARTSVP does not document its error bodies; every field is optional so that any JSON object decodes.
@@ -4450,6 +4505,16 @@ back. Without it, `last_<thing>_id` is the page's last item.
 21. **Whole-number floats.** JSON Schema counts `5.0` as an integer, so
     `total_count: 5.0` is accepted as 5; `5.5` is refused with 422
     naming `total_count`.
+22. **What a request must hold, in the schemas.** The docs say it in
+    prose; this spec says it where validators read it: a cursor is
+    never empty (`Cursor`, `minLength: 1`); a create names its resource
+    as `resource_id` or `resource` (an `anyOf` of the two `required`
+    lists); a `filter` needs the field it filters on (an `anyOf` on
+    create and batch). A request breaking one is refused: 400 for a
+    cursor (as is a cursor that never named an object of the list, or
+    both cursors at once), 422 for a body. The Rust generator leaves
+    these presence rules out of its types (they add no field) and the
+    facade's builders enforce them.
 
 
 Version: 2*/
@@ -4509,8 +4574,8 @@ Return a list of all events your Organisation owns.
 Sends a `GET` request to `/events`
 
 Arguments:
-- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list.
-- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list.
+- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
+- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 ```text
 let response = client.list_events()
     .ending_before(ending_before)
@@ -4545,8 +4610,8 @@ Return a list of all collections your Organisation owns.
 Sends a `GET` request to `/collections`
 
 Arguments:
-- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list.
-- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list.
+- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
+- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 ```text
 let response = client.list_collections()
     .ending_before(ending_before)
@@ -4582,9 +4647,9 @@ Sends a `GET` request to `/bookings`
 
 Arguments:
 - `email`: Email used to create the booking
-- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list.
+- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 - `external_id`: External ID associated with the booking
-- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list.
+- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 - `tags`: Tags associated to the booking
 ```text
 let response = client.list_bookings()
@@ -4643,13 +4708,13 @@ Sends a `GET` request to `/invites`
 
 Arguments:
 - `email`: Only return invites matching this `email`
-- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list.
+- `ending_before`: A cursor for use in pagination. ending_before is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, starting with `obj_bar`, your subsequent call can include `ending_before=obj_bar` in order to fetch the previous page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 - `external_id`: Only return invites matching this `external_id`
 - `limit`: A limit on the number of objects to be returned, between 1 and 100. Default is 50.
 - `name`: Only return invites matching this `name`
 - `resource_id`: The ID of a resource. Usually matches an Event ID. Click 'Share' on an event to view.
 - `resource_type`: The type of the resource. Pass either 'collection' or 'event' to dictate what resource type the `resource_id` is. Default is `event`.
-- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list.
+- `starting_after`: A cursor for use in pagination. starting_after is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with `obj_foo`, your subsequent call can include `starting_after=obj_foo` in order to fetch the next page of the list. Must not be empty; a cursor that never named an object of this list, or `starting_after` and `ending_before` together, is a 400.
 - `tags`: Returns all invites with any matching tags
 ```text
 let response = client.list_invites()
@@ -4769,8 +4834,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListEvents<'a> {
         client: &'a super::Client,
-        ending_before: Result<Option<::std::string::String>, String>,
-        starting_after: Result<Option<::std::string::String>, String>,
+        ending_before: Result<Option<types::Cursor>, String>,
+        starting_after: Result<Option<types::Cursor>, String>,
     }
     impl<'a> ListEvents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -4782,27 +4847,25 @@ pub mod builder {
         }
         pub fn ending_before<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.ending_before = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for ending_before failed"
-                        .to_string()
+                    "conversion to `Cursor` for ending_before failed".to_string()
                 });
             self
         }
         pub fn starting_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.starting_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for starting_after failed"
-                        .to_string()
+                    "conversion to `Cursor` for starting_after failed".to_string()
                 });
             self
         }
@@ -4997,8 +5060,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCollections<'a> {
         client: &'a super::Client,
-        ending_before: Result<Option<::std::string::String>, String>,
-        starting_after: Result<Option<::std::string::String>, String>,
+        ending_before: Result<Option<types::Cursor>, String>,
+        starting_after: Result<Option<types::Cursor>, String>,
     }
     impl<'a> ListCollections<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5010,27 +5073,25 @@ pub mod builder {
         }
         pub fn ending_before<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.ending_before = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for ending_before failed"
-                        .to_string()
+                    "conversion to `Cursor` for ending_before failed".to_string()
                 });
             self
         }
         pub fn starting_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.starting_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for starting_after failed"
-                        .to_string()
+                    "conversion to `Cursor` for starting_after failed".to_string()
                 });
             self
         }
@@ -5226,9 +5287,9 @@ pub mod builder {
     pub struct ListBookings<'a> {
         client: &'a super::Client,
         email: Result<Option<::std::string::String>, String>,
-        ending_before: Result<Option<::std::string::String>, String>,
+        ending_before: Result<Option<types::Cursor>, String>,
         external_id: Result<Option<::std::string::String>, String>,
-        starting_after: Result<Option<::std::string::String>, String>,
+        starting_after: Result<Option<types::Cursor>, String>,
         tags: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
     }
     impl<'a> ListBookings<'a> {
@@ -5257,14 +5318,13 @@ pub mod builder {
         }
         pub fn ending_before<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.ending_before = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for ending_before failed"
-                        .to_string()
+                    "conversion to `Cursor` for ending_before failed".to_string()
                 });
             self
         }
@@ -5283,14 +5343,13 @@ pub mod builder {
         }
         pub fn starting_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.starting_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for starting_after failed"
-                        .to_string()
+                    "conversion to `Cursor` for starting_after failed".to_string()
                 });
             self
         }
@@ -5655,13 +5714,13 @@ pub mod builder {
     pub struct ListInvites<'a> {
         client: &'a super::Client,
         email: Result<Option<::std::string::String>, String>,
-        ending_before: Result<Option<::std::string::String>, String>,
+        ending_before: Result<Option<types::Cursor>, String>,
         external_id: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         name: Result<Option<::std::string::String>, String>,
         resource_id: Result<Option<::std::string::String>, String>,
         resource_type: Result<Option<types::ResourceType>, String>,
-        starting_after: Result<Option<::std::string::String>, String>,
+        starting_after: Result<Option<types::Cursor>, String>,
         tags: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
     }
     impl<'a> ListInvites<'a> {
@@ -5694,14 +5753,13 @@ pub mod builder {
         }
         pub fn ending_before<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.ending_before = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for ending_before failed"
-                        .to_string()
+                    "conversion to `Cursor` for ending_before failed".to_string()
                 });
             self
         }
@@ -5771,14 +5829,13 @@ pub mod builder {
         }
         pub fn starting_after<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::Cursor>,
         {
             self.starting_after = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for starting_after failed"
-                        .to_string()
+                    "conversion to `Cursor` for starting_after failed".to_string()
                 });
             self
         }

@@ -29,10 +29,10 @@
 //! for invite in &page.data {
 //!     println!("{} {}", invite.code, invite.amount_used);
 //! }
-//! if page.has_more {
+//! if let (true, Some(cursor)) = (page.has_more, &page.last_invite_id) {
 //!     let next = client
 //!         .list_invites()
-//!         .starting_after(page.last_invite_id.clone().unwrap_or_default())
+//!         .starting_after(cursor)
 //!         .send()
 //!         .await?;
 //!     println!("{} more", next.data.len());
@@ -68,3 +68,28 @@ mod generated;
 pub use generated::*;
 
 event_invites_hooks::impl_client_hooks!(Client);
+
+/// Cursors usually come from a page's `last_<thing>_id` (an
+/// `Option<String>`), so a borrowed `String` converts as `&str` does.
+impl TryFrom<&String> for types::Cursor {
+    type Error = types::error::ConversionError;
+
+    fn try_from(value: &String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::types::Cursor;
+
+    #[test]
+    fn a_cursor_is_never_empty() {
+        assert!(Cursor::try_from(&String::new()).is_err());
+        assert!("".parse::<Cursor>().is_err());
+        assert_eq!(
+            Cursor::try_from(&"inv-1".to_string()).unwrap().as_str(),
+            "inv-1"
+        );
+    }
+}

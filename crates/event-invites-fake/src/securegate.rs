@@ -22,9 +22,9 @@ use axum::http::{Response, StatusCode};
 use axum::routing::get;
 use chrono::{DateTime, TimeZone, Utc};
 use securegate_api::types::{
-    HttpValidationError, Invite, InviteStatus, LocationItem, ValidationError,
+    ErrorDetail, HttpValidationError, Invite, InviteStatus, LocationItem, ValidationError,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::rng::Rng;
 use crate::server::{self, Api, json_response};
@@ -209,14 +209,14 @@ async fn get_invites(
 /// FastAPI's 422 body, built from the generated types.
 fn validation_error(place: &str, name: &str, msg: &str, kind: &str) -> Response<Body> {
     let body = HttpValidationError {
-        detail: vec![ValidationError {
+        detail: Some(ErrorDetail::Array(vec![ValidationError {
             loc: vec![
                 LocationItem::String(place.to_string()),
                 LocationItem::String(name.to_string()),
             ],
             msg: msg.to_string(),
             type_: kind.to_string(),
-        }],
+        }])),
     };
     json_response(StatusCode::UNPROCESSABLE_ENTITY, &body)
 }
@@ -237,7 +237,10 @@ impl Api for SecureGateApi {
     }
 
     fn error(status: StatusCode, _code: &str, message: &str) -> Response<Body> {
-        json_response(status, &json!({ "detail": message }))
+        let body = HttpValidationError {
+            detail: Some(ErrorDetail::String(message.to_string())),
+        };
+        json_response(status, &body)
     }
 
     fn unknown_enum_values(body: &mut Value) {

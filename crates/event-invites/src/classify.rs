@@ -100,8 +100,13 @@ impl ErrorDetails for artsvp_api::types::ErrorBody {
 
 impl ErrorDetails for securegate_api::types::HttpValidationError {
     fn details(self) -> (Option<String>, Vec<FieldProblem>) {
-        let problems = self
-            .detail
+        use securegate_api::types::ErrorDetail;
+        let list = match self.detail {
+            None => Vec::new(),
+            Some(ErrorDetail::String(message)) => return (Some(message), Vec::new()),
+            Some(ErrorDetail::Array(list)) => list,
+        };
+        let problems = list
             .into_iter()
             .map(|d| FieldProblem {
                 field: Some(

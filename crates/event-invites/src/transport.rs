@@ -119,6 +119,17 @@ impl Transport {
                     timeout: options.timeout,
                 };
                 let (result, seen) = event_invites_hooks::with_call(setup, attempt()).await;
+                let result = match result {
+                    Err(e @ progenitor_client::Error::InvalidRequest(_)) if seen.is_none() => {
+                        // The generated client refused a value before
+                        // building the request (an empty cursor, say):
+                        // nothing was sent, so this is no attempt, and
+                        // retrying cannot help.
+                        let failure = classify::failure::<E>(e, None, &options.sent).await;
+                        return Err(failure.into_error(operation, attempts - 1));
+                    }
+                    other => other,
+                };
                 let latency = sent_at.elapsed();
                 let span = tracing::Span::current();
                 span.record("attempt", attempts);

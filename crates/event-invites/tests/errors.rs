@@ -62,6 +62,23 @@ async fn validation_with_the_servers_details() {
 }
 
 #[tokio::test]
+async fn an_empty_cursor_is_refused_before_sending() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let err = no_retries(&fake)
+        .list_invites(&InviteQuery::new().cursor(Cursor::Before(String::new())))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::InvalidRequest { message } => {
+            assert!(message.contains("ending_before"), "{err}");
+        }
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+    assert_eq!(err.attempts(), 0, "nothing sent");
+    assert!(fake.requests().entries().is_empty());
+}
+
+#[tokio::test]
 async fn rate_limited_with_the_wait_the_server_asked_for() {
     let fake = FakeArtsvp::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 120 }));

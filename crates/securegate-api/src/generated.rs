@@ -135,12 +135,25 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ErrorDetail`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub enum ErrorDetail {
+        Array(::std::vec::Vec<ValidationError>),
+        String(::std::string::String),
+    }
+    impl ::std::convert::From<::std::vec::Vec<ValidationError>> for ErrorDetail {
+        fn from(value: ::std::vec::Vec<ValidationError>) -> Self {
+            Self::Array(value)
+        }
+    }
     ///`HttpValidationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct HttpValidationError {
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub detail: ::std::vec::Vec<ValidationError>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<ErrorDetail>,
     }
     impl HttpValidationError {
         pub fn builder() -> builder::HttpValidationError {
@@ -286,7 +299,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct HttpValidationError {
             detail: ::std::result::Result<
-                ::std::vec::Vec<super::ValidationError>,
+                ::std::option::Option<super::ErrorDetail>,
                 ::std::string::String,
             >,
         }
@@ -300,7 +313,7 @@ pub mod types {
         impl HttpValidationError {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ValidationError>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorDetail>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
@@ -950,6 +963,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 422u16 => {
                     Err(
                         Error::ErrorResponse(
