@@ -124,6 +124,17 @@ impl FaultRule {
         self
     }
 
+    /// Only requests with this method, whatever their route.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
+    /// The fault this rule applies.
+    pub fn fault(&self) -> &Fault {
+        &self.fault
+    }
+
     /// Only requests with this route template, whatever their method.
     pub fn route(mut self, route: &str) -> Self {
         self.route = Some(route.to_string());

@@ -81,14 +81,28 @@
 //!
 //! # Command line
 //!
-//! `cargo run -p event-invites-fake -- --securegate-port 8081 --artsvp-port 8082 --seed 42`
-//! serves both until Ctrl-C and prints one JSON line with their base URLs,
-//! API keys and a few seeded ids.
+//! `cargo run -p event-invites-fake -- --artsvp-port 8082 --control-port 8090`
+//! serves both until Ctrl-C or SIGTERM and prints one JSON line with their
+//! base URLs, API keys and a few seeded ids: a stand-alone mock for test
+//! suites in other languages. `--help` lists the flags (host, ports, keys,
+//! data sizes, seed, rate limit, latency, manual clock). The control API
+//! ([`ControlApi`], whose page lists its endpoints) offers what the Rust API
+//! offers over HTTP: fault rules, reset, the manual clock and the request
+//! log.
+//!
+//! # Layout
+//!
+//! Each API's fake is a `mod.rs` (builder and handle), `handlers.rs` (the
+//! route table and handlers), `store.rs` (its state), `seed.rs` (its seeded
+//! data) and, for ARTSVP, `table.rs` (rows in creation order with cursor
+//! pages) and `render.rs` (the wire form). `server.rs` is the pipeline every
+//! request goes through, one function per step.
 
 #![deny(missing_docs)]
 
 mod artsvp;
 mod clock;
+mod control;
 #[cfg(feature = "facade")]
 mod facade;
 mod faults;
@@ -100,6 +114,7 @@ mod server;
 mod settings;
 
 pub use artsvp::{ArtsvpBuilder, FakeArtsvp};
+pub use control::{ControlApi, ControlServer};
 pub use faults::{Fault, FaultRule, Timing};
 pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;

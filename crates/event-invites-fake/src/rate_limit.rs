@@ -85,6 +85,12 @@ impl Limiter {
             reset_secs: left.as_secs() + u64::from(left.subsec_nanos() > 0),
         }
     }
+
+    /// Starts a fresh window now, with the whole quota.
+    pub(crate) fn reset(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *state = (self.clock.now(), 0);
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +114,19 @@ mod tests {
         assert!(fresh.allowed, "a new window has begun");
         assert_eq!(fresh.remaining, 1);
         assert_eq!(fresh.reset_secs, 1, "the window started at 1s, ends at 2s");
+    }
+
+    #[test]
+    fn a_reset_gives_the_whole_quota_back() {
+        let clock = Clock::manual();
+        let limiter = Limiter::new(RateLimit::per_second(1), clock.clone());
+        assert!(limiter.check().allowed);
+        assert!(!limiter.check().allowed);
+        clock.advance(Duration::from_millis(300));
+        limiter.reset();
+        let fresh = limiter.check();
+        assert!(fresh.allowed);
+        assert_eq!(fresh.reset_secs, 1, "the new window starts at the reset");
     }
 
     #[test]

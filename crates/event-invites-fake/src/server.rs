@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use axum::http::{Response, StatusCode};
 use axum::middleware::{self, Next};
@@ -34,9 +34,6 @@ const MAX_BODY: usize = 1 << 20;
 pub(crate) trait Api: Send + Sync + 'static {
     /// The header carrying the API key, lowercase.
     const KEY_HEADER: &'static str;
-
-    /// The route template of a path (`/invites/{id}`), `None` if unknown.
-    fn route_of(path: &str) -> Option<&'static str>;
 
     /// The API's error response.
     fn error(status: StatusCode, code: &str, message: &str) -> Response<Body>;
@@ -101,15 +98,15 @@ impl Drop for Running {
     }
 }
 
-/// Serves `router` (wrapped in the pipeline of `A`) on `127.0.0.1:port`
-/// (0 picks a free port) until shut down or dropped.
+/// Serves `router` (wrapped in the pipeline of `A`) on `addr` (port 0 picks
+/// a free port) until shut down or dropped.
 pub(crate) async fn serve<A: Api>(
     router: Router,
     pipeline: Arc<Pipeline>,
-    port: u16,
+    addr: (std::net::IpAddr, u16),
 ) -> io::Result<Running> {
     let router = router.layer(middleware::from_fn_with_state(pipeline, handle::<A>));
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, router, stopped));
@@ -155,19 +152,77 @@ async fn connection(
     }
 }
 
-/// The pipeline around every request of API `A`.
+/// What a step of the pipeline decided.
+enum Step {
+    /// Go on to the next step.
+    Continue,
+    /// Answer with this response (the remaining steps are skipped).
+    Answer(Response<Body>),
+    /// The connection was dropped: there is no answer.
+    Dropped,
+}
+
+/// The pipeline around every request of API `A`, in this order: log the
+/// request, the rate-limit gate, a fault before the write, the key check,
+/// dispatch to the route's handler, a fault after the write; then the
+/// answer's headers and its log entry.
 async fn handle<A: Api>(
     State(pipeline): State<Arc<Pipeline>>,
     request: Request,
     next: Next,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let method = parts.method.as_str().to_string();
-    let path = parts.uri.path().to_string();
-    let route = A::route_of(&path);
-    let mut entry = LoggedRequest {
-        method: method.clone(),
-        path,
+    // The route table is the router's own: axum says which route matched.
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    let mut entry = log_entry::<A>(&parts);
+    let bytes = match read_body::<A>(body).await {
+        Ok(bytes) => bytes,
+        Err(response) => return finish(&pipeline, entry, response, None),
+    };
+    entry.body = String::from_utf8_lossy(&bytes).into_owned();
+    if !pipeline.latency.is_zero() {
+        tokio::time::sleep(pipeline.latency).await;
+    }
+
+    let decision = pipeline.limiter.as_ref().map(Limiter::check);
+    if let Step::Answer(response) = rate_limit_gate::<A>(decision) {
+        // Refused before anything else: it neither reaches the handler nor
+        // uses up a fault.
+        return finish(&pipeline, entry, response, decision);
+    }
+    let fault = pipeline.faults.take(&entry.method, route.as_deref());
+    if let Some((f, _)) = &fault {
+        entry.fault = Some(f.name());
+        if let Fault::Latency(d) = f {
+            tokio::time::sleep(*d).await;
+        }
+    }
+    match fault_before_write::<A>(&fault, &kill).await {
+        Step::Continue => {}
+        Step::Answer(response) => return finish(&pipeline, entry, response, decision),
+        Step::Dropped => return dropped(&pipeline, entry).await,
+    }
+    if let Step::Answer(response) = key_check::<A>(&parts.headers, &pipeline.api_key) {
+        return finish(&pipeline, entry, response, decision);
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    match fault_after_write::<A>(&fault, &kill, response).await {
+        Step::Answer(response) => finish(&pipeline, entry, response, decision),
+        Step::Continue | Step::Dropped => dropped(&pipeline, entry).await,
+    }
+}
+
+/// Step 1: the request as the log shows it (the key header redacted).
+fn log_entry<A: Api>(parts: &axum::http::request::Parts) -> LoggedRequest {
+    LoggedRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),
         headers: parts
             .headers
@@ -184,88 +239,84 @@ async fn handle<A: Api>(
         body: String::new(),
         status: None,
         fault: None,
-    };
-    let kill = parts.extensions.get::<ConnectionKill>().cloned();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let response = A::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is larger than 1 MiB or could not be read",
-            );
-            entry.status = Some(response.status().as_u16());
-            pipeline.log.push(entry);
-            return response;
-        }
-    };
-    entry.body = String::from_utf8_lossy(&bytes).into_owned();
-
-    if !pipeline.latency.is_zero() {
-        tokio::time::sleep(pipeline.latency).await;
     }
-    let decision = pipeline.limiter.as_ref().map(Limiter::check);
-    // A request over the quota is refused before anything else: it neither
-    // reaches the handler nor uses up a fault.
-    let fault = match decision {
-        Some(d) if !d.allowed => None,
-        _ => pipeline.faults.take(&method, route),
-    };
-    if let Some((f, _)) = &fault {
-        entry.fault = Some(f.name());
-        if let Fault::Latency(d) = f {
-            tokio::time::sleep(*d).await;
-        }
-    }
+}
 
-    let response = 'answer: {
-        if let Some(d) = decision.filter(|d| !d.allowed) {
+/// The body, up to [`MAX_BODY`]; a 413 past it.
+async fn read_body<A: Api>(body: Body) -> Result<Bytes, Response<Body>> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        A::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is larger than 1 MiB or could not be read",
+        )
+    })
+}
+
+/// Step 2: a 429 with `Retry-After` when the quota is used up.
+fn rate_limit_gate<A: Api>(decision: Option<Decision>) -> Step {
+    match decision {
+        Some(d) if !d.allowed => {
             let mut response = A::error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "rate limit exceeded; the request was not applied",
             );
             set_header(&mut response, RETRY_AFTER, d.reset_secs);
-            break 'answer response;
+            Step::Answer(response)
         }
-        if let Some((f, Timing::BeforeWrite)) = &fault
-            && f.replaces_answer()
-        {
-            match replace_answer::<A>(f, &kill, &mut entry, &pipeline.log).await {
-                Some(response) => break 'answer response,
-                None => return pending_forever().await,
-            }
-        }
-        let key_ok = parts
-            .headers
-            .get(A::KEY_HEADER)
-            .is_some_and(|v| v.as_bytes() == pipeline.api_key.as_bytes());
-        if !key_ok {
-            break 'answer A::error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                if parts.headers.contains_key(A::KEY_HEADER) {
-                    "the API key is not valid"
-                } else {
-                    "the API key header is missing"
-                },
-            );
-        }
-        let response = next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
-        match &fault {
-            Some((f, Timing::AfterWrite)) if f.replaces_answer() => {
-                match replace_answer::<A>(f, &kill, &mut entry, &pipeline.log).await {
-                    Some(response) => response,
-                    None => return pending_forever().await,
-                }
-            }
-            Some((f, _)) if !f.replaces_answer() => change_body::<A>(f, response).await,
-            _ => response,
-        }
-    };
-    let mut response = response;
+        _ => Step::Continue,
+    }
+}
+
+/// Step 3: a fault that answers instead of the handler, before any write.
+async fn fault_before_write<A: Api>(
+    fault: &Option<(Fault, Timing)>,
+    kill: &Option<ConnectionKill>,
+) -> Step {
+    match fault {
+        Some((f, Timing::BeforeWrite)) if f.replaces_answer() => replace_answer::<A>(f, kill),
+        _ => Step::Continue,
+    }
+}
+
+/// Step 4: the API key header must hold the server's key.
+fn key_check<A: Api>(headers: &axum::http::HeaderMap, key: &str) -> Step {
+    match headers.get(A::KEY_HEADER) {
+        Some(v) if v.as_bytes() == key.as_bytes() => Step::Continue,
+        sent => Step::Answer(A::error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            if sent.is_some() {
+                "the API key is not valid"
+            } else {
+                "the API key header is missing"
+            },
+        )),
+    }
+}
+
+/// Step 6: after the handler's write, a fault that replaces its answer or
+/// changes its body.
+async fn fault_after_write<A: Api>(
+    fault: &Option<(Fault, Timing)>,
+    kill: &Option<ConnectionKill>,
+    response: Response<Body>,
+) -> Step {
+    match fault {
+        Some((f, Timing::AfterWrite)) if f.replaces_answer() => replace_answer::<A>(f, kill),
+        Some((f, _)) if !f.replaces_answer() => Step::Answer(change_body::<A>(f, response).await),
+        _ => Step::Answer(response),
+    }
+}
+
+/// The answer's rate-limit headers and request id; logs the exchange.
+fn finish(
+    pipeline: &Pipeline,
+    mut entry: LoggedRequest,
+    mut response: Response<Body>,
+    decision: Option<Decision>,
+) -> Response<Body> {
     if let Some(d) = decision {
         rate_limit_headers(&mut response, d);
     }
@@ -283,17 +334,19 @@ async fn handle<A: Api>(
     response
 }
 
-/// A fault's own answer; `None` when the connection was dropped instead.
-async fn replace_answer<A: Api>(
-    fault: &Fault,
-    kill: &Option<ConnectionKill>,
-    entry: &mut LoggedRequest,
-    log: &RequestLog,
-) -> Option<Response<Body>> {
+/// Logs a request whose connection was dropped, and never answers: the
+/// connection task drops the request once it is killed.
+async fn dropped(pipeline: &Pipeline, entry: LoggedRequest) -> Response<Body> {
+    pipeline.log.push(entry);
+    std::future::pending().await
+}
+
+/// A fault's own answer, or a dropped connection.
+fn replace_answer<A: Api>(fault: &Fault, kill: &Option<ConnectionKill>) -> Step {
     match fault {
         Fault::Status(status) => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            Some(A::error(
+            Step::Answer(A::error(
                 status,
                 "injected_fault",
                 "a fault injected by the fake server",
@@ -306,21 +359,15 @@ async fn replace_answer<A: Api>(
                 "rate limit exceeded (injected)",
             );
             set_header(&mut response, RETRY_AFTER, *retry_after);
-            Some(response)
+            Step::Answer(response)
         }
         _ => {
-            log.push(entry.clone());
             if let Some(kill) = kill {
                 kill.0.notify_one();
             }
-            None
+            Step::Dropped
         }
     }
-}
-
-/// Never finishes: the connection task drops the request once it is killed.
-async fn pending_forever() -> Response<Body> {
-    std::future::pending().await
 }
 
 /// Applies a body fault to the handler's response.

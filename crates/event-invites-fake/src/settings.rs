@@ -4,6 +4,7 @@
 //! two macros below, so both APIs offer the same knobs, written once.
 
 use std::io;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub(crate) struct Settings {
     pub(crate) latency: Duration,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) api_key: Option<String>,
+    pub(crate) host: IpAddr,
     pub(crate) port: u16,
     pub(crate) manual_clock: bool,
     pub(crate) faults: Vec<FaultRule>,
@@ -35,6 +37,7 @@ impl Settings {
             latency: Duration::ZERO,
             rate_limit,
             api_key: None,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             manual_clock: false,
             faults: Vec::new(),
@@ -42,11 +45,13 @@ impl Settings {
         }
     }
 
-    /// Serves `router` for API `A` with these settings.
+    /// Serves `router` for API `A` with these settings; `reseed` puts the
+    /// router's data back to what the seed gave.
     pub(crate) async fn serve<A: Api>(
         self,
         router: Router,
         default_key: String,
+        reseed: impl Fn() + Send + Sync + 'static,
     ) -> io::Result<Server> {
         let clock = if self.manual_clock {
             Clock::manual()
@@ -63,13 +68,37 @@ impl Settings {
         for rule in self.faults {
             pipeline.faults.push(rule);
         }
-        let running = server::serve::<A>(router, pipeline.clone(), self.port).await?;
+        let running = server::serve::<A>(router, pipeline.clone(), (self.host, self.port)).await?;
         Ok(Server {
             base_url: format!("http://{}", running.addr),
             running,
-            pipeline,
-            clock,
+            controls: Controls {
+                pipeline,
+                clock,
+                reseed: Arc::new(reseed),
+            },
         })
+    }
+}
+
+/// What can be changed on a running server, shared with the control API.
+#[derive(Clone)]
+pub(crate) struct Controls {
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) clock: Clock,
+    reseed: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Controls {
+    /// The seeded data again, no fault rules, an empty request log and a
+    /// fresh rate-limit window.
+    pub(crate) fn reset(&self) {
+        (self.reseed)();
+        self.pipeline.faults.clear();
+        self.pipeline.log.clear();
+        if let Some(limiter) = &self.pipeline.limiter {
+            limiter.reset();
+        }
     }
 }
 
@@ -77,17 +106,16 @@ impl Settings {
 pub(crate) struct Server {
     pub(crate) base_url: String,
     pub(crate) running: Running,
-    pub(crate) pipeline: Arc<Pipeline>,
-    pub(crate) clock: Clock,
+    pub(crate) controls: Controls,
 }
 
 impl Server {
     pub(crate) fn api_key(&self) -> &str {
-        &self.pipeline.api_key
+        &self.controls.pipeline.api_key
     }
 
     pub(crate) fn requests(&self) -> RequestLog {
-        self.pipeline.log.clone()
+        self.controls.pipeline.log.clone()
     }
 }
 
@@ -126,9 +154,16 @@ macro_rules! settings_methods {
             self
         }
 
-        /// The port on 127.0.0.1 (default 0: any free port).
+        /// The port (default 0: any free port).
         pub fn port(mut self, port: u16) -> Self {
             self.settings.port = port;
+            self
+        }
+
+        /// The address to listen on (default `127.0.0.1`; `0.0.0.0` makes
+        /// the fake reachable from other machines).
+        pub fn host(mut self, host: std::net::IpAddr) -> Self {
+            self.settings.host = host;
             self
         }
 
@@ -168,12 +203,20 @@ macro_rules! server_methods {
 
         /// Adds a fault rule.
         pub fn inject(&self, rule: $crate::FaultRule) {
-            self.server.pipeline.faults.push(rule);
+            self.server.controls.pipeline.faults.push(rule);
         }
 
         /// Removes every fault rule.
         pub fn clear_faults(&self) {
-            self.server.pipeline.faults.clear();
+            self.server.controls.pipeline.faults.clear();
+        }
+
+        /// Puts the server back as the seed made it: the seeded data, no
+        /// fault rules (the builder's too are gone), an empty request log and
+        /// a fresh rate-limit window. The API key, the settings and a manual
+        /// clock's time stay.
+        pub fn reset(&self) {
+            self.server.controls.reset();
         }
 
         /// The request log.
@@ -184,7 +227,12 @@ macro_rules! server_methods {
         /// Moves the manual clock forward (see the builder's
         /// `manual_clock`); false on the real clock.
         pub fn advance_clock(&self, by: std::time::Duration) -> bool {
-            self.server.clock.advance(by)
+            self.server.controls.clock.advance(by)
+        }
+
+        /// What the control API changes.
+        pub(crate) fn controls(&self) -> $crate::settings::Controls {
+            self.server.controls.clone()
         }
 
         /// Stops the server and waits until it has stopped.

@@ -51,12 +51,215 @@ async fn prints_where_the_servers_are_and_serves() {
     );
 }
 
+/// Starts the program with `args` and reads its JSON line.
+fn start(args: &[&str]) -> (Running, serde_json::Value) {
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_event-invites-fake"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, serde_json::from_str(&line).expect("one JSON line"))
+}
+
+fn text(value: &serde_json::Value) -> &str {
+    value.as_str().unwrap()
+}
+
+#[tokio::test]
+async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
+    let (_child, info) = start(&[
+        "--invites",
+        "7",
+        "--bookings=2",
+        "--artsvp-key",
+        "my-artsvp-key",
+        "--artsvp-rate-limit",
+        "2/60",
+        "--manual-clock",
+        "--control-port",
+        "0",
+    ]);
+    let artsvp = text(&info["artsvp"]["base_url"]).to_string();
+    let control = text(&info["control"]["base_url"]).to_string();
+    assert_eq!(text(&info["artsvp"]["api_key"]), "my-artsvp-key");
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{artsvp}{path}"))
+            .header("authorization", "my-artsvp-key")
+            .send()
+    };
+    let invites: serde_json::Value = get("/invites").await.unwrap().json().await.unwrap();
+    assert_eq!(invites["data"].as_array().unwrap().len(), 7);
+    let bookings: serde_json::Value = get("/bookings").await.unwrap().json().await.unwrap();
+    assert_eq!(bookings["data"].as_array().unwrap().len(), 2);
+    // Two requests per window: the third is over.
+    assert_eq!(get("/events").await.unwrap().status(), 429);
+
+    // The manual clock opens a new window.
+    let advanced = http
+        .post(format!("{control}/artsvp/clock"))
+        .body(r#"{"advance_ms": 60000}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
+    assert_eq!(get("/events").await.unwrap().status(), 200);
+
+    // A fault rule by method and route.
+    let added = http
+        .post(format!("{control}/artsvp/faults"))
+        .body(r#"{"fault": "status", "status": 503, "method": "GET", "route": "/invites/{id}"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let invite = text(&info["artsvp"]["invite_ids"][0]);
+    assert_eq!(
+        get(&format!("/invites/{invite}")).await.unwrap().status(),
+        503
+    );
+    let log: serde_json::Value = http
+        .get(format!("{control}/artsvp/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = log.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["fault"], "status_503");
+    assert_eq!(last["path"], format!("/invites/{invite}"));
+    assert!(
+        !log.to_string().contains("my-artsvp-key"),
+        "keys are redacted"
+    );
+
+    // A bad rule is refused naming the field; an unknown API is a 404.
+    let bad = http
+        .post(format!("{control}/artsvp/faults"))
+        .body(r#"{"fault": "status", "status": 503, "times": 0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("`times`"));
+    let unknown = http
+        .post(format!("{control}/stripe/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    // Reset: a deleted invite is back, the log is empty, the quota full.
+    let advanced = http
+        .post(format!("{control}/artsvp/clock"))
+        .body(r#"{"advance_ms": 60000}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
+    let deleted = http
+        .delete(format!("{artsvp}/invites/{invite}"))
+        .header("authorization", "my-artsvp-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let reset = http
+        .post(format!("{control}/artsvp/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    let log: serde_json::Value = http
+        .get(format!("{control}/artsvp/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log, serde_json::json!([]));
+    // The window had one request left before the reset; now it has two.
+    for _ in 0..2 {
+        assert_eq!(
+            get(&format!("/invites/{invite}")).await.unwrap().status(),
+            200
+        );
+    }
+}
+
 #[test]
-fn bad_arguments_are_refused_with_usage() {
+fn help_documents_every_flag_and_the_control_api() {
     let out = Command::new(env!("CARGO_BIN_EXE_event-invites-fake"))
-        .args(["--seed", "many"])
+        .arg("--help")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--host",
+        "--securegate-port",
+        "--artsvp-port",
+        "--control-port",
+        "--seed",
+        "--events",
+        "--collections",
+        "--invites",
+        "--bookings",
+        "--securegate-events",
+        "--securegate-invites",
+        "--artsvp-key",
+        "--securegate-key",
+        "--rate-limit",
+        "--latency",
+        "--manual-clock",
+        "--request-log-limit",
+        "POST   /{api}/faults",
+        "POST   /{api}/reset",
+        "POST   /{api}/clock",
+        "GET    /{api}/requests",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_it_cleanly() {
+    let (mut child, _) = start(&[]);
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a clean exit, not death by signal");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("stopped"), "{stderr}");
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_flag() {
+    for args in [
+        &["--seed", "many"][..],
+        &["--rate-limit", "lots"],
+        &["--latency=soon"],
+        &["--no-such-flag"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_event-invites-fake"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let flag = args[0].split('=').next().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    }
 }

@@ -201,3 +201,26 @@ async fn a_test_can_add_invites_of_its_own() {
         .into_inner();
     assert_eq!(got, vec![mine]);
 }
+
+#[tokio::test]
+async fn reset_brings_back_the_seeded_data_and_clears_faults_and_log() {
+    let fake = FakeSecureGate::start().await.unwrap();
+    let event = fake.event_ids()[0].clone();
+    let seeded = fake.invites(&event);
+    fake.insert_invites("event-new", seeded.iter().take(2).cloned());
+    fake.inject(
+        event_invites_fake::FaultRule::new(event_invites_fake::Fault::Status(500)).always(),
+    );
+    let client = common::securegate(&fake);
+    assert_eq!(
+        common::status_of(client.get_invites().event_id(&event).send().await),
+        Some(500)
+    );
+
+    fake.reset();
+    assert_eq!(fake.event_ids().len(), 3, "the added event is gone");
+    assert_eq!(fake.invites(&event), seeded);
+    assert!(fake.requests().is_empty());
+    let page = client.get_invites().event_id(&event).send().await.unwrap();
+    assert_eq!(page.into_inner(), seeded, "no fault left");
+}

@@ -23,9 +23,8 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::store::{
-    BookingRecord, Cursor, InviteRecord, NewInvite, ResourceRef, Store, UnknownCursor,
-};
+use super::store::{BookingRecord, InviteRecord, NewInvite, ResourceRef, Store};
+use super::table::{Cursor, UnknownCursor};
 use crate::server::json_response;
 
 pub(crate) type Shared = Arc<Mutex<Store>>;
@@ -53,23 +52,6 @@ pub(crate) fn router(store: Shared) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(store)
-}
-
-/// The route template of a path, for fault rules and logs.
-pub(crate) fn route_of(path: &str) -> Option<&'static str> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    Some(match segments.as_slice() {
-        ["events"] => "/events",
-        ["events", _] => "/events/{id}",
-        ["collections"] => "/collections",
-        ["collections", _] => "/collections/{id}",
-        ["bookings"] => "/bookings",
-        ["bookings", _] => "/bookings/{id}",
-        ["invites"] => "/invites",
-        ["invites", "batch"] => "/invites/batch",
-        ["invites", _] => "/invites/{id}",
-        _ => return None,
-    })
 }
 
 type Answer = Result<Response<Body>, Response<Body>>;

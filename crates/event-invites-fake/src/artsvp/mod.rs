@@ -20,7 +20,10 @@
 //!   by `filter`) included; `total_invites_created` counts the new ones.
 
 mod handlers;
+mod render;
+mod seed;
 mod store;
+mod table;
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,7 +37,8 @@ use crate::rate_limit::RateLimit;
 use crate::rng::Rng;
 use crate::server::{self, Api};
 use crate::settings::{Server, Settings, server_methods, settings_methods};
-use store::{SeedSize, Store};
+use seed::SeedSize;
+use store::Store;
 
 /// Builds a [`FakeArtsvp`].
 #[derive(Debug, Clone)]
@@ -53,6 +57,7 @@ impl Default for ArtsvpBuilder {
                 events: 6,
                 collections: 2,
                 invites: 120,
+                bookings: None,
             },
         }
     }
@@ -80,15 +85,27 @@ impl ArtsvpBuilder {
         self
     }
 
+    /// How many bookings to seed: the first `n` invites (all of them when
+    /// there are fewer) are used once each. By default about a third of the
+    /// invites are used, some of them more than once.
+    pub fn bookings(mut self, n: usize) -> Self {
+        self.size.bookings = Some(n);
+        self
+    }
+
     /// Starts the server inside the current tokio runtime.
     pub async fn start(self) -> io::Result<FakeArtsvp> {
-        let seed = self.settings.seed;
+        let (seed, size) = (self.settings.seed, self.size);
         let default_key = format!("artsvp_test_{}", Rng::new(seed ^ 0xA575_0000).hex(24));
-        let store = Arc::new(Mutex::new(Store::seeded(seed, self.size)));
+        let store = Arc::new(Mutex::new(Store::seeded(seed, size)));
+        let reseed = {
+            let store = store.clone();
+            move || *store.lock().unwrap_or_else(|e| e.into_inner()) = Store::seeded(seed, size)
+        };
         let router = handlers::router(store.clone());
         let server = self
             .settings
-            .serve::<ArtsvpApi>(router, default_key)
+            .serve::<ArtsvpApi>(router, default_key, reseed)
             .await?;
         Ok(FakeArtsvp { server, store })
     }
@@ -98,10 +115,6 @@ struct ArtsvpApi;
 
 impl Api for ArtsvpApi {
     const KEY_HEADER: &'static str = "authorization";
-
-    fn route_of(path: &str) -> Option<&'static str> {
-        handlers::route_of(path)
-    }
 
     fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
         handlers::error(status, code, message)

@@ -1,0 +1,170 @@
+//! The fake SecureGate server: `GET /events/{event_id}/invites` with its
+//! `status` filter, over seeded invites that use every status,
+//! authentication method and country code.
+//!
+//! Decisions where the vendor's document is silent:
+//! - an unknown event answers `200 []` (the spec declares no 404, and an
+//!   event without invites looks the same);
+//! - unknown query parameters are ignored, as FastAPI does;
+//! - a missing or wrong `x-api-key` answers 401 `{"detail": …}`;
+//! - SecureGate publishes no rate limit, so there is none unless the
+//!   builder sets one.
+
+mod handlers;
+mod seed;
+mod store;
+
+use std::io;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Body;
+use axum::http::{Response, StatusCode};
+use securegate_api::types::Invite;
+use serde_json::Value;
+
+use crate::server::{self, Api};
+use crate::settings::{Server, Settings, server_methods, settings_methods};
+use store::{Data, Shared};
+
+/// Builds a [`FakeSecureGate`].
+#[derive(Debug, Clone)]
+pub struct SecureGateBuilder {
+    settings: Settings,
+    events: usize,
+    invites_per_event: usize,
+}
+
+impl Default for SecureGateBuilder {
+    /// Seed 42, 3 events of 24 invites, no quota (SecureGate publishes none).
+    fn default() -> Self {
+        Self {
+            settings: Settings::new(None),
+            events: 3,
+            invites_per_event: 24,
+        }
+    }
+}
+
+impl SecureGateBuilder {
+    settings_methods!(FakeSecureGate);
+
+    /// How many events have invites (default 3).
+    pub fn events(mut self, n: usize) -> Self {
+        self.events = n;
+        self
+    }
+
+    /// How many invites each event has (default 24; every status,
+    /// authentication method and country code appears from 12 on).
+    pub fn invites_per_event(mut self, n: usize) -> Self {
+        self.invites_per_event = n;
+        self
+    }
+
+    /// Starts the server inside the current tokio runtime.
+    pub async fn start(self) -> io::Result<FakeSecureGate> {
+        let (seed, events, per_event) = (self.settings.seed, self.events, self.invites_per_event);
+        let data: Shared = Arc::new(RwLock::new(seed::seeded(seed, events, per_event)));
+        let reseed = {
+            let data = data.clone();
+            move || {
+                *data.write().unwrap_or_else(|e| e.into_inner()) =
+                    seed::seeded(seed, events, per_event)
+            }
+        };
+        let server = self
+            .settings
+            .serve::<SecureGateApi>(
+                handlers::router(data.clone()),
+                seed::default_key(seed),
+                reseed,
+            )
+            .await?;
+        Ok(FakeSecureGate { server, data })
+    }
+}
+
+struct SecureGateApi;
+
+impl Api for SecureGateApi {
+    const KEY_HEADER: &'static str = "x-api-key";
+
+    fn error(status: StatusCode, _code: &str, message: &str) -> Response<Body> {
+        handlers::error(status, message)
+    }
+
+    fn unknown_enum_values(body: &mut Value) {
+        server::replace_strings(body, "status", "expired");
+        server::replace_strings(body, "authentication_method", "Retina Scan");
+        server::replace_strings(body, "country_code", "999");
+    }
+}
+
+/// A fake SecureGate server on `127.0.0.1`, stopped when dropped.
+///
+/// ```no_run
+/// # async fn example() -> std::io::Result<()> {
+/// use event_invites_fake::FakeSecureGate;
+///
+/// let fake = FakeSecureGate::builder().seed(7).start().await?;
+/// let event = &fake.event_ids()[0];
+/// println!("GET {}/events/{event}/invites with x-api-key: {}", fake.base_url(), fake.api_key());
+/// # Ok(())
+/// # }
+/// ```
+pub struct FakeSecureGate {
+    server: Server,
+    data: Shared,
+}
+
+impl std::fmt::Debug for FakeSecureGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeSecureGate")
+            .field("base_url", &self.server.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeSecureGate {
+    server_methods!();
+
+    /// A builder for seed, data size, latency, quota and faults.
+    pub fn builder() -> SecureGateBuilder {
+        SecureGateBuilder::default()
+    }
+
+    /// Starts a server with the default settings.
+    pub async fn start() -> io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// The seeded events' ids, each with invites.
+    pub fn event_ids(&self) -> Vec<String> {
+        self.read().events.clone()
+    }
+
+    /// The invites of an event as the server holds them (empty if unknown).
+    pub fn invites(&self, event_id: &str) -> Vec<Invite> {
+        self.read()
+            .invites
+            .get(event_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Adds invites to an event (creating the event if needed).
+    pub fn insert_invites(&self, event_id: &str, invites: impl IntoIterator<Item = Invite>) {
+        let mut data = self.data.write().unwrap_or_else(|e| e.into_inner());
+        if !data.invites.contains_key(event_id) {
+            data.events.push(event_id.to_string());
+        }
+        data.invites
+            .entry(event_id.to_string())
+            .or_default()
+            .extend(invites);
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {
+        self.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
