@@ -99,14 +99,21 @@ pub fn read_yaml(root: &Path, file: &Path) -> Result<Value, Error> {
     })
 }
 
-/// The document progenitor is fed for `spec`: overlay applied, normalized to
-/// OpenAPI 3.0.3, enum repeats removed, checked. Also returns the warnings.
-pub fn prepare(root: &Path, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
+/// The document as the API behaves: the spec with its overlay applied, in
+/// its own OpenAPI version (what conformance tools are given).
+pub fn with_overlay(root: &Path, spec: &Spec) -> Result<Value, Error> {
     let mut doc = read_yaml(root, &spec.spec)?;
     if let Some(overlay_file) = &spec.overlay {
         let overlay_doc = read_yaml(root, overlay_file)?;
         overlay::apply(&mut doc, overlay_doc, overlay_file)?;
     }
+    Ok(doc)
+}
+
+/// The document progenitor is fed for `spec`: overlay applied, normalized to
+/// OpenAPI 3.0.3, enum repeats removed, checked. Also returns the warnings.
+pub fn prepare(root: &Path, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
+    let mut doc = with_overlay(root, spec)?;
     normalize::normalize(&mut doc, &spec.spec)?;
     presence::strip(&mut doc);
     let warnings = normalize::dedupe_enums(&mut doc, &spec.spec);

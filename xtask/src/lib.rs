@@ -4,6 +4,7 @@
 //! command runs (for instance, the generated-code freshness check).
 
 pub mod codegen;
+pub mod conformance;
 pub mod derives;
 pub mod error;
 pub mod footprint;

@@ -16,6 +16,9 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
   bench --build [N] what a downstream crate pays to build on event-invites: N (default 2)
                    interleaved clean debug builds of a crate on the facade and one on
                    the bare stack (reqwest, serde, serde_json, tokio, chrono); not in CI
+  conformance      Schemathesis (pinned in .ci/requirements-conformance.txt, installed
+                   into a venv under target/) runs both fake servers against their
+                   documents with every phase and check; config in conformance/
   lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
                    installs it with `npm ci --ignore-scripts` when it is missing
   --root DIR       work on another tree laid out like this workspace (tests use it)";
@@ -36,6 +39,16 @@ fn main() -> ExitCode {
         ["codegen"] => codegen_command(&root, false),
         ["codegen", "--check"] => codegen_command(&root, true),
         ["lint-specs"] => lint_specs_command(&root),
+        ["conformance"] => match xtask::conformance::run(&root) {
+            Ok(()) => {
+                eprintln!("conformance: both fakes passed");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         ["bench"] => bench_command(&root, false),
         ["bench", "--smoke"] => bench_command(&root, true),
         ["bench", "--build"] => footprint_command(&root, 2),
