@@ -52,6 +52,7 @@ Behaviour:
   --manual-clock               rate-limit windows follow a clock that only the
                                control API moves (POST /{api}/clock)
   --request-log-limit N        keep only the last N requests in each log
+  --help                       print this text (also -h)
 
 Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
   GET    /                     the APIs and endpoints
@@ -72,6 +73,28 @@ Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
 
 Exit status: 0 after Ctrl-C or SIGTERM, 1 when a port cannot be bound,
 2 for a bad flag (named on standard error).";
+
+/// The flags that take a value (`--manual-clock` and `--help` take none).
+const VALUE_FLAGS: &[&str] = &[
+    "--host",
+    "--securegate-port",
+    "--artsvp-port",
+    "--control-port",
+    "--seed",
+    "--events",
+    "--collections",
+    "--invites",
+    "--bookings",
+    "--securegate-events",
+    "--securegate-invites",
+    "--artsvp-key",
+    "--securegate-key",
+    "--rate-limit",
+    "--artsvp-rate-limit",
+    "--securegate-rate-limit",
+    "--latency",
+    "--request-log-limit",
+];
 
 /// What the flags ask for.
 #[derive(Debug)]
@@ -183,27 +206,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             }
             _ => {}
         }
-        let known = [
-            "--host",
-            "--securegate-port",
-            "--artsvp-port",
-            "--control-port",
-            "--seed",
-            "--events",
-            "--collections",
-            "--invites",
-            "--bookings",
-            "--securegate-events",
-            "--securegate-invites",
-            "--artsvp-key",
-            "--securegate-key",
-            "--rate-limit",
-            "--artsvp-rate-limit",
-            "--securegate-rate-limit",
-            "--latency",
-            "--request-log-limit",
-        ];
-        if !known.contains(&flag) {
+        if !VALUE_FLAGS.contains(&flag) {
             return Err(format!("unknown flag `{flag}`"));
         }
         let value = match inline.or_else(|| args.next().cloned()) {
@@ -458,6 +461,16 @@ mod tests {
         ] {
             let err = parse(&args(line)).unwrap_err();
             assert!(err.contains(named), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn usage_documents_every_flag() {
+        for flag in VALUE_FLAGS.iter().chain(&["--manual-clock", "--help"]) {
+            assert!(
+                USAGE.contains(&format!("  {flag} ")) || USAGE.contains(&format!("  {flag}\n")),
+                "--help lacks {flag}"
+            );
         }
     }
 

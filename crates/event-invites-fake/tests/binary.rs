@@ -16,19 +16,7 @@ impl Drop for Running {
 
 #[tokio::test]
 async fn prints_where_the_servers_are_and_serves() {
-    let mut child = Running(
-        Command::new(env!("CARGO_BIN_EXE_event-invites-fake"))
-            .args(["--seed", "42"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    let (_child, info) = start(&["--seed", "42"]);
     let artsvp = &info["artsvp"];
     let invite = artsvp["invite_ids"][0].as_str().unwrap();
     let response = reqwest::Client::new()
@@ -66,6 +54,16 @@ fn start(args: &[&str]) -> (Running, serde_json::Value) {
         .read_line(&mut line)
         .unwrap();
     (child, serde_json::from_str(&line).expect("one JSON line"))
+}
+
+/// The control API's ARTSVP request log.
+async fn request_log(http: &reqwest::Client, control: &str) -> serde_json::Value {
+    let response = http
+        .get(format!("{control}/artsvp/requests"))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
 }
 
 fn text(value: &serde_json::Value) -> &str {
@@ -125,14 +123,7 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
         get(&format!("/invites/{invite}")).await.unwrap().status(),
         503
     );
-    let log: serde_json::Value = http
-        .get(format!("{control}/artsvp/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = request_log(&http, &control).await;
     let last = log.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["fault"], "status_503");
     assert_eq!(last["path"], format!("/invites/{invite}"));
@@ -178,14 +169,7 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
         .await
         .unwrap();
     assert_eq!(reset.status(), 204);
-    let log: serde_json::Value = http
-        .get(format!("{control}/artsvp/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = request_log(&http, &control).await;
     assert_eq!(log, serde_json::json!([]));
     // The window had one request left before the reset; now it has two.
     for _ in 0..2 {
@@ -204,25 +188,13 @@ fn help_documents_every_flag_and_the_control_api() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
+    // Every flag is checked against the usage text by a unit test of the
+    // program; here, that the program prints it, control API included.
     for flag in [
-        "--host",
-        "--securegate-port",
-        "--artsvp-port",
         "--control-port",
-        "--seed",
-        "--events",
-        "--collections",
-        "--invites",
-        "--bookings",
-        "--securegate-events",
-        "--securegate-invites",
-        "--artsvp-key",
-        "--securegate-key",
-        "--rate-limit",
-        "--latency",
-        "--manual-clock",
-        "--request-log-limit",
+        "--rate-limit N/SECS|off",
         "POST   /{api}/faults",
+        "DELETE /{api}/faults",
         "POST   /{api}/reset",
         "POST   /{api}/clock",
         "GET    /{api}/requests",
