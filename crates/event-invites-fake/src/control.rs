@@ -165,9 +165,9 @@ pub struct ControlServer {
 }
 
 impl ControlServer {
-    /// `http://host:port`.
+    /// `http://host:port` (`127.0.0.1` when listening on every interface).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        crate::server::base_url(self.addr)
     }
 
     /// Stops serving and waits until it has stopped.

@@ -98,6 +98,19 @@ impl Drop for Running {
     }
 }
 
+/// The URL a client on this machine uses for a server at `addr`: an
+/// unspecified address (`0.0.0.0`, `::`) listens on every interface, so the
+/// URL names the loopback one.
+pub(crate) fn base_url(mut addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
+}
+
 /// Serves `router` (wrapped in the pipeline of `A`) on `addr` (port 0 picks
 /// a free port) until shut down or dropped.
 pub(crate) async fn serve<A: Api>(
@@ -493,4 +506,22 @@ pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unspecified_address_is_shown_as_loopback() {
+        assert_eq!(
+            base_url("0.0.0.0:80".parse().unwrap()),
+            "http://127.0.0.1:80"
+        );
+        assert_eq!(base_url("[::]:80".parse().unwrap()), "http://[::1]:80");
+        assert_eq!(
+            base_url("10.0.0.2:80".parse().unwrap()),
+            "http://10.0.0.2:80"
+        );
+    }
 }

@@ -70,7 +70,7 @@ impl Settings {
         }
         let running = server::serve::<A>(router, pipeline.clone(), (self.host, self.port)).await?;
         Ok(Server {
-            base_url: format!("http://{}", running.addr),
+            base_url: server::base_url(running.addr),
             running,
             controls: Controls {
                 pipeline,
