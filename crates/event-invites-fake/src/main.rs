@@ -313,25 +313,40 @@ async fn start(o: &Options) -> std::io::Result<(FakeSecureGate, FakeArtsvp)> {
     Ok((securegate.start().await?, artsvp.start().await?))
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
+/// Ctrl-C and SIGTERM, listened for from creation on (so that a signal
+/// sent as soon as the JSON line is read is caught, not fatal).
+#[cfg(unix)]
+struct StopSignal(tokio::signal::unix::Signal, tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl StopSignal {
+    fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        Ok(Self(
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.0.recv() => {}
+            _ = self.1.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Ctrl-C where there is no SIGTERM.
+#[cfg(not(unix))]
+struct StopSignal;
+
+#[cfg(not(unix))]
+impl StopSignal {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -348,6 +363,13 @@ async fn main() -> ExitCode {
         Err(message) => {
             eprintln!("error: {message}\n  help: event-invites-fake --help lists every flag");
             return ExitCode::from(2);
+        }
+    };
+    let stop = match StopSignal::install() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("error: cannot listen for Ctrl-C and SIGTERM: {e}");
+            return ExitCode::FAILURE;
         }
     };
     let (securegate, artsvp) = match start(&options).await {
@@ -401,7 +423,7 @@ async fn main() -> ExitCode {
     }
     println!("{line}");
     eprintln!("serving until Ctrl-C or SIGTERM");
-    stop_signal().await;
+    stop.wait().await;
     if let Some(control) = control {
         control.shutdown().await;
     }

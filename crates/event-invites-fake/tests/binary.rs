@@ -205,16 +205,22 @@ fn help_documents_every_flag_and_the_control_api() {
 
 #[cfg(unix)]
 #[test]
-fn sigterm_stops_it_cleanly() {
-    let (mut child, _) = start(&[]);
-    let pid = child.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = child.0.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "a clean exit, not death by signal");
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("stopped"), "{stderr}");
+fn sigterm_and_ctrl_c_stop_it_cleanly() {
+    for signal in ["-TERM", "-INT"] {
+        let (mut child, _) = start(&[]);
+        let pid = child.0.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success());
+        let status = child.0.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{signal}: a clean exit, not death by signal"
+        );
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(stderr.contains("stopped"), "{signal}: {stderr}");
+    }
 }
 
 #[test]
