@@ -8,6 +8,11 @@ use crate::enums::ResourceKind;
 use crate::error::ErrorKind;
 
 /// Where a page starts.
+///
+/// A cursor is the id of an object of that list, as a page's `cursor`
+/// gives it. An empty id is refused before anything is sent
+/// (`ErrorKind::InvalidRequest`, no attempt made); an id that never named
+/// an object of the list is ARTSVP's 400 (`ErrorKind::Validation`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Cursor {
     /// The start of the list.
