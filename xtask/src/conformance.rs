@@ -9,7 +9,9 @@
 //! seeded ids in `conformance/<api>.toml` name real objects. SecureGate is
 //! tested against its document with our overlay applied (what the fake
 //! implements), written to `<target>/conformance/securegate.json`. Each
-//! config file lists its accepted exceptions with the reason.
+//! config file lists its accepted exceptions with the reason;
+//! `conformance/<api>_hooks.py`, when present, is loaded as Schemathesis
+//! hooks (ARTSVP's points generated creates at a seeded event).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -80,11 +82,20 @@ pub fn run(root: &Path) -> Result<(), String> {
         let base_url = info[target.name]["base_url"]
             .as_str()
             .ok_or_else(|| format!("the fake did not say where {} is", target.name))?;
-        let config = root
-            .join("conformance")
-            .join(format!("{}.toml", target.name));
+        let dir = root.join("conformance");
+        let config = dir.join(format!("{}.toml", target.name));
         eprintln!("conformance: {} at {base_url}", target.name);
-        let status = Command::new(&schemathesis)
+        let mut command = Command::new(&schemathesis);
+        // `conformance/<api>_hooks.py`, when there is one, is loaded as a
+        // Schemathesis hooks module.
+        let hooks = format!("{}_hooks", target.name);
+        if dir.join(format!("{hooks}.py")).exists() {
+            command
+                .env("PYTHONPATH", &dir)
+                .env("SCHEMATHESIS_HOOKS", &hooks)
+                .env("PYTHONDONTWRITEBYTECODE", "1");
+        }
+        let status = command
             .arg("--config-file")
             .arg(&config)
             .arg("run")
