@@ -56,6 +56,17 @@ fn start(args: &[&str]) -> (Running, serde_json::Value) {
     (child, serde_json::from_str(&line).expect("one JSON line"))
 }
 
+/// A `POST` to the control API.
+async fn control_post(
+    http: &reqwest::Client,
+    control: &str,
+    path: &str,
+    body: &'static str,
+) -> reqwest::Response {
+    let request = http.post(format!("{control}{path}")).body(body);
+    request.send().await.unwrap()
+}
+
 /// The control API's ARTSVP request log.
 async fn request_log(http: &reqwest::Client, control: &str) -> serde_json::Value {
     let response = http
@@ -101,22 +112,18 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
     assert_eq!(get("/events").await.unwrap().status(), 429);
 
     // The manual clock opens a new window.
-    let advanced = http
-        .post(format!("{control}/artsvp/clock"))
-        .body(r#"{"advance_ms": 60000}"#)
-        .send()
-        .await
-        .unwrap();
+    let advanced = control_post(&http, &control, "/artsvp/clock", r#"{"advance_ms": 60000}"#).await;
     assert_eq!(advanced.status(), 200);
     assert_eq!(get("/events").await.unwrap().status(), 200);
 
     // A fault rule by method and route.
-    let added = http
-        .post(format!("{control}/artsvp/faults"))
-        .body(r#"{"fault": "status", "status": 503, "method": "GET", "route": "/invites/{id}"}"#)
-        .send()
-        .await
-        .unwrap();
+    let added = control_post(
+        &http,
+        &control,
+        "/artsvp/faults",
+        r#"{"fault": "status", "status": 503, "method": "GET", "route": "/invites/{id}"}"#,
+    )
+    .await;
     assert_eq!(added.status(), 201);
     let invite = text(&info["artsvp"]["invite_ids"][0]);
     assert_eq!(
@@ -133,28 +140,20 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
     );
 
     // A bad rule is refused naming the field; an unknown API is a 404.
-    let bad = http
-        .post(format!("{control}/artsvp/faults"))
-        .body(r#"{"fault": "status", "status": 503, "times": 0}"#)
-        .send()
-        .await
-        .unwrap();
+    let bad = control_post(
+        &http,
+        &control,
+        "/artsvp/faults",
+        r#"{"fault": "status", "status": 503, "times": 0}"#,
+    )
+    .await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("`times`"));
-    let unknown = http
-        .post(format!("{control}/stripe/reset"))
-        .send()
-        .await
-        .unwrap();
+    let unknown = control_post(&http, &control, "/stripe/reset", "").await;
     assert_eq!(unknown.status(), 404);
 
     // Reset: a deleted invite is back, the log is empty, the quota full.
-    let advanced = http
-        .post(format!("{control}/artsvp/clock"))
-        .body(r#"{"advance_ms": 60000}"#)
-        .send()
-        .await
-        .unwrap();
+    let advanced = control_post(&http, &control, "/artsvp/clock", r#"{"advance_ms": 60000}"#).await;
     assert_eq!(advanced.status(), 200);
     let deleted = http
         .delete(format!("{artsvp}/invites/{invite}"))
@@ -163,11 +162,7 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let reset = http
-        .post(format!("{control}/artsvp/reset"))
-        .send()
-        .await
-        .unwrap();
+    let reset = control_post(&http, &control, "/artsvp/reset", "").await;
     assert_eq!(reset.status(), 204);
     let log = request_log(&http, &control).await;
     assert_eq!(log, serde_json::json!([]));
