@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorKind};
 use crate::pacing::RateLimitState;
 use crate::retry::{RetryPolicy, Safety};
 use crate::transport::{CallOptions, Transport};
+use crate::verdict::Cause;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Run<'a, T> =
@@ -57,6 +58,7 @@ type Run<'a, T> =
 #[must_use = "a call does nothing until it is awaited"]
 pub struct Call<'a, T> {
     operation: &'static str,
+    transport: &'a Transport,
     options: CallOptions,
     problem: Option<Error>,
     run: Run<'a, T>,
@@ -67,6 +69,7 @@ impl<T> fmt::Debug for Call<'_, T> {
         f.debug_struct("Call")
             .field("operation", &self.operation)
             .field("timeout", &self.options.timeout)
+            .field("attempt_timeout", &self.options.attempt_timeout)
             .field("retry", &self.options.retry)
             .field("headers", &self.options.headers.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
@@ -74,9 +77,10 @@ impl<T> fmt::Debug for Call<'_, T> {
 }
 
 impl<'a, T: Send + 'a> Call<'a, T> {
-    pub(crate) fn new(operation: &'static str, run: Run<'a, T>) -> Self {
+    pub(crate) fn new(operation: &'static str, transport: &'a Transport, run: Run<'a, T>) -> Self {
         Self {
             operation,
+            transport,
             options: CallOptions::default(),
             problem: None,
             run,
@@ -99,6 +103,7 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         let run = self.run;
         Call {
             operation: self.operation,
+            transport: self.transport,
             options: self.options,
             problem: self.problem,
             run: Box::new(move |options| Box::pin(async move { f(run(options).await) })),
@@ -132,9 +137,23 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         self.operation
     }
 
-    /// A timeout for each request of this call, instead of the client's.
+    /// How long this whole call may take, instead of the client's
+    /// ([`crate::ClientBuilder::timeout`]): every attempt, backoff,
+    /// rate-limit wait and `Retry-After` wait included. A wait that would
+    /// pass it is not begun: the call fails at once with
+    /// [`ErrorKind::Deadline`], which says where it was. An attempt under
+    /// way when it passes is cut off.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How long each attempt of this call may take, instead of the
+    /// client's ([`crate::ClientBuilder::request_timeout`]). An attempt
+    /// that takes longer fails with [`ErrorKind::Timeout`] and may be
+    /// retried, within [`Call::timeout`].
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.options.attempt_timeout = Some(timeout);
         self
     }
 
@@ -180,7 +199,7 @@ impl<'a, T: Send + 'a> Call<'a, T> {
     /// Sends the call and gives the value with the response's facts.
     pub async fn with_response(self) -> Result<Response<T>, Error> {
         if let Some(problem) = self.problem {
-            return Err(problem);
+            return Err(self.transport.error(problem));
         }
         (self.run)(self.options).await
     }
@@ -272,17 +291,24 @@ where
 {
     Call::new(
         operation,
+        transport,
         Box::new(move |options| {
             Box::pin(async move {
-                let (safety, attempt) = prepared.map_err(|kind| Error::new(operation, kind))?;
+                let (safety, attempt) =
+                    prepared.map_err(|kind| transport.error(Error::new(operation, kind)))?;
                 let sent = transport.send(operation, safety, &options, attempt).await?;
                 let status = sent.value.status().as_u16();
                 let headers = sent.value.headers().clone();
                 let value = convert(sent.value).map_err(|kind| {
-                    Error::new(operation, kind)
-                        .with_status(Some(status))
-                        .with_attempts(sent.attempts)
-                        .with_request_id(classify::request_id(&headers))
+                    // The body decoded but does not make a facade value: as
+                    // good as a body that did not decode.
+                    transport.error(
+                        Error::new(operation, kind)
+                            .with_status(Some(status))
+                            .with_attempts(sent.attempts)
+                            .with_request_id(classify::request_id(&headers))
+                            .with_verdict(Cause::Decode(status).verdict(safety, false)),
+                    )
                 })?;
                 Ok(Response {
                     value,

@@ -1,7 +1,9 @@
 //! Classifies one failed attempt: from what progenitor returned (and the
-//! status and headers the hooks saw) to the facade's [`Error`] and a retry
-//! decision. The retry loop (`transport`) decides *whether* to retry from
-//! the [`Retry`] class alone; everything about *what happened* is here.
+//! status and headers the hooks saw) to the facade's [`Error`] kind and the
+//! attempt's [`Cause`] (was it sent, did a response begin, with what
+//! status). The verdict is decided from the cause in `verdict`; the next
+//! step from the verdict in `retry`; everything about *what happened* is
+//! here.
 
 use std::time::Duration;
 
@@ -11,55 +13,30 @@ use std::fmt::Write as _;
 
 use crate::error::{DecodeProblem, Error, ErrorKind, FieldProblem, TransportCause};
 use crate::redact;
+use crate::verdict::Cause;
 
-/// How a failed attempt may be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retry {
-    /// 429: the server did nothing; wait as asked.
-    RateLimited,
-    /// The connection never opened: nothing was sent.
-    NotSent,
-    /// 502/503/504: the server (or a proxy) failed.
-    Gateway,
-    /// Sent, but the answer was lost (timeout, dropped connection, cut body).
-    Lost,
-    /// Anything retrying cannot change.
-    Final,
-}
-
-impl Retry {
-    /// Why an attempt of this class is retried, for observers and traces.
-    pub(crate) fn reason(self) -> &'static str {
-        match self {
-            Self::RateLimited => "rate limited",
-            Self::NotSent => "connection not opened",
-            Self::Gateway => "gateway error",
-            Self::Lost => "answer lost",
-            Self::Final => "final",
-        }
-    }
-}
-
-/// One failed attempt, classified: what the error will say, and whether
-/// to try again. The transport makes it an [`Error`] once, when it knows
-/// how many attempts were made.
+/// One failed attempt, classified: what the error will say, and what
+/// happened to the request (its [`Cause`], from which the transport takes
+/// the [`crate::Verdict`] once it knows the operation's safety). The
+/// transport makes it an [`Error`] once, when it knows how many attempts
+/// were made.
 pub(crate) struct Failure {
     pub(crate) kind: ErrorKind,
     pub(crate) status: Option<u16>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<reqwest::Error>,
-    pub(crate) retry: Retry,
+    pub(crate) cause: Cause,
     pub(crate) retry_after: Option<Duration>,
 }
 
 impl Failure {
-    fn new(kind: ErrorKind, retry: Retry) -> Self {
+    fn new(kind: ErrorKind, cause: Cause) -> Self {
         Self {
             kind,
             status: None,
             request_id: None,
             source: None,
-            retry,
+            cause,
             retry_after: None,
         }
     }
@@ -159,17 +136,25 @@ pub(crate) async fn failure<E: ErrorDetails>(
             ErrorKind::InvalidRequest {
                 message: redact::server_text(&message),
             },
-            Retry::Final,
+            Cause::BeforeSending,
         ),
         P::CommunicationError(source) | P::InvalidUpgrade(source) => {
-            let retry = if source.is_connect() {
-                Retry::NotSent
-            } else {
-                Retry::Lost
+            let cause = match (source.is_connect(), source.is_timeout()) {
+                (true, true) => Cause::ConnectTimeout,
+                (true, false) => Cause::Connect(cause(&source)),
+                (false, true) => Cause::TimeoutBeforeHeaders,
+                (false, false) => Cause::CutAfterWrite(cause(&source)),
             };
-            transport(source, retry)
+            transport(source, cause)
         }
-        P::ResponseBodyError(source) => answered(transport(source, Retry::Lost)),
+        P::ResponseBodyError(source) => {
+            let cause = match status {
+                Some(s) => Cause::body_lost(s.as_u16(), source.is_timeout()),
+                None if source.is_timeout() => Cause::TimeoutBeforeHeaders,
+                None => Cause::CutAfterWrite(self::cause(&source)),
+            };
+            answered(transport(source, cause))
+        }
         P::InvalidResponsePayload(bytes, source) => match status {
             // An error body that did not decode: the status says it all.
             Some(s) if !s.is_success() => {
@@ -178,7 +163,7 @@ pub(crate) async fn failure<E: ErrorDetails>(
             }
             _ => answered(Failure::new(
                 ErrorKind::Decode(decode(&bytes, &source)),
-                Retry::Final,
+                Cause::Decode(status.map_or(200, |s| s.as_u16())),
             )),
         },
         P::ErrorResponse(response) => {
@@ -198,13 +183,13 @@ pub(crate) async fn failure<E: ErrorDetails>(
 
 /// A transport failure: a timeout, or the root cause of a failed
 /// connection. The URL (whose query may carry a guest's email) is dropped.
-fn transport(source: reqwest::Error, retry: Retry) -> Failure {
+fn transport(source: reqwest::Error, cause: Cause) -> Failure {
     let kind = if source.is_timeout() {
         ErrorKind::Timeout
     } else {
-        ErrorKind::Transport(cause(&source))
+        ErrorKind::Transport(self::cause(&source))
     };
-    let mut failure = Failure::new(kind, retry);
+    let mut failure = Failure::new(kind, cause);
     failure.source = Some(source.without_url());
     failure
 }
@@ -427,24 +412,23 @@ fn from_status(
         })
         .collect();
     let mut retry_after = None;
-    let (kind, retry) = match code {
-        401 | 403 => (ErrorKind::Unauthorized, Retry::Final),
-        404 => (ErrorKind::NotFound { message }, Retry::Final),
-        400 | 422 => (ErrorKind::Validation { message, problems }, Retry::Final),
+    let kind = match code {
+        401 | 403 => ErrorKind::Unauthorized,
+        404 => ErrorKind::NotFound { message },
+        400 | 422 => ErrorKind::Validation { message, problems },
         429 => {
             retry_after = wait_asked(headers);
-            (ErrorKind::RateLimited { retry_after }, Retry::RateLimited)
+            ErrorKind::RateLimited { retry_after }
         }
-        502..=504 => (ErrorKind::Server, Retry::Gateway),
-        500..=599 => (ErrorKind::Server, Retry::Final),
-        _ => (ErrorKind::UnexpectedStatus, Retry::Final),
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::UnexpectedStatus,
     };
     Failure {
         kind,
         status: Some(code),
         request_id: request_id(headers),
         source: None,
-        retry,
+        cause: Cause::Status(code),
         retry_after,
     }
 }

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::Error;
+use crate::error::{Error, Service};
 use crate::observe::{Observer, Observers};
 use crate::pacing::{Pacer, Quota};
-use crate::retry::RetryPolicy;
+use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
-use crate::transport::Transport;
+use crate::transport::{Parts, Transport};
 
 /// The user agent sent by default: `event-invites/<version>`.
 pub const USER_AGENT: &str = concat!("event-invites/", env!("CARGO_PKG_VERSION"));
@@ -32,8 +32,10 @@ pub(crate) mod sealed {
 /// What differs between the two APIs' clients (sealed: implemented by
 /// [`crate::SecureGate`] and [`crate::Artsvp`] only).
 pub trait Api: sealed::Assemble {
+    /// Which API it is.
+    const SERVICE: Service;
     /// The API's name, as errors, traces and observers show it.
-    const NAME: &'static str;
+    const NAME: &'static str = Self::SERVICE.name();
     /// The production base URL.
     const DEFAULT_BASE_URL: &'static str;
     /// The header that carries the API key (lowercase).
@@ -65,8 +67,10 @@ pub struct ClientBuilder<A> {
     api_key: Option<SecretString>,
     connect_timeout: Duration,
     request_timeout: Duration,
+    timeout: Option<Duration>,
     user_agent: String,
     retry: RetryPolicy,
+    retry_budget: RetryBudget,
     quota: Option<Option<Quota>>,
     http: Option<reqwest::Client>,
     observer: Option<Arc<dyn Observer>>,
@@ -80,8 +84,10 @@ impl<A: Api> Default for ClientBuilder<A> {
             api_key: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            timeout: None,
             user_agent: USER_AGENT.to_string(),
             retry: RetryPolicy::default(),
+            retry_budget: RetryBudget::default(),
             quota: None,
             http: None,
             observer: None,
@@ -97,8 +103,10 @@ impl<A> fmt::Debug for ClientBuilder<A> {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
             .field("quota", &self.quota)
             .field("http", &self.http.as_ref().map(|_| "caller-supplied"))
             .field("observer", &self.observer.is_some())
@@ -126,10 +134,29 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
-    /// How long one request may take (default 30 s). Ignored with
-    /// [`ClientBuilder::http_client`].
+    /// How long one request (one attempt) may take (default 30 s). Ignored
+    /// with [`ClientBuilder::http_client`]; a call can set its own with
+    /// [`crate::Call::attempt_timeout`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// How long a whole call may take, from when it is sent to its outcome:
+    /// every attempt, backoff, rate-limit wait and `Retry-After` wait
+    /// included (default: none; the [`RetryPolicy`]'s time budget still
+    /// bounds the retries). A wait that would pass it is not begun: the
+    /// call fails at once with [`crate::ErrorKind::Deadline`], which says
+    /// why. A call can set its own with [`crate::Call::timeout`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The retry budget the client and its clones share (default
+    /// [`RetryBudget::new`]; [`RetryBudget::disabled`] turns it off).
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = budget;
         self
     }
 
@@ -155,7 +182,10 @@ impl<A: Api> ClientBuilder<A> {
     }
 
     /// A `reqwest::Client` of the caller's (its own timeouts, proxy, TLS
-    /// settings). The API key is still added to each request.
+    /// settings). The API key is still added to each request the facade
+    /// sends; the generated client that `raw()` returns then sends
+    /// whatever that `reqwest::Client` sends, so give it the key as a
+    /// default header if you call it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -173,6 +203,11 @@ impl<A: Api> ClientBuilder<A> {
     /// empty or not a valid header value, or the base URL is not an
     /// `http(s)` URL.
     pub fn build(self) -> Result<A, Error> {
+        self.build_inner()
+            .map_err(|e| e.at(A::SERVICE, None::<&str>))
+    }
+
+    fn build_inner(self) -> Result<A, Error> {
         let Some(secret) = self.api_key else {
             return Err(Error::config(format!(
                 "no API key: call .api_key(…) or set {}",
@@ -204,24 +239,33 @@ impl<A: Api> ClientBuilder<A> {
         }
         let http = match self.http {
             Some(http) => http,
+            // The key as a sensitive default header too, so that the
+            // generated client `raw()` returns is authenticated.
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .timeout(self.request_timeout)
                 .user_agent(self.user_agent)
+                .default_headers(key.headers())
                 .build()
                 .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
         };
-        let pacer = Pacer::new(self.quota.unwrap_or(A::DEFAULT_QUOTA));
+        let host = parsed.host_str().map(|host| match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        });
         Ok(A::assemble(
             base_url.trim_end_matches('/').to_string(),
             http,
-            Transport::new(
-                A::NAME,
+            Transport::new(Parts {
+                api: A::SERVICE,
+                host,
                 key,
-                pacer,
-                self.retry,
-                Observers::new(self.observer),
-            ),
+                pacer: Pacer::new(self.quota.unwrap_or(A::DEFAULT_QUOTA)),
+                retry: self.retry,
+                budget: Budget::new(self.retry_budget),
+                timeout: self.timeout,
+                observers: Observers::new(self.observer),
+            }),
         ))
     }
 }
@@ -238,6 +282,7 @@ fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Err
             "{} is not set (or not valid UTF-8); set it to your API key",
             A::ENV_KEY
         ))
+        .at(A::SERVICE, None)
     })?;
     let mut builder = ClientBuilder::<A>::default().api_key(key);
     if let Some(url) = lookup(A::ENV_BASE_URL)

@@ -11,6 +11,103 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::observe::PacingReason;
+use crate::verdict::{Sent, Verdict};
+
+/// Which API a client or an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Service {
+    /// SecureGate ([`crate::SecureGate`]).
+    SecureGate,
+    /// ARTSVP ([`crate::Artsvp`]).
+    Artsvp,
+}
+
+impl Service {
+    /// `SecureGate` or `ARTSVP`, as errors, traces and observers show it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::SecureGate => "SecureGate",
+            Self::Artsvp => "ARTSVP",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a call was when its deadline ([`crate::Call::timeout`],
+/// [`crate::ClientBuilder::timeout`]) stopped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeadlineStage {
+    /// An attempt was under way when the deadline passed.
+    Attempt,
+    /// The backoff before the next attempt would have passed it.
+    Backoff {
+        /// The wait that was not begun.
+        wait: Duration,
+    },
+    /// The wait a 429 asked for would have passed it.
+    RetryAfter {
+        /// The wait that was not begun.
+        wait: Duration,
+    },
+    /// The rate-limit pacing before an attempt would have passed it.
+    Pacing {
+        /// The wait that was not begun.
+        wait: Duration,
+        /// Why the request had to wait.
+        reason: PacingReason,
+    },
+}
+
+impl fmt::Display for DeadlineStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = |d: &Duration| Seconds(*d);
+        match self {
+            Self::Attempt => f.write_str("passed during an attempt"),
+            Self::Backoff { wait } => write!(
+                f,
+                "would pass during the {} wait before the next attempt, so it was not begun",
+                secs(wait)
+            ),
+            Self::RetryAfter { wait } => write!(
+                f,
+                "would pass during the {} the server asked to wait (HTTP 429), so it was not begun",
+                secs(wait)
+            ),
+            Self::Pacing { wait, reason } => write!(
+                f,
+                "would pass during the {} wait for the {reason}, so nothing more was sent",
+                secs(wait)
+            ),
+        }
+    }
+}
+
+/// A duration for people: `850 ms`, `1.2 s`, `14 min 5 s`.
+pub(crate) struct Seconds(pub(crate) Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d < Duration::from_secs(1) {
+            write!(f, "{} ms", d.as_millis())
+        } else if d < Duration::from_secs(60) {
+            let tenths = (d.as_secs_f64() * 10.0).round() / 10.0;
+            write!(f, "{tenths} s")
+        } else {
+            let secs = d.as_secs();
+            write!(f, "{} min {} s", secs / 60, secs % 60)
+        }
+    }
+}
+
 /// A problem the server reported with one input field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -118,8 +215,19 @@ pub enum ErrorKind {
     Server,
     /// The server answered with a status the API does not document.
     UnexpectedStatus,
-    /// No answer in time (connect or request timeout).
+    /// No answer in time: one attempt's timeout
+    /// ([`crate::Call::attempt_timeout`],
+    /// [`crate::ClientBuilder::request_timeout`]) or the connect timeout.
     Timeout,
+    /// The call's own deadline ([`crate::Call::timeout`],
+    /// [`crate::ClientBuilder::timeout`]) passed, or would have passed
+    /// during a wait, which was then not begun: the call stopped at once.
+    Deadline {
+        /// The call's timeout.
+        timeout: Duration,
+        /// Where the call was.
+        stage: DeadlineStage,
+    },
     /// The connection failed, or the response was cut short.
     Transport(TransportCause),
     /// A create without a dedupe filter was sent but its answer was lost:
@@ -142,6 +250,22 @@ pub enum ErrorKind {
         /// What was wrong with the pages.
         reason: String,
     },
+    /// A bulk run stopped sending because the API kept failing: several
+    /// guests in a row failed with server or transport errors while the
+    /// client's retry budget was spent. The guests not sent are still
+    /// pending in the checkpoint: start the run again to go on.
+    Outage {
+        /// When the failures in a row began.
+        since: std::time::SystemTime,
+        /// The guests in a row that failed.
+        failed_in_a_row: usize,
+        /// The guests not sent (pending for the next run).
+        not_sent: usize,
+        /// What the last of them got, e.g. `HTTP 503`, `connection refused`.
+        answer: String,
+        /// The operation that kept failing.
+        failing: &'static str,
+    },
     /// A bulk run's checkpoint could not record a guest: the run stopped
     /// (guests already sent are in flight for the next run).
     Checkpoint {
@@ -159,10 +283,14 @@ type Source = Box<dyn std::error::Error + Send + Sync>;
 
 /// Everything that can go wrong in a facade call.
 ///
-/// Every error says which operation failed ([`Error::operation`]), how many
-/// requests were sent ([`Error::attempts`]), the status and request id when
-/// the server answered, and whether trying again can help
-/// ([`Error::is_retryable`]); [`Error::kind`] says what went wrong.
+/// Every error says which API, host and operation failed ([`Error::api`],
+/// [`Error::host`], [`Error::operation`]), how many requests were sent
+/// ([`Error::attempts`]), the status and request id when the server
+/// answered, and the facade's one [`Verdict`] on it: was the request sent,
+/// may it be tried again, may a write have taken effect
+/// ([`Error::verdict`], [`Error::is_retryable`]); [`Error::kind`] says what
+/// went wrong. Its `Display` reads like
+/// `ARTSVP get_event (app.artsvp.com): connection refused after 4 attempts`.
 ///
 /// ```
 /// # fn example(err: event_invites::Error) {
@@ -184,9 +312,13 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
+    api: Option<Service>,
+    host: Option<String>,
     attempts: u32,
     status: Option<u16>,
     request_id: Option<String>,
+    verdict: Verdict,
+    retry_budget_spent: bool,
     source: Option<Source>,
 }
 
@@ -196,9 +328,13 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 operation,
+                api: None,
+                host: None,
                 attempts: 0,
                 status: None,
                 request_id: None,
+                verdict: Verdict::NOT_SENT,
+                retry_budget_spent: false,
                 source: None,
             }),
         }
@@ -249,6 +385,23 @@ impl Error {
         self
     }
 
+    /// Names the API and the host (`host[:port]`, never a path or query).
+    pub(crate) fn at(mut self, api: Service, host: Option<&str>) -> Self {
+        self.inner.api = Some(api);
+        self.inner.host = host.map(str::to_string);
+        self
+    }
+
+    pub(crate) fn with_verdict(mut self, verdict: Verdict) -> Self {
+        self.inner.verdict = verdict;
+        self
+    }
+
+    pub(crate) fn with_retry_budget_spent(mut self, spent: bool) -> Self {
+        self.inner.retry_budget_spent = spent;
+        self
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
@@ -276,30 +429,69 @@ impl Error {
         self.inner.request_id.as_deref()
     }
 
-    /// Whether the same call may succeed later: rate limits, 502/503/504,
-    /// timeouts and transport errors. (The facade has already retried as
-    /// far as its policy allows.)
-    pub fn is_retryable(&self) -> bool {
-        match &self.inner.kind {
-            ErrorKind::RateLimited { .. } | ErrorKind::Timeout | ErrorKind::Transport(_) => true,
-            ErrorKind::Server => matches!(self.inner.status, Some(502..=504)),
-            _ => false,
-        }
+    /// The API the call was for (`None` for an error from no client).
+    pub fn api(&self) -> Option<Service> {
+        self.inner.api
     }
 
-    /// Whether a create may have been applied although the call failed.
+    /// The host the call was for, `host[:port]` (never a path or a query).
+    pub fn host(&self) -> Option<&str> {
+        self.inner.host.as_deref()
+    }
+
+    /// The facade's one judgement on the failure: was the request sent,
+    /// may the call be tried again, may a write have taken effect. See
+    /// [`Verdict`].
+    pub fn verdict(&self) -> Verdict {
+        self.inner.verdict
+    }
+
+    /// Whether the failed request reached the server: the verdict's
+    /// [`Verdict::sent`].
+    pub fn was_sent(&self) -> Sent {
+        self.inner.verdict.sent()
+    }
+
+    /// Whether the same call may succeed later and is safe to send again:
+    /// the verdict's [`Verdict::is_retryable`] (rate limits, 502/503/504,
+    /// timeouts and failed connections, for an operation that a repeat
+    /// cannot duplicate). The facade has already retried as far as its
+    /// policy, the client's retry budget and the call's deadline allowed.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.verdict.is_retryable()
+    }
+
+    /// Whether a write may have been applied although the call failed: the
+    /// verdict's [`Verdict::is_outcome_unknown`].
     pub fn is_outcome_unknown(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::OutcomeUnknown { .. })
+        self.inner.verdict.is_outcome_unknown()
+    }
+
+    /// Whether the call stopped retrying because the client's
+    /// [`crate::RetryBudget`] was spent (many calls failing lately).
+    pub fn is_retry_budget_spent(&self) -> bool {
+        self.inner.retry_budget_spent
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(operation) = self.inner.operation {
-            write!(f, "{operation}: ")?;
+        let inner = &self.inner;
+        let place = [
+            inner.api.map(Service::name),
+            inner.operation,
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        match (&inner.host, place.is_empty()) {
+            (Some(host), false) => write!(f, "{place} ({host}): ")?,
+            (None, false) => write!(f, "{place}: ")?,
+            (_, true) => {}
         }
         let status = self.inner.status.unwrap_or_default();
-        let attempts = self.inner.attempts;
+        let attempts = Attempts(self.inner.attempts);
         match &self.inner.kind {
             ErrorKind::Unauthorized => write!(
                 f,
@@ -322,19 +514,21 @@ impl fmt::Display for Error {
                 }
             }
             ErrorKind::RateLimited { retry_after } => {
-                write!(f, "rate limited (HTTP 429) after {attempts} attempt(s)")?;
+                write!(f, "rate limited (HTTP 429) after {attempts}")?;
                 if let Some(wait) = retry_after {
                     write!(f, "; the server asks to wait {}s", wait.as_secs_f64())?;
                 }
             }
-            ErrorKind::Server => write!(
-                f,
-                "server error (HTTP {status}) after {attempts} attempt(s)"
-            )?,
+            ErrorKind::Server => write!(f, "server error (HTTP {status}) after {attempts}")?,
             ErrorKind::UnexpectedStatus => write!(f, "unexpected response (HTTP {status})")?,
-            ErrorKind::Timeout => write!(f, "timed out after {attempts} attempt(s)")?,
+            ErrorKind::Timeout => write!(f, "timed out after {attempts}")?,
+            ErrorKind::Deadline { timeout, stage } => write!(
+                f,
+                "the call's timeout of {} {stage} (after {attempts})",
+                Seconds(*timeout)
+            )?,
             ErrorKind::Transport(cause) => {
-                write!(f, "{cause} after {attempts} attempt(s)")?;
+                write!(f, "{cause} after {attempts}")?;
                 if self.inner.status.is_some() {
                     write!(f, " (HTTP {status} had begun)")?;
                 }
@@ -354,10 +548,32 @@ impl fmt::Display for Error {
             }
             ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
             ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
+            ErrorKind::Outage {
+                since,
+                failed_in_a_row,
+                not_sent,
+                answer,
+                failing,
+            } => {
+                let since = chrono::DateTime::<chrono::Utc>::from(*since).format("%H:%M:%S UTC");
+                write!(
+                    f,
+                    "the run stopped sending: {answer} to every {failing} since {since} \
+                     ({failed_in_a_row} guests in a row failed after their retries); \
+                     {not_sent} guests not sent, still pending: start the run again with the \
+                     same checkpoint to go on"
+                )?;
+            }
             ErrorKind::Checkpoint { message } => {
                 write!(f, "the run stopped: its checkpoint failed: {message}")?
             }
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
+        }
+        if self.inner.retry_budget_spent {
+            f.write_str(
+                "; not retried further: the client's retry budget is spent (many calls failed \
+                 lately; it refills as calls succeed)",
+            )?;
         }
         if let Some(id) = &self.inner.request_id {
             write!(f, " [request id {id}]")?;
@@ -366,13 +582,31 @@ impl fmt::Display for Error {
     }
 }
 
+/// `1 attempt`, `4 attempts`.
+struct Attempts(u32);
+
+impl fmt::Display for Attempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 attempt"),
+            n => write!(f, "{n} attempts"),
+        }
+    }
+}
+
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Error");
         s.field("kind", &self.inner.kind)
+            .field("api", &self.inner.api)
+            .field("host", &self.inner.host)
             .field("operation", &self.inner.operation)
             .field("attempts", &self.inner.attempts)
-            .field("status", &self.inner.status);
+            .field("status", &self.inner.status)
+            .field("verdict", &self.inner.verdict);
+        if self.inner.retry_budget_spent {
+            s.field("retry_budget_spent", &true);
+        }
         if let Some(id) = &self.inner.request_id {
             s.field("request_id", id);
         }

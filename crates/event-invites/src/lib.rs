@@ -89,16 +89,22 @@ pub mod securegate;
 mod shell;
 mod transport;
 mod usage;
+mod verdict;
 
 pub use artsvp::Artsvp;
 pub use call::{Call, Response};
 pub use config::{Api, ClientBuilder, USER_AGENT};
-pub use error::{DecodeProblem, Error, ErrorKind, FieldProblem, Result, TransportCause};
+pub use error::{
+    DeadlineStage, DecodeProblem, Error, ErrorKind, FieldProblem, Result, Service, TransportCause,
+};
 pub use export::GuestRow;
-pub use observe::{AttemptEvent, AttemptOutcome, Observer, PacingEvent, PacingReason};
+pub use observe::{
+    AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason,
+};
 pub use pacing::{Quota, RateLimitState};
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use securegate::SecureGate;
+pub use verdict::{Sent, Verdict};
 
 /// The generated clients, for what the facade does not wrap.
 pub mod raw {

@@ -45,6 +45,13 @@ pub trait Observer: Send + Sync + 'static {
     fn paced(&self, event: &PacingEvent) {
         let _ = event;
     }
+
+    /// A failed call was not retried because the client's
+    /// [`crate::RetryBudget`] is empty: many calls have failed lately. Calls
+    /// go on, one attempt each, until successes refill it.
+    fn budget_empty(&self, event: &BudgetEvent) {
+        let _ = event;
+    }
 }
 
 /// Keep a handle to read what the observer gathered: pass an `Arc` of it.
@@ -55,6 +62,10 @@ impl<O: Observer> Observer for Arc<O> {
 
     fn paced(&self, event: &PacingEvent) {
         (**self).paced(event);
+    }
+
+    fn budget_empty(&self, event: &BudgetEvent) {
+        (**self).budget_empty(event);
     }
 }
 
@@ -115,6 +126,20 @@ pub struct PacingEvent {
     pub reason: PacingReason,
 }
 
+/// A retry refused because the client's retry budget is empty.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct BudgetEvent {
+    /// `SecureGate` or `ARTSVP`.
+    pub api: &'static str,
+    /// The operation that was not retried.
+    pub operation: &'static str,
+    /// The attempts it made.
+    pub attempts: u32,
+    /// Tokens left in the budget (fewer than a retry costs).
+    pub tokens_left: u32,
+}
+
 /// Why a request waited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -156,6 +181,12 @@ impl Observers {
     pub(crate) fn paced(&self, event: impl FnOnce() -> PacingEvent) {
         if let Some(o) = &self.0 {
             o.paced(&event());
+        }
+    }
+
+    pub(crate) fn budget_empty(&self, event: impl FnOnce() -> BudgetEvent) {
+        if let Some(o) = &self.0 {
+            o.budget_empty(&event());
         }
     }
 }

@@ -105,13 +105,22 @@ impl Pacer {
     }
 
     /// Waits until a request may be sent, and counts it. Returns how long
-    /// it waited and why (the last reason), if it waited.
-    pub(crate) async fn acquire(&self) -> Option<(Duration, PacingReason)> {
+    /// it waited and why (the last reason), if it waited; or, sending
+    /// nothing and counting nothing, the wait and its reason when that wait
+    /// would end after `deadline`.
+    pub(crate) async fn acquire_before(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<Option<(Duration, PacingReason)>, (Duration, PacingReason)> {
         let started = Instant::now();
         let mut reason = None;
         loop {
-            match self.try_acquire(Instant::now()) {
-                None => return reason.map(|r| (started.elapsed(), r)),
+            let now = Instant::now();
+            match self.try_acquire(now) {
+                None => return Ok(reason.map(|r| (started.elapsed(), r))),
+                Some((wait, why)) if deadline.is_some_and(|d| now + wait > d) => {
+                    return Err((wait, why));
+                }
                 Some((wait, why)) => {
                     reason = Some(why);
                     tokio::time::sleep(wait).await;

@@ -1,4 +1,7 @@
-//! When a failed call is tried again, and how long to wait first.
+//! When a failed call is tried again, and how long to wait first: the
+//! caller's [`RetryPolicy`], the client's shared [`RetryBudget`], and
+//! [`next`], the one function that turns a failed attempt's verdict into the
+//! next step.
 //!
 //! - **What is retried**: 429 (after the wait the server asked for), 502,
 //!   503 and 504, timeouts, and connections that failed or were cut.
@@ -10,9 +13,13 @@
 //!   are safe for every operation: the server did nothing.
 //! - **How long**: exponential backoff with full jitter (a random wait
 //!   between zero and `base × 2^(attempt-1)`, capped), within a maximum
-//!   number of attempts and a total time budget.
+//!   number of attempts, a total time budget, the call's deadline, and the
+//!   client's retry budget (a token bucket all its calls share).
 
+use std::sync::Mutex;
 use std::time::Duration;
+
+use crate::verdict::{Cause, Verdict};
 
 /// How failed calls are retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +46,8 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The default policy.
+    /// The default policy: 4 attempts, 200 ms base delay, at most 20 s per
+    /// wait, 60 s in all; creates without a dedupe filter are not retried.
     pub fn new() -> Self {
         Self::default()
     }
@@ -62,7 +70,7 @@ impl RetryPolicy {
     }
 
     /// The longest single wait. A 429 asking for longer is not waited out:
-    /// the call fails with [`crate::Error::RateLimited`] and the wait.
+    /// the call fails with [`crate::ErrorKind::RateLimited`] and the wait.
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
@@ -95,7 +103,9 @@ impl RetryPolicy {
 /// How safe it is to send an operation again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Safety {
-    /// Reads, whitelisted PATCHes, DELETEs: a repeat changes nothing more.
+    /// A read: a repeat changes nothing.
+    Read,
+    /// A whitelisted PATCH or a DELETE: a repeat changes nothing more.
     Idempotent,
     /// A create with a dedupe filter: a repeat returns the first one's object.
     DedupedCreate,
@@ -104,12 +114,246 @@ pub(crate) enum Safety {
 }
 
 impl Safety {
-    /// Whether a request that may have reached the server can be repeated.
-    pub(crate) fn may_repeat(self, policy: &RetryPolicy) -> bool {
+    /// Whether a request that may have reached the server can be repeated,
+    /// under a policy that does (`true`) or does not repeat creates without
+    /// a dedupe filter.
+    pub(crate) fn may_repeat(self, retry_creates: bool) -> bool {
         match self {
-            Self::Idempotent | Self::DedupedCreate => true,
-            Self::Create => policy.retry_creates,
+            Self::Read | Self::Idempotent | Self::DedupedCreate => true,
+            Self::Create => retry_creates,
         }
+    }
+
+    /// Whether the operation changes something on the server.
+    pub(crate) fn is_write(self) -> bool {
+        self != Self::Read
+    }
+}
+
+/// The retries a client may spend, shared by the client, all its clones and
+/// all their calls: a token bucket in the manner of aws-sdk-rust's standard
+/// retry strategy. A retry spends tokens (more after a timeout), a success
+/// gives some back; when the bucket is empty, failed calls are not retried
+/// until successes refill it. One failing dependency then costs one request
+/// per call, not [`RetryPolicy`]'s attempts per call.
+///
+/// Defaults ([`RetryBudget::new`]): 100 tokens; a retry costs 5, a retry
+/// after a timeout 10; a call that succeeds at its first attempt gives 1
+/// back, one that succeeds after retries gives back what its last retry
+/// cost. So a client spends at most 20 retries (10 after timeouts) in a row
+/// with no success between them. A retry after a 429 costs nothing: the
+/// server asked for it, and the pacer holds every request back until then.
+///
+/// ```
+/// use event_invites::{Artsvp, RetryBudget};
+///
+/// let client = Artsvp::builder()
+///     .api_key("my_api_key")
+///     .retry_budget(RetryBudget::new().capacity(200))
+///     .build()?;
+/// let unlimited = Artsvp::builder()
+///     .api_key("my_api_key")
+///     .retry_budget(RetryBudget::disabled())
+///     .build()?;
+/// # let _ = (client, unlimited);
+/// # Ok::<(), event_invites::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryBudget {
+    enabled: bool,
+    capacity: u32,
+    retry_cost: u32,
+    timeout_cost: u32,
+    success_refund: u32,
+}
+
+impl Default for RetryBudget {
+    /// 100 tokens; 5 a retry, 10 a retry after a timeout; 1 back per
+    /// first-attempt success.
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            capacity: 100,
+            retry_cost: 5,
+            timeout_cost: 10,
+            success_refund: 1,
+        }
+    }
+}
+
+impl RetryBudget {
+    /// The default budget (see [`RetryBudget`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// No budget: every call retries as far as its [`RetryPolicy`] allows,
+    /// however many others fail.
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    /// Tokens when full (and at the start).
+    pub fn capacity(mut self, tokens: u32) -> Self {
+        self.capacity = tokens;
+        self
+    }
+
+    /// Tokens a retry costs.
+    pub fn retry_cost(mut self, tokens: u32) -> Self {
+        self.retry_cost = tokens;
+        self
+    }
+
+    /// Tokens a retry after a timeout costs.
+    pub fn timeout_retry_cost(mut self, tokens: u32) -> Self {
+        self.timeout_cost = tokens;
+        self
+    }
+
+    /// Tokens a call that succeeds at its first attempt gives back.
+    pub fn success_refund(mut self, tokens: u32) -> Self {
+        self.success_refund = tokens;
+        self
+    }
+
+    /// Whether the budget limits retries at all.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+}
+
+/// A client's [`RetryBudget`] and the tokens it has left.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    config: RetryBudget,
+    tokens: Mutex<u32>,
+}
+
+impl Budget {
+    pub(crate) fn new(config: RetryBudget) -> Self {
+        Self {
+            tokens: Mutex::new(config.capacity),
+            config,
+        }
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, u32> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The tokens left, or `None` when the budget is disabled.
+    pub(crate) fn left(&self) -> Option<u32> {
+        self.config.enabled.then(|| *self.tokens())
+    }
+
+    /// Whether a retry after an ordinary failure could be paid for now.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.config.enabled && *self.tokens() < self.config.retry_cost
+    }
+
+    /// Takes what a retry after `cause` costs: `Some(cost)` when paid
+    /// (0 for a 429, or with the budget disabled), `None` when the bucket
+    /// cannot pay.
+    pub(crate) fn spend(&self, cause: Cause) -> Option<u32> {
+        if !self.config.enabled || cause.is_rate_limited() {
+            return Some(0);
+        }
+        let cost = if cause.is_timeout() {
+            self.config.timeout_cost
+        } else {
+            self.config.retry_cost
+        };
+        let mut tokens = self.tokens();
+        if *tokens < cost {
+            return None;
+        }
+        *tokens -= cost;
+        Some(cost)
+    }
+
+    /// A call succeeded: gives back what its last retry cost (`paid`), or
+    /// the success refund when it needed none.
+    pub(crate) fn succeeded(&self, paid: Option<u32>) {
+        if !self.config.enabled {
+            return;
+        }
+        let back = paid.unwrap_or(self.config.success_refund);
+        let mut tokens = self.tokens();
+        *tokens = tokens.saturating_add(back).min(self.config.capacity);
+    }
+}
+
+/// Why a failed call is not tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The verdict: retrying cannot help, or is not safe.
+    NotRetryable,
+    /// The policy's attempts are used up.
+    Attempts,
+    /// The policy's time budget would pass.
+    TimeBudget,
+    /// A 429 asked for a longer wait than the policy's longest.
+    AskedTooLong,
+    /// The call's deadline would pass during this wait.
+    Deadline(Duration),
+    /// The client's retry budget cannot pay for a retry.
+    RetryBudget,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Wait this long, then try again; `paid` tokens were taken from the
+    /// retry budget.
+    Retry { wait: Duration, paid: u32 },
+    /// Give up.
+    Stop(Stop),
+}
+
+/// Where a call stands when an attempt has failed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Standing {
+    /// Attempts made so far.
+    pub(crate) attempts: u32,
+    /// Time since the call began.
+    pub(crate) elapsed: Duration,
+    /// Time left before the call's deadline, if it has one.
+    pub(crate) left: Option<Duration>,
+    /// The wait a 429 asked for, if it did.
+    pub(crate) asked: Option<Duration>,
+}
+
+/// The next step after a failed attempt with this verdict: the one place
+/// that decides it, from the verdict, the policy, the call's standing and
+/// the client's retry budget (which is charged only when a retry follows).
+pub(crate) fn next(policy: &RetryPolicy, verdict: &Verdict, at: Standing, budget: &Budget) -> Next {
+    if !verdict.is_retryable() {
+        return Next::Stop(Stop::NotRetryable);
+    }
+    if at.attempts >= policy.max_attempts {
+        return Next::Stop(Stop::Attempts);
+    }
+    let cause = verdict.cause();
+    let wait = match at.asked {
+        Some(asked) if cause.is_rate_limited() && asked > policy.max_delay => {
+            return Next::Stop(Stop::AskedTooLong);
+        }
+        Some(asked) if cause.is_rate_limited() => asked,
+        _ => policy.backoff(at.attempts),
+    };
+    if at.elapsed + wait > policy.budget {
+        return Next::Stop(Stop::TimeBudget);
+    }
+    if at.left.is_some_and(|left| wait >= left) {
+        return Next::Stop(Stop::Deadline(wait));
+    }
+    match budget.spend(cause) {
+        Some(paid) => Next::Retry { wait, paid },
+        None => Next::Stop(Stop::RetryBudget),
     }
 }
 
@@ -138,11 +382,115 @@ mod tests {
 
     #[test]
     fn only_safe_operations_repeat_by_default() {
-        let policy = RetryPolicy::new();
-        assert!(Safety::Idempotent.may_repeat(&policy));
-        assert!(Safety::DedupedCreate.may_repeat(&policy));
-        assert!(!Safety::Create.may_repeat(&policy));
-        assert!(Safety::Create.may_repeat(&policy.retry_creates_without_filter(true)));
+        assert!(Safety::Read.may_repeat(false));
+        assert!(Safety::Idempotent.may_repeat(false));
+        assert!(Safety::DedupedCreate.may_repeat(false));
+        assert!(!Safety::Create.may_repeat(false));
+        assert!(Safety::Create.may_repeat(true));
+        assert!(!Safety::Read.is_write() && Safety::Create.is_write());
         assert_eq!(RetryPolicy::none().max_attempts, 1);
+    }
+
+    use crate::error::TransportCause;
+
+    const REFUSED: Cause = Cause::Connect(TransportCause::ConnectionRefused);
+
+    fn standing(attempts: u32) -> Standing {
+        Standing {
+            attempts,
+            elapsed: Duration::ZERO,
+            left: None,
+            asked: None,
+        }
+    }
+
+    #[test]
+    fn the_budget_charges_retries_refunds_successes_and_runs_dry() {
+        let budget = Budget::new(RetryBudget::new().capacity(20));
+        assert_eq!(budget.spend(REFUSED), Some(5));
+        assert_eq!(budget.spend(Cause::TimeoutBeforeHeaders), Some(10));
+        assert_eq!(budget.left(), Some(5));
+        assert!(!budget.is_empty());
+        assert_eq!(budget.spend(Cause::Status(429)), Some(0), "a 429 is free");
+        assert_eq!(budget.spend(Cause::TimeoutBeforeHeaders), None, "10 > 5");
+        assert_eq!(budget.spend(REFUSED), Some(5));
+        assert!(budget.is_empty());
+        assert_eq!(budget.spend(REFUSED), None);
+        budget.succeeded(Some(10));
+        assert_eq!(budget.left(), Some(10), "a retried success gives its cost back");
+        budget.succeeded(None);
+        assert_eq!(budget.left(), Some(11), "a first-attempt success gives 1");
+        for _ in 0..50 {
+            budget.succeeded(Some(5));
+        }
+        assert_eq!(budget.left(), Some(20), "never above capacity");
+
+        let off = Budget::new(RetryBudget::disabled().capacity(0));
+        assert_eq!(off.spend(REFUSED), Some(0));
+        assert!(!off.is_empty());
+        assert_eq!(off.left(), None);
+    }
+
+    #[test]
+    fn the_next_step_reads_the_verdict_then_the_limits_then_the_budget() {
+        let policy = RetryPolicy::new().max_attempts(3);
+        let budget = Budget::new(RetryBudget::new().capacity(5));
+        let lost_create = Cause::TimeoutBeforeHeaders.verdict(Safety::Create, false);
+        assert_eq!(
+            next(&policy, &lost_create, standing(1), &budget),
+            Next::Stop(Stop::NotRetryable)
+        );
+        let refused = REFUSED.verdict(Safety::Create, false);
+        assert_eq!(
+            next(&policy, &refused, standing(3), &budget),
+            Next::Stop(Stop::Attempts)
+        );
+        let late = Standing {
+            left: Some(Duration::from_millis(1)),
+            ..standing(1)
+        };
+        let slow = RetryPolicy::new().base_delay(Duration::from_secs(1));
+        let mut stopped_by_deadline = 0;
+        for _ in 0..20 {
+            if let Next::Stop(Stop::Deadline(_)) = next(&slow, &refused, late, &budget) {
+                stopped_by_deadline += 1;
+            }
+        }
+        assert!(stopped_by_deadline > 15, "{stopped_by_deadline}");
+        assert_eq!(budget.left(), Some(5), "a stop spends nothing");
+        assert!(matches!(
+            next(&policy, &refused, standing(1), &budget),
+            Next::Retry { paid: 5, .. }
+        ));
+        assert_eq!(
+            next(&policy, &refused, standing(1), &budget),
+            Next::Stop(Stop::RetryBudget)
+        );
+
+        let limited = Cause::Status(429).verdict(Safety::Create, false);
+        let asked = |secs| Standing {
+            asked: Some(Duration::from_secs(secs)),
+            ..standing(1)
+        };
+        assert_eq!(
+            next(&policy, &limited, asked(2), &budget),
+            Next::Retry {
+                wait: Duration::from_secs(2),
+                paid: 0
+            },
+            "a 429 waits what it asked, free, even with the budget empty"
+        );
+        assert_eq!(
+            next(&policy, &limited, asked(3600), &budget),
+            Next::Stop(Stop::AskedTooLong)
+        );
+        let spent = Standing {
+            elapsed: Duration::from_secs(59),
+            ..asked(2)
+        };
+        assert_eq!(
+            next(&policy, &limited, spent, &budget),
+            Next::Stop(Stop::TimeBudget)
+        );
     }
 }

@@ -101,6 +101,31 @@ impl From<securegate_api::types::Invite> for Invite {
     }
 }
 
+/// A SecureGate invitee as an ARTSVP guest, for syncing a guest list from
+/// one to the other: the name (`First Last`), the email, and the SecureGate
+/// invite's id as the external id, so a sync can dedupe by either. The
+/// phone, status and the rest stay behind: an ARTSVP invite has no field
+/// for them. Empty values are left out.
+///
+/// ```
+/// # fn example(invites: Vec<event_invites::securegate::Invite>) {
+/// use event_invites::artsvp::Guest;
+///
+/// let guests: Vec<Guest> = invites.iter().map(Guest::from).collect();
+/// # }
+/// ```
+impl From<&Invite> for crate::artsvp::Guest {
+    fn from(invite: &Invite) -> Self {
+        let present = |s: String| (!s.trim().is_empty()).then_some(s);
+        Self {
+            name: present(invite.full_name()),
+            email: present(invite.email.clone()),
+            external_id: present(invite.id.clone()),
+            ..Self::default()
+        }
+    }
+}
+
 /// How an event's invitations are doing: counts per status and two rates,
 /// from one request ([`SecureGate::invite_stats`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -177,7 +202,7 @@ client_shell! {
     /// ```
     SecureGate {
         raw: securegate_api::Client,
-        name: "SecureGate",
+        service: crate::Service::SecureGate,
         base_url: "https://api.securegate.ai",
         key_header: "x-api-key",
         env_key: "SECUREGATE_API_KEY",
@@ -208,7 +233,7 @@ impl SecureGate {
         let prepared = crate::ids::check("event id", &event_id)
             .and_then(|()| status.as_ref().map(raw_status).transpose())
             .map(|status| {
-                (Safety::Idempotent, move || {
+                (Safety::Read, move || {
                     let request = raw.get_invites().event_id(event_id.clone());
                     match status {
                         Some(status) => request.status(status).send(),

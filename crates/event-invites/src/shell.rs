@@ -20,7 +20,8 @@ impl<R> Shell<R> {
         write!(
             f,
             "{}({}, key: [redacted], quota: ",
-            self.transport.api, self.base_url
+            self.transport.api.name(),
+            self.base_url
         )?;
         match self.transport.pacer.quota() {
             Some(q) => write!(f, "{}/{}s)", q.limit, q.window.as_secs_f64()),
@@ -36,7 +37,7 @@ macro_rules! client_shell {
         $(#[$meta:meta])*
         $client:ident {
             raw: $raw:ty,
-            name: $name:literal,
+            service: $service:expr,
             base_url: $base:literal,
             key_header: $header:literal,
             env_key: $env_key:literal,
@@ -58,7 +59,7 @@ macro_rules! client_shell {
         }
 
         impl $crate::config::Api for $client {
-            const NAME: &'static str = $name;
+            const SERVICE: $crate::Service = $service;
             const DEFAULT_BASE_URL: &'static str = $base;
             const KEY_HEADER: &'static str = $header;
             const ENV_KEY: &'static str = $env_key;
@@ -100,8 +101,13 @@ macro_rules! client_shell {
             }
 
             /// The generated client, for anything the facade does not wrap.
-            /// Its calls carry no API key unless the `reqwest::Client` adds
-            /// one.
+            /// It shares the facade's `reqwest::Client`, which sends the API
+            /// key (as a sensitive default header), the user agent and the
+            /// timeouts; it bypasses the facade's retries, pacing, retry
+            /// budget and observer. With a caller's own client
+            /// ([`ClientBuilder::http_client`](crate::ClientBuilder::http_client))
+            /// it sends only what that client sends: give it the key as a
+            /// default header to call it.
             pub fn raw(&self) -> &$raw {
                 &self.shell.raw
             }
@@ -112,7 +118,7 @@ macro_rules! client_shell {
             }
 
             /// The rate-limit state the server last reported, if it sends
-            /// one. Per call: [`$crate::Response::rate_limit`].
+            /// one. Per call: [`Response::rate_limit`](crate::Response::rate_limit).
             pub fn rate_limit(&self) -> Option<$crate::RateLimitState> {
                 self.shell.transport.pacer.last()
             }
@@ -120,6 +126,13 @@ macro_rules! client_shell {
             /// The client-side quota it paces by, if any.
             pub fn quota(&self) -> Option<$crate::Quota> {
                 self.shell.transport.pacer.quota()
+            }
+
+            /// The tokens left in the retry budget the client and its
+            /// clones share (`None` when it is disabled): see
+            /// [`RetryBudget`](crate::RetryBudget).
+            pub fn retry_tokens(&self) -> Option<u32> {
+                self.shell.transport.budget.left()
             }
         }
     };

@@ -189,9 +189,11 @@ pub enum GuestOutcome {
     /// further (see the error; [`Error::is_retryable`] says whether a
     /// re-run may succeed). Nothing was made.
     Failed(Error),
-    /// The request was sent but its answer was lost even after retries:
-    /// the invite may exist. A re-run sends it again with the dedupe
-    /// filter, which returns it if it does.
+    /// The request may have made the invite, and no answer says: it was
+    /// maybe sent ([`crate::Sent::Maybe`]: a timeout, a cut connection, a
+    /// 502/503/504), or it succeeded but the answer could not be read. A
+    /// re-run sends it again with the dedupe filter, which returns it if it
+    /// exists.
     Unknown(Error),
     /// An earlier run finished this guest ([`Checkpoint::is_done`]);
     /// nothing was sent.
@@ -224,23 +226,21 @@ impl GuestOutcome {
         match result {
             Ok(CreateOutcome::Created(invite)) => Self::Created(invite),
             Ok(CreateOutcome::Existing(invite)) => Self::Existing(invite),
-            Err(e) if answer_lost(&e) => Self::Unknown(e),
+            Err(e) if failure_label(&e.verdict()) == "unknown" => Self::Unknown(e),
             Err(e) => Self::Failed(e),
         }
     }
 }
 
-/// Whether a failed create may have been applied: it was sent and its
-/// answer was lost (a timeout, a cut connection, a gateway error).
-fn answer_lost(e: &Error) -> bool {
-    use crate::TransportCause as C;
-    e.attempts() > 0
-        && match e.kind() {
-            ErrorKind::OutcomeUnknown { .. } | ErrorKind::Timeout => true,
-            ErrorKind::Transport(cause) => !matches!(cause, C::ConnectionRefused | C::Dns | C::Tls),
-            ErrorKind::Server => matches!(e.status(), Some(502..=504)),
-            _ => false,
-        }
+/// What a bulk run makes of a failed create with this verdict: `unknown`
+/// when the invite may exist (the verdict's outcome is unknown), else
+/// `failed`. Read from the verdict alone, decided nowhere else.
+pub(crate) fn failure_label(verdict: &crate::Verdict) -> &'static str {
+    if verdict.is_outcome_unknown() {
+        "unknown"
+    } else {
+        "failed"
+    }
 }
 
 /// One guest's outcome in a bulk run.
@@ -307,10 +307,71 @@ struct Tally {
     progress: Progress,
     /// When recent sends finished, for the rate.
     recent: VecDeque<Instant>,
+    /// Guests sent so far (their checkpoint heard `sending`).
+    started: usize,
+    /// The guests in a row, most recent last, that failed because the API
+    /// is failing (server or transport errors after their retries).
+    streak: Option<Streak>,
+}
+
+/// Guests in a row that failed because the API is failing.
+struct Streak {
+    since: std::time::SystemTime,
+    count: usize,
+    answer: String,
 }
 
 impl Tally {
+    /// Follows the guests in a row that failed because the API is failing;
+    /// any other outcome ends the streak.
+    fn follow(&mut self, outcome: &GuestOutcome) {
+        let error = match outcome {
+            GuestOutcome::Failed(e) | GuestOutcome::Unknown(e)
+                if e.verdict().cause().is_unavailable() =>
+            {
+                e
+            }
+            GuestOutcome::Skipped => return,
+            _ => {
+                self.streak = None;
+                return;
+            }
+        };
+        let answer = match (error.status(), error.kind()) {
+            (_, ErrorKind::Transport(cause)) => cause.to_string(),
+            (Some(status), _) => format!("HTTP {status}"),
+            (None, _) => "no answer in time".to_string(),
+        };
+        let streak = self.streak.get_or_insert_with(|| Streak {
+            since: std::time::SystemTime::now(),
+            count: 0,
+            answer: String::new(),
+        });
+        streak.count += 1;
+        streak.answer = answer;
+    }
+
+    /// The outage error, when `threshold` guests in a row have failed
+    /// because the API is failing and the retry budget cannot retry more.
+    fn outage(&self, threshold: usize, budget_spent: bool) -> Option<Error> {
+        let streak = self.streak.as_ref()?;
+        (threshold > 0 && streak.count >= threshold && budget_spent).then(|| {
+            Error::new(
+                "bulk_invite",
+                ErrorKind::Outage {
+                    since: streak.since,
+                    failed_in_a_row: streak.count,
+                    not_sent: self.progress.total.saturating_sub(self.started),
+                    answer: streak.answer.clone(),
+                    failing: "create_invite",
+                },
+            )
+            .with_verdict(crate::Verdict::HELD_BACK)
+        })
+    }
+
     fn count(&mut self, outcome: &GuestOutcome) {
+        self.follow(outcome);
         let p = &mut self.progress;
         p.done += 1;
         match outcome {
@@ -358,6 +419,7 @@ pub struct BulkInvite {
     key: BulkKey,
     concurrency: usize,
     normalize_email: bool,
+    outage_after: usize,
     checkpoint: Option<Arc<dyn Checkpoint>>,
 }
 
@@ -369,6 +431,7 @@ impl fmt::Debug for BulkInvite {
             .field("key", &self.key)
             .field("concurrency", &self.concurrency)
             .field("normalize_email", &self.normalize_email)
+            .field("outage_after", &self.outage_after)
             .field("checkpoint", &self.checkpoint.is_some())
             .finish()
     }
@@ -399,6 +462,19 @@ impl BulkInvite {
         self
     }
 
+    /// When the run stops because the API keeps failing: after this many
+    /// guests in a row failed with server or transport errors (5xx,
+    /// timeouts, failed or cut connections) while the client's
+    /// [`crate::RetryBudget`] was spent (or is disabled). Default 5; 0
+    /// never stops. The run then sends nothing more: the guests under way
+    /// finish, the stream yields [`ErrorKind::Outage`] and ends, and every
+    /// guest not sent is still pending in the checkpoint (the failed ones
+    /// stay open too), so the next run goes on where this one stopped.
+    pub fn stop_on_outage_after(mut self, guests_in_a_row: usize) -> Self {
+        self.outage_after = guests_in_a_row;
+        self
+    }
+
     /// What earlier runs finished, and where this one records its progress.
     pub fn checkpoint(mut self, checkpoint: impl Checkpoint) -> Self {
         self.checkpoint = Some(Arc::new(checkpoint));
@@ -426,6 +502,8 @@ impl BulkInvite {
                 waiting_for: None,
             },
             recent: VecDeque::new(),
+            started: 0,
+            streak: None,
         }));
         let (sender, receiver) = mpsc::channel(self.concurrency * 2 + 16);
         let client = self.client.clone();
@@ -450,6 +528,7 @@ async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
         key,
         concurrency,
         normalize_email,
+        outage_after,
         checkpoint,
     } = run;
     let permits = Arc::new(Semaphore::new(concurrency));
@@ -473,6 +552,21 @@ async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
+        let budget_spent = {
+            let budget = &client.shell.transport.budget;
+            budget.is_empty() || budget.left().is_none()
+        };
+        let outage = lock(&tally).outage(outage_after, budget_spent);
+        if let Some(outage) = outage {
+            // Let the guests under way finish and report, then stop.
+            drop(permit);
+            while tasks.join_next().await.is_some() {}
+            let outage = lock(&tally).outage(outage_after, true).unwrap_or(outage);
+            let _ = sender
+                .send(Err(client.shell.transport.error(outage)))
+                .await;
+            return;
+        }
         if let Some(c) = &checkpoint
             && !guest_key.is_empty()
             && let Err(e) = c.sending(&guest_key)
@@ -480,7 +574,11 @@ async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
             let _ = sender.send(Err(checkpoint_error(&e))).await;
             return;
         }
-        lock(&tally).progress.in_flight += 1;
+        {
+            let mut tally = lock(&tally);
+            tally.progress.in_flight += 1;
+            tally.started += 1;
+        }
         let new = target
             .new_invite()
             .for_guest(guest, super::Duplicates::Prevent(key.dedupe()))
@@ -543,8 +641,11 @@ fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
 /// A bulk run under way: a stream of [`BulkOutcome`]s, one per guest, in
 /// the order they finish, and its [`Progress`].
 ///
-/// An `Err` item means the run stopped early (its [`Checkpoint`] failed);
-/// a guest's own failure is an `Ok` item with [`GuestOutcome::Failed`].
+/// An `Err` item means the run stopped early: its [`Checkpoint`] failed
+/// ([`ErrorKind::Checkpoint`]), or the API kept failing
+/// ([`ErrorKind::Outage`], see [`BulkInvite::stop_on_outage_after`]); a
+/// guest's own failure is an `Ok` item with [`GuestOutcome::Failed`] or
+/// [`GuestOutcome::Unknown`].
 pub struct BulkRun {
     receiver: mpsc::Receiver<Result<BulkOutcome, Error>>,
     driver: JoinHandle<()>,
@@ -614,6 +715,7 @@ impl Artsvp {
             key: BulkKey::Email,
             concurrency: 4,
             normalize_email: true,
+            outage_after: 5,
             checkpoint: None,
         }
     }

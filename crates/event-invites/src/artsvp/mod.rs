@@ -6,6 +6,8 @@ mod models;
 mod requests;
 mod stream;
 
+#[cfg(test)]
+pub(crate) use bulk::failure_label;
 pub use bulk::{
     BulkInvite, BulkKey, BulkOutcome, BulkRun, Checkpoint, CheckpointError, GuestOutcome, Progress,
     Target,
@@ -48,7 +50,7 @@ client_shell! {
     /// ```
     Artsvp {
         raw: artsvp_api::Client,
-        name: "ARTSVP",
+        service: crate::Service::Artsvp,
         base_url: "https://app.artsvp.com/api/v2",
         key_header: "authorization",
         env_key: "ARTSVP_API_KEY",
@@ -86,7 +88,12 @@ fn checked(id: &str) -> Result<String, crate::ErrorKind> {
     crate::ids::check("id", id).map(|()| id.to_string())
 }
 
-/// A read, or a write that is safe to repeat.
+/// A read.
+fn read<F>(attempt: F) -> (Safety, F) {
+    (Safety::Read, attempt)
+}
+
+/// A write that is safe to repeat (a whitelisted PATCH, a DELETE).
 fn idempotent<F>(attempt: F) -> (Safety, F) {
     (Safety::Idempotent, attempt)
 }
@@ -194,7 +201,7 @@ impl Artsvp {
     pub fn list_events(&self, cursor: &Cursor) -> Call<'_, Page<Event>> {
         let raw = &self.shell.raw;
         let cursor = cursor.clone();
-        let prepared = Ok(idempotent(move || send_from!(raw.list_events(), &cursor)));
+        let prepared = Ok(read(move || send_from!(raw.list_events(), &cursor)));
         call(&self.shell.transport, "list_events", prepared, |r| {
             let list = r.into_inner();
             page(list.data, list.has_more, list.last_event_id, Ok)
@@ -205,7 +212,7 @@ impl Artsvp {
     pub fn get_event(&self, id: &str) -> Call<'_, Event> {
         let raw = &self.shell.raw;
         let prepared =
-            checked(id).map(|id| idempotent(move || raw.get_event().id(id.clone()).send()));
+            checked(id).map(|id| read(move || raw.get_event().id(id.clone()).send()));
         call(&self.shell.transport, "get_event", prepared, |r| {
             Ok(r.into_inner())
         })
@@ -215,7 +222,7 @@ impl Artsvp {
     pub fn list_collections(&self, cursor: &Cursor) -> Call<'_, Page<Collection>> {
         let raw = &self.shell.raw;
         let cursor = cursor.clone();
-        let prepared = Ok(idempotent(move || {
+        let prepared = Ok(read(move || {
             send_from!(raw.list_collections(), &cursor)
         }));
         call(&self.shell.transport, "list_collections", prepared, |r| {
@@ -228,7 +235,7 @@ impl Artsvp {
     pub fn get_collection(&self, id: &str) -> Call<'_, Collection> {
         let raw = &self.shell.raw;
         let prepared =
-            checked(id).map(|id| idempotent(move || raw.get_collection().id(id.clone()).send()));
+            checked(id).map(|id| read(move || raw.get_collection().id(id.clone()).send()));
         call(&self.shell.transport, "get_collection", prepared, |r| {
             Ok(r.into_inner())
         })
@@ -241,7 +248,7 @@ impl Artsvp {
         let sent = query.personal().map(Clone::clone);
         let query = query.clone();
         let keep = query.clone();
-        let prepared = Ok(idempotent(move || {
+        let prepared = Ok(read(move || {
             let mut request = raw.list_bookings();
             if let Some(x) = &query.external_id {
                 request = request.external_id(x.clone());
@@ -269,7 +276,7 @@ impl Artsvp {
     pub fn get_booking(&self, id: &str) -> Call<'_, Booking> {
         let raw = &self.shell.raw;
         let prepared =
-            checked(id).map(|id| idempotent(move || raw.get_booking().id(id.clone()).send()));
+            checked(id).map(|id| read(move || raw.get_booking().id(id.clone()).send()));
         call(&self.shell.transport, "get_booking", prepared, |r| {
             Ok(r.into_inner().into())
         })
@@ -301,7 +308,7 @@ impl Artsvp {
         let query = query.clone();
         let prepared = query.check().map(|()| {
             let resource_type = query.resource_type();
-            idempotent(move || {
+            read(move || {
                 let mut request = raw.list_invites();
                 if let Some((id, _)) = &query.resource {
                     request = request.resource_id(id.clone());
@@ -343,7 +350,7 @@ impl Artsvp {
     pub fn get_invite(&self, id: &str) -> Call<'_, InviteDetail> {
         let raw = &self.shell.raw;
         let prepared =
-            checked(id).map(|id| idempotent(move || raw.get_invite().id(id.clone()).send()));
+            checked(id).map(|id| read(move || raw.get_invite().id(id.clone()).send()));
         call(&self.shell.transport, "get_invite", prepared, |r| {
             InviteDetail::from_raw(r.into_inner())
         })

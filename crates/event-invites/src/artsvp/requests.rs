@@ -29,9 +29,10 @@ pub enum Cursor {
 /// instead of creating another, which also makes the create safe to retry.
 ///
 /// ARTSVP compares the field **exactly**: `Ann@Example.com` and
-/// `ann@example.com` are two guests to it. Ask the facade to normalize
-/// emails before they are sent with `normalize_email(true)` on
-/// [`NewInvite`] or [`NewBatch`].
+/// `ann@example.com` are two guests to it. So the facade sends every email
+/// trimmed and lowercased ([`normalize_email`]) by default, in single
+/// creates, batches and bulk runs alike; `normalize_email(false)` on
+/// [`NewInvite`], [`NewBatch`] or [`super::BulkInvite`] sends it as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Dedupe {
@@ -73,11 +74,16 @@ struct InviteFields {
     tags: Vec<String>,
     meta_data: Option<MetaData>,
     dedupe: Option<Dedupe>,
-    normalize_email: bool,
+    /// Send the email exactly as given (`normalize_email(false)`).
+    exact_email: bool,
 }
 
-/// An email as the facade sends it when asked to normalize: trimmed and
-/// lowercased, so `Ann@Example.com ` and `ann@example.com` are one guest.
+/// An email as the facade sends it by default: trimmed and lowercased, so
+/// `Ann@Example.com ` and `ann@example.com` are one guest.
+///
+/// ```
+/// assert_eq!(event_invites::artsvp::normalize_email(" Ann@Example.COM "), "ann@example.com");
+/// ```
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -91,10 +97,10 @@ impl InviteFields {
     /// The email as it will be sent.
     fn email(&self) -> Option<String> {
         let email = self.email.as_deref()?;
-        Some(if self.normalize_email {
-            normalize_email(email)
-        } else {
+        Some(if self.exact_email {
             email.to_string()
+        } else {
+            normalize_email(email)
         })
     }
 
@@ -110,7 +116,7 @@ impl InviteFields {
         };
         if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
             return Err(ErrorKind::InvalidRequest {
-                message: format!("deduping by {field} needs a {field}"),
+                message: format!("deduping by {field} needs a value for {field}"),
             });
         }
         Ok(Some(dedupe.into()))
@@ -171,21 +177,23 @@ macro_rules! invite_fields {
 
             /// Does not create a duplicate: an invite of the same resource
             /// with the same `by` field is returned instead. This also makes
-            /// the create safe to retry. ARTSVP compares the field exactly:
-            /// see [`Self::normalize_email`] for emails.
+            /// the create safe to retry. ARTSVP compares the field exactly;
+            /// emails are sent normalized unless
+            /// [`normalize_email(false)`](Self::normalize_email).
             pub fn dedupe(mut self, by: Dedupe) -> Self {
                 self.fields.dedupe = Some(by);
                 self
             }
 
-            /// Sends the email trimmed and lowercased ([`normalize_email`]),
-            /// so `Ann@Example.com ` and `ann@example.com` dedupe to one
-            /// invite. Off by default: ARTSVP stores and compares emails
-            /// exactly as sent, an email's local part may be case-sensitive,
-            /// and invites made elsewhere keep their case, so the facade
-            /// does not change what a caller sends unless asked.
+            /// Whether the email is sent trimmed and lowercased
+            /// ([`normalize_email`]), so that `Ann@Example.com ` and
+            /// `ann@example.com` are one guest and dedupe to one invite.
+            /// **On by default**, as in bulk runs and the CLI: in a guest
+            /// list the email is the guest's identity, and ARTSVP compares
+            /// it exactly. `false` sends it exactly as given (an email's
+            /// local part may, rarely, be case-sensitive).
             pub fn normalize_email(mut self, yes: bool) -> Self {
-                self.fields.normalize_email = yes;
+                self.fields.exact_email = !yes;
                 self
             }
         }
