@@ -237,6 +237,7 @@ impl<A: Api> ClientBuilder<A> {
                 "the base URL {base_url:?} must be an http or https URL with a host"
             )));
         }
+        let attempt_timeout = self.http.is_none().then_some(self.request_timeout);
         let http = match self.http {
             Some(http) => http,
             // The key as a sensitive default header too, so that the
@@ -264,6 +265,7 @@ impl<A: Api> ClientBuilder<A> {
                 retry: self.retry,
                 budget: Budget::new(self.retry_budget),
                 timeout: self.timeout,
+                attempt_timeout,
                 observers: Observers::new(self.observer),
             }),
         ))

@@ -569,6 +569,11 @@ impl fmt::Display for Error {
             }
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
         }
+        if self.inner.verdict.is_outcome_unknown()
+            && !matches!(self.inner.kind, ErrorKind::OutcomeUnknown { .. })
+        {
+            f.write_str("; the outcome is unknown: the write may have been applied")?;
+        }
         if self.inner.retry_budget_spent {
             f.write_str(
                 "; not retried further: the client's retry budget is spent (many calls failed \

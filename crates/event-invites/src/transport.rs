@@ -61,6 +61,9 @@ pub struct Transport {
     pub(crate) budget: Budget,
     /// The deadline of every call that sets none of its own.
     timeout: Option<Duration>,
+    /// The `reqwest::Client`'s per-request timeout, when the builder made
+    /// it (unknown for a caller's own client).
+    attempt_timeout: Option<Duration>,
     observers: Observers,
 }
 
@@ -73,6 +76,7 @@ pub(crate) struct Parts {
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Budget,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) observers: Observers,
 }
 
@@ -96,6 +100,7 @@ impl Transport {
             retry,
             budget,
             timeout,
+            attempt_timeout,
             observers,
         } = parts;
         Self {
@@ -106,6 +111,7 @@ impl Transport {
             retry,
             budget,
             timeout,
+            attempt_timeout,
             observers,
         }
     }
@@ -245,9 +251,12 @@ impl Flight<'_> {
             }
             Err((wait, reason)) => return Err(Attempted::Late(DeadlineStage::Pacing { wait, reason })),
         }
+        // The attempt's own timeout, cut to what is left of the deadline.
         let left = self.left();
-        let cut = left.is_some_and(|left| self.options.attempt_timeout.is_none_or(|t| left < t));
-        let timeout = if cut { left } else { self.options.attempt_timeout };
+        let own = self.options.attempt_timeout;
+        let limit = own.or(t.attempt_timeout);
+        let cut = left.is_some_and(|left| limit.is_none_or(|limit| left < limit));
+        let timeout = if cut { left } else { own };
         // The call's own headers, then the key (which they cannot replace).
         let mut headers = self.options.headers.clone();
         for (name, value) in &t.key.headers() {
@@ -363,6 +372,8 @@ impl Flight<'_> {
             });
         }
         match stop {
+            // An attempt cut off by the deadline already says so.
+            Stop::Deadline(_) if matches!(failure.kind, ErrorKind::Deadline { .. }) => {}
             Stop::Deadline(wait) => {
                 let stage = if failure.cause.is_rate_limited() {
                     DeadlineStage::RetryAfter { wait }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use event_invites::artsvp::{Cursor, Dedupe, NewInvite};
 use event_invites::{
-    AttemptEvent, AttemptOutcome, ErrorKind, Observer, PacingEvent, PacingReason, Quota,
-    RetryPolicy,
+    AttemptEvent, AttemptOutcome, DeadlineStage, ErrorKind, Observer, PacingEvent, PacingReason,
+    Quota, RetryPolicy, Sent,
 };
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 
@@ -38,14 +38,14 @@ async fn a_client_prints_as_one_short_line_without_its_key() {
 }
 
 #[tokio::test]
-async fn a_timeout_for_one_call_only() {
+async fn an_attempt_timeout_for_one_call_only() {
     let fake = FakeArtsvp::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(2))).always());
     let client = fake.client();
     let started = Instant::now();
     let err = client
         .list_events(&Cursor::Start)
-        .timeout(Duration::from_millis(100))
+        .attempt_timeout(Duration::from_millis(100))
         .retry(RetryPolicy::none())
         .await
         .unwrap_err();
@@ -222,5 +222,132 @@ async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
     assert_eq!(
         (last.status, last.outcome),
         (Some(404), AttemptOutcome::Failed)
+    );
+}
+
+#[tokio::test]
+async fn a_call_timeout_bounds_the_whole_call_retries_included() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
+    // The client's own per-request timeout is 30 s: the call's 500 ms wins.
+    let started = Instant::now();
+    let err = fake
+        .client()
+        .list_events(&Cursor::Start)
+        .timeout(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(700), "took {took:?}");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Deadline { timeout, stage: DeadlineStage::Attempt }
+                if *timeout == Duration::from_millis(500)
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("the call's timeout of 500 ms passed during an attempt"),
+        "{err}"
+    );
+    assert_eq!(err.was_sent(), Sent::Maybe);
+    assert!(err.is_retryable(), "a read that timed out may succeed later");
+
+    // With 200 ms attempts, the call retries inside its 500 ms.
+    let client = fake
+        .client_builder()
+        .retry(common::quick_retries())
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client
+        .list_events(&Cursor::Start)
+        .timeout(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(700));
+    assert!(err.attempts() >= 2, "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Deadline { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_wait_that_would_pass_the_deadline_fails_at_once_and_says_why() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    // A 429 that asks for 5 s: waiting would pass a 1 s deadline.
+    fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 5 }));
+    let client = fake.client();
+    let started = Instant::now();
+    let err = client
+        .get_event(&fake.events()[0].id)
+        .timeout(Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(500), "not waited");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Deadline {
+                stage: DeadlineStage::RetryAfter { wait },
+                ..
+            } if *wait == Duration::from_secs(5)
+        ),
+        "{err:?}"
+    );
+    assert_eq!((err.attempts(), err.status()), (1, Some(429)));
+    assert!(err.to_string().contains("the server asked to wait"), "{err}");
+
+    // The client quota's wait, before anything is sent.
+    let paced = fake
+        .client_builder()
+        .quota(Some(Quota::new(1, Duration::from_secs(60))))
+        .build()
+        .unwrap();
+    paced.get_event(&fake.events()[0].id).await.unwrap();
+    let err = paced
+        .get_event(&fake.events()[0].id)
+        .timeout(Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Deadline {
+                stage: DeadlineStage::Pacing {
+                    reason: PacingReason::Quota,
+                    ..
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 0);
+    assert_eq!(err.was_sent(), Sent::No);
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_client_timeout_is_every_calls_deadline() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
+    let client = fake
+        .client_builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.list_events(&Cursor::Start).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(600));
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Deadline {
+                stage: DeadlineStage::Attempt,
+                ..
+            }
+        ),
+        "{err:?}"
     );
 }

@@ -47,10 +47,25 @@ async fn the_default_user_agent_names_the_crate_and_version() {
 async fn the_raw_client_reaches_what_the_facade_does_not_wrap() {
     let fake = FakeArtsvp::start().await.unwrap();
     let client = common::artsvp(&fake);
-    // The raw client sends no key by itself.
-    let result = client.raw().list_events().send().await;
-    assert_eq!(result.unwrap_err().status().map(|s| s.as_u16()), Some(401));
+    // The facade's own HTTP client carries the key: the raw client works.
+    let events = client.raw().list_events().send().await.unwrap();
+    assert_eq!(events.into_inner().data.len(), fake.events().len());
+    let last = fake.requests().last().unwrap();
+    // The fake's log redacts the key it received.
+    assert_eq!(last.header("authorization"), Some("[redacted]"));
     assert_eq!(client.base_url(), fake.base_url());
+
+    // With a caller's own client, raw() sends what that client sends: no
+    // key unless it adds one, as the docs say.
+    let own = Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    let result = own.raw().list_events().send().await;
+    assert_eq!(result.unwrap_err().status().map(|s| s.as_u16()), Some(401));
+    own.list_events(&Default::default()).await.unwrap();
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use event_invites::artsvp::{Cursor, InviteQuery, NewInvite};
-use event_invites::{Artsvp, ErrorKind, RetryPolicy, SecureGate, TransportCause};
+use event_invites::{Artsvp, ErrorKind, RetryPolicy, SecureGate, Sent, Service, TransportCause};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 fn no_retries(fake: &FakeArtsvp) -> Artsvp {
@@ -27,11 +27,18 @@ async fn unauthorized() {
         (err.operation(), err.status(), err.attempts()),
         (Some("list_events"), Some(401), 1)
     );
+    let host = fake.base_url().trim_start_matches("http://").to_string();
     assert_eq!(
         err.to_string(),
-        "list_events: the API key was not accepted (HTTP 401); check the key and its permissions \
-         [request id req_00000001]"
+        format!(
+            "ARTSVP list_events ({host}): the API key was not accepted (HTTP 401); check the key \
+             and its permissions [request id req_00000001]"
+        )
     );
+    assert_eq!(err.api(), Some(Service::Artsvp));
+    assert_eq!(err.host(), Some(host.as_str()));
+    assert_eq!(err.was_sent(), Sent::Yes);
+    assert!(!err.to_string().contains("wrong_key"));
 }
 
 #[tokio::test]
@@ -153,8 +160,9 @@ async fn transport() {
 
 #[tokio::test]
 async fn connection_refused_names_its_root_cause_in_one_line() {
+    let url = common::closed_port_url();
     let client = Artsvp::builder()
-        .base_url(common::closed_port_url())
+        .base_url(format!("{url}/api/v2?secret=no"))
         .api_key("k")
         .retry(common::quick_retries())
         .build()
@@ -165,10 +173,14 @@ async fn connection_refused_names_its_root_cause_in_one_line() {
         &ErrorKind::Transport(TransportCause::ConnectionRefused),
         "{err:?}"
     );
+    // The host and port; never the base URL's path or query.
+    let host = url.trim_start_matches("http://");
     assert_eq!(
         err.to_string(),
-        "list_events: connection refused after 4 attempt(s)"
+        format!("ARTSVP list_events ({host}): connection refused after 4 attempts")
     );
+    assert_eq!(err.was_sent(), Sent::No);
+    assert!(err.is_retryable(), "nothing reached the server");
     assert!(!err.to_string().contains('\n'));
 }
 

@@ -15,7 +15,7 @@ use event_invites::artsvp::{
     InviteUpdate, NewBatch, NewInvite,
 };
 use event_invites::securegate::InviteStatus;
-use event_invites::{Artsvp, Error, RetryPolicy, SecureGate};
+use event_invites::{Artsvp, Error, RetryBudget, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -290,10 +290,42 @@ async fn error_messages() {
             .unwrap_err(),
     );
     errors.push(SecureGate::new("").unwrap_err());
+    // A 503 to a create without a filter: not repeated, may have been made.
+    fake.inject(FaultRule::new(Fault::Status(503)).on("POST", "/invites"));
+    errors.push(
+        quick
+            .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()))
+            .await
+            .unwrap_err(),
+    );
+    // The call's deadline, cut short during an attempt.
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))));
+    errors.push(
+        quick
+            .list_events(&Cursor::Start)
+            .timeout(Duration::from_millis(100))
+            .await
+            .unwrap_err(),
+    );
+    // The client's retry budget, spent.
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    errors.push(
+        Artsvp::builder()
+            .base_url(&base)
+            .api_key(fake.api_key())
+            .retry(common::quick_retries())
+            .retry_budget(RetryBudget::new().capacity(0))
+            .build()
+            .unwrap()
+            .list_events(&Cursor::Start)
+            .await
+            .unwrap_err(),
+    );
 
+    let host = base.trim_start_matches("http://");
     let shown: Vec<String> = errors
         .iter()
-        .map(|e| e.to_string().replace(&base, "http://127.0.0.1:PORT"))
+        .map(|e| e.to_string().replace(host, "127.0.0.1:PORT"))
         .collect();
     insta::assert_json_snapshot!("error_messages", shown);
 }
