@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use event_invites::artsvp::{
     Checkpoint, CheckpointError, Cursor, Guest, GuestOutcome, InviteQuery, NewInvite, Target,
 };
-use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
-use event_invites_fake::{FakeArtsvp, FakeSecureGate, RateLimit};
+use event_invites::{Artsvp, ErrorKind, Quota, RetryPolicy, SecureGate};
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule, RateLimit};
 use serde::Serialize;
 
 #[global_allocator]
@@ -36,6 +36,8 @@ struct Sizes {
     bulk_quota: u64,
     bulk_window: Duration,
     resume_guests: usize,
+    outage_guests: usize,
+    flaky_guests: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -52,6 +54,8 @@ const FULL: Sizes = Sizes {
     bulk_quota: 200,
     bulk_window: Duration::from_secs(2),
     resume_guests: 2_000,
+    outage_guests: 1_000,
+    flaky_guests: 1_000,
 };
 
 const SMOKE: Sizes = Sizes {
@@ -68,6 +72,8 @@ const SMOKE: Sizes = Sizes {
     bulk_quota: 20,
     bulk_window: Duration::from_secs(1),
     resume_guests: 40,
+    outage_guests: 400,
+    flaky_guests: 60,
 };
 
 /// One line of `summary.json`.
@@ -122,6 +128,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     figures.push(pacing(sizes).await?);
     figures.push(bulk_invite(sizes).await?);
     figures.push(resume_waste(sizes).await?);
+    figures.push(outage(sizes).await?);
+    figures.push(flaky(sizes).await?);
 
     println!(
         "{:<16} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
@@ -557,5 +565,143 @@ async fn resume_waste(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error
         ratio,
         target: format!("ratio <= 1.02, one invite each (held {held})"),
         meets: ratio <= 1.02 && held == sizes.resume_guests,
+    })
+}
+
+/// Creates (`POST /invites`) the fake has answered so far.
+fn creates_sent(fake: &FakeArtsvp) -> usize {
+    fake.requests()
+        .entries()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count()
+}
+
+/// A client as a bulk run would use it, with retries that wait
+/// milliseconds (the figures count requests, not seconds) and the default
+/// retry budget.
+fn bulk_client(fake: &FakeArtsvp) -> Result<Artsvp, event_invites::Error> {
+    fake.client_builder()
+        .quota(None)
+        .retry(RetryPolicy::new().base_delay(Duration::from_millis(5)))
+        .build()
+}
+
+/// 1,000 guests against a fake that answers 503 to every create: the run
+/// must stop on its own, having sent few requests and failed nobody for
+/// good; after the fault clears, a re-run with the same journal invites
+/// every guest exactly once.
+async fn outage(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let rows = sizes.outage_guests;
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .request_log_limit(rows * 4)
+        .start()
+        .await?;
+    let client = bulk_client(&fake)?;
+    let event = fake.events()[0].id.clone();
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let journal = std::sync::Arc::new(MemoryJournal::default());
+    let guests = bulk_guests(rows);
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests.clone())
+        .checkpoint(journal.clone())
+        .start();
+    let mut failed_for_good = 0;
+    let stopped = loop {
+        match run.try_next().await {
+            Ok(Some(done)) => {
+                if matches!(done.outcome, GuestOutcome::Failed(_)) && done.outcome.is_final() {
+                    failed_for_good += 1;
+                }
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    drop(run);
+    let sent = creates_sent(&fake);
+    let stopped_on_outage = matches!(
+        stopped.as_ref().map(|e| e.kind()),
+        Some(ErrorKind::Outage { .. })
+    );
+    if let Some(e) = &stopped {
+        eprintln!("outage: {e}");
+    }
+    // The fault clears; the same journal goes on.
+    fake.clear_faults();
+    let progress = client
+        .bulk_invite(Target::event(&event), guests)
+        .checkpoint(journal.clone())
+        .start()
+        .finish()
+        .await?;
+    let held = fake.state().invites_of(&event).len();
+    let ratio = sent as f64 / rows as f64;
+    Ok(Figure {
+        name: "outage",
+        ours: sent as f64,
+        baseline: rows as f64,
+        unit: "req",
+        ratio,
+        target: format!(
+            "ratio <= 0.10, stopped (got {stopped_on_outage}), 0 failed for good (got \
+             {failed_for_good}), re-run: one invite each (held {held})"
+        ),
+        meets: ratio <= 0.10
+            && stopped_on_outage
+            && failed_for_good == 0
+            && held == rows
+            && progress.failed + progress.unknown == 0,
+    })
+}
+
+/// 1,000 guests against a fake that answers 503 to 3 creates in 10: every
+/// guest invited exactly once, with few extra requests and no 429.
+async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
+    let rows = sizes.flaky_guests;
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .request_log_limit(rows * 4)
+        .start()
+        .await?;
+    let client = bulk_client(&fake)?;
+    let event = fake.events()[0].id.clone();
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .share(3, 10),
+    );
+    let progress = client
+        .bulk_invite(Target::event(&event), bulk_guests(rows))
+        .start()
+        .finish()
+        .await?;
+    let sent = creates_sent(&fake);
+    let limited = fake
+        .requests()
+        .entries()
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .count();
+    let held = fake.state().invites_of(&event).len();
+    let ratio = sent as f64 / rows as f64;
+    Ok(Figure {
+        name: "flaky",
+        ours: sent as f64,
+        baseline: rows as f64,
+        unit: "req",
+        ratio,
+        target: format!(
+            "ratio <= 1.60, one invite each (held {held}, created {}), 0 x 429 (got {limited})",
+            progress.created
+        ),
+        meets: ratio <= 1.60 && held == rows && progress.created == rows && limited == 0,
     })
 }

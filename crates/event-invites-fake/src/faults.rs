@@ -100,6 +100,10 @@ pub struct FaultRule {
     skip: u32,
     times: Option<u32>,
     timing: Timing,
+    /// Strike only this share of the matching requests: (strike, of).
+    share: Option<(u32, u32)>,
+    /// Matching requests seen, for the share.
+    seen: u32,
 }
 
 impl FaultRule {
@@ -112,6 +116,8 @@ impl FaultRule {
             skip: 0,
             times: Some(1),
             timing: Timing::BeforeWrite,
+            share: None,
+            seen: 0,
         }
     }
 
@@ -159,6 +165,16 @@ impl FaultRule {
         self
     }
 
+    /// Strike `strike` of every `of` matching requests, spread evenly and
+    /// the same on every run (3 of 10 strikes the 4th, 7th and 10th, …),
+    /// until the rules are cleared: a flaky server. The others pass
+    /// untouched.
+    pub fn share(mut self, strike: u32, of: u32) -> Self {
+        self.share = Some((strike.min(of), of.max(1)));
+        self.times = None;
+        self
+    }
+
     /// Apply the request's write first, then strike (a status, 429 or a
     /// dropped connection after the state changed).
     pub fn after_write(mut self) -> Self {
@@ -197,6 +213,13 @@ impl Faults {
             if rule.skip > 0 {
                 rule.skip -= 1;
                 return false;
+            }
+            if let Some((strike, of)) = rule.share {
+                // Strike when the running count of strikes owed goes up.
+                let n = u64::from(rule.seen);
+                rule.seen = rule.seen.wrapping_add(1) % of;
+                let owed = |k: u64| k * u64::from(strike) / u64::from(of);
+                return owed(n + 1) > owed(n);
             }
             true
         })?;
@@ -245,6 +268,19 @@ mod tests {
             Some((Fault::DropConnection, Timing::AfterWrite))
         );
         assert!(faults.take("POST", Some("/invites")).is_none());
+    }
+
+    #[test]
+    fn a_share_strikes_evenly_and_forever() {
+        let faults = Faults::default();
+        faults.push(FaultRule::new(Fault::Status(503)).share(3, 10));
+        let struck: Vec<bool> = (0..30)
+            .map(|_| faults.take("POST", Some("/invites")).is_some())
+            .collect();
+        assert_eq!(struck.iter().filter(|s| **s).count(), 9);
+        let first_ten: Vec<usize> = (0..10).filter(|i| struck[*i]).collect();
+        assert_eq!(first_ten, vec![3, 6, 9]);
+        assert_eq!(&struck[..10], &struck[10..20], "the same every ten");
     }
 
     #[test]

@@ -477,14 +477,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
-        let place = [
-            inner.api.map(Service::name),
-            inner.operation,
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let place = [inner.api.map(Service::name), inner.operation]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
         match (&inner.host, place.is_empty()) {
             (Some(host), false) => write!(f, "{place} ({host}): ")?,
             (None, false) => write!(f, "{place}: ")?,

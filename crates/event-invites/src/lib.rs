@@ -98,9 +98,7 @@ pub use error::{
     DeadlineStage, DecodeProblem, Error, ErrorKind, FieldProblem, Result, Service, TransportCause,
 };
 pub use export::GuestRow;
-pub use observe::{
-    AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason,
-};
+pub use observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason};
 pub use pacing::{Quota, RateLimitState};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use securegate::SecureGate;

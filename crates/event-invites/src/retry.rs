@@ -417,7 +417,11 @@ mod tests {
         assert!(budget.is_empty());
         assert_eq!(budget.spend(REFUSED), None);
         budget.succeeded(Some(10));
-        assert_eq!(budget.left(), Some(10), "a retried success gives its cost back");
+        assert_eq!(
+            budget.left(),
+            Some(10),
+            "a retried success gives its cost back"
+        );
         budget.succeeded(None);
         assert_eq!(budget.left(), Some(11), "a first-attempt success gives 1");
         for _ in 0..50 {

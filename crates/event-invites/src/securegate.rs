@@ -319,6 +319,26 @@ mod tests {
     }
 
     #[test]
+    fn an_invitee_becomes_an_artsvp_guest_with_name_email_and_id() {
+        let guest = crate::artsvp::Guest::from(&with_status("accepted"));
+        assert_eq!(guest.name.as_deref(), Some("A B"));
+        assert_eq!(guest.email.as_deref(), Some("a@b"));
+        assert_eq!(guest.external_id.as_deref(), Some("i"));
+        assert!(guest.tags.is_empty() && guest.meta_data.is_none());
+
+        let mut blank = with_status("sent");
+        blank.first_name = " ".into();
+        blank.last_name = String::new();
+        blank.email = String::new();
+        let guest = crate::artsvp::Guest::from(&blank);
+        assert_eq!(
+            (guest.name, guest.email),
+            (None, None),
+            "empty values left out"
+        );
+    }
+
+    #[test]
     fn stats_count_statuses_and_compute_the_rates() {
         let invites: Vec<Invite> = [
             "pending", "sent", "sent", "accepted", "accepted", "accepted", "rejected", "expired",

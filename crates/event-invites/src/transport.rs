@@ -175,9 +175,7 @@ impl Transport {
                     Err(Attempted::Failed(failure, latency)) => (failure, latency),
                 };
                 let (failure, latency) = failure;
-                let verdict = failure
-                    .cause
-                    .verdict(safety, flight.policy.retry_creates);
+                let verdict = failure.cause.verdict(safety, flight.policy.retry_creates);
                 let standing = Standing {
                     attempts,
                     elapsed: started.elapsed(),
@@ -249,7 +247,9 @@ impl Flight<'_> {
                     reason,
                 });
             }
-            Err((wait, reason)) => return Err(Attempted::Late(DeadlineStage::Pacing { wait, reason })),
+            Err((wait, reason)) => {
+                return Err(Attempted::Late(DeadlineStage::Pacing { wait, reason }));
+            }
         }
         // The attempt's own timeout, cut to what is left of the deadline.
         let left = self.left();
@@ -271,7 +271,9 @@ impl Flight<'_> {
                 // request (an empty cursor, say): nothing was sent, so this
                 // is no attempt, and retrying cannot help.
                 let failure = classify::failure::<E>(e, None, &self.options.sent).await;
-                return Err(Attempted::Refused(failure.into_error(operation, number - 1)));
+                return Err(Attempted::Refused(
+                    failure.into_error(operation, number - 1),
+                ));
             }
             let failure = classify::failure::<E>(e, None, &self.options.sent).await;
             return Err(Attempted::Failed(failure, sent_at.elapsed()));
@@ -411,9 +413,8 @@ impl Flight<'_> {
     /// verdict `last` (if any was sent).
     fn too_late(&self, stage: DeadlineStage, attempts: u32, last: Option<Verdict>) -> Error {
         let timeout = self.deadline.map(|(_, t)| t).unwrap_or_default();
-        let verdict = last.unwrap_or_else(|| {
-            Cause::HeldBack.verdict(self.safety, self.policy.retry_creates)
-        });
+        let verdict =
+            last.unwrap_or_else(|| Cause::HeldBack.verdict(self.safety, self.policy.retry_creates));
         self.transport.error(
             Error::new(self.operation, ErrorKind::Deadline { timeout, stage })
                 .with_attempts(attempts)

@@ -287,20 +287,75 @@ mod tests {
     #[test]
     fn every_cause_against_every_safety_class() {
         let table: Vec<(&str, Cause, Sent, Expect)> = vec![
-            ("connect refused", Connect(T::ConnectionRefused), Sent::No, ALL_RETRY_FAILED),
+            (
+                "connect refused",
+                Connect(T::ConnectionRefused),
+                Sent::No,
+                ALL_RETRY_FAILED,
+            ),
             ("DNS", Connect(T::Dns), Sent::No, ALL_RETRY_FAILED),
             ("TLS", Connect(T::Tls), Sent::No, NONE_RETRY_FAILED),
-            ("reset during connect", Connect(T::ConnectionReset), Sent::No, ALL_RETRY_FAILED),
-            ("connect timeout", ConnectTimeout, Sent::No, ALL_RETRY_FAILED),
-            ("refused before sending", BeforeSending, Sent::No, NONE_RETRY_FAILED),
+            (
+                "reset during connect",
+                Connect(T::ConnectionReset),
+                Sent::No,
+                ALL_RETRY_FAILED,
+            ),
+            (
+                "connect timeout",
+                ConnectTimeout,
+                Sent::No,
+                ALL_RETRY_FAILED,
+            ),
+            (
+                "refused before sending",
+                BeforeSending,
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
             ("deadline while paced", HeldBack, Sent::No, ALL_RETRY_FAILED),
-            ("reset after the write", CutAfterWrite(T::ConnectionReset), Sent::Maybe, LOST),
-            ("closed after the write", CutAfterWrite(T::ConnectionClosed), Sent::Maybe, LOST),
-            ("timeout before the headers", TimeoutBeforeHeaders, Sent::Maybe, LOST),
-            ("timeout after 200 headers", Cause::body_lost(200, true), Sent::Yes, LOST),
-            ("truncated 201 body", Cause::body_lost(201, false), Sent::Yes, LOST),
-            ("truncated 503 body", Cause::body_lost(503, false), Sent::Maybe, LOST),
-            ("timeout after 404 headers", Cause::body_lost(404, true), Sent::Yes, NONE_RETRY_FAILED),
+            (
+                "reset after the write",
+                CutAfterWrite(T::ConnectionReset),
+                Sent::Maybe,
+                LOST,
+            ),
+            (
+                "closed after the write",
+                CutAfterWrite(T::ConnectionClosed),
+                Sent::Maybe,
+                LOST,
+            ),
+            (
+                "timeout before the headers",
+                TimeoutBeforeHeaders,
+                Sent::Maybe,
+                LOST,
+            ),
+            (
+                "timeout after 200 headers",
+                Cause::body_lost(200, true),
+                Sent::Yes,
+                LOST,
+            ),
+            (
+                "truncated 201 body",
+                Cause::body_lost(201, false),
+                Sent::Yes,
+                LOST,
+            ),
+            (
+                "truncated 503 body",
+                Cause::body_lost(503, false),
+                Sent::Maybe,
+                LOST,
+            ),
+            (
+                "timeout after 404 headers",
+                Cause::body_lost(404, true),
+                Sent::Yes,
+                NONE_RETRY_FAILED,
+            ),
             ("429", Status(429), Sent::Yes, ALL_RETRY_FAILED),
             ("500", Status(500), Sent::Yes, NONE_RETRY_FAILED),
             ("501", Status(501), Sent::Yes, NONE_RETRY_FAILED),
@@ -315,7 +370,12 @@ mod tests {
                 "decode of a 200",
                 Decode(200),
                 Sent::Yes,
-                [(false, "failed"), (false, "unknown"), (false, "unknown"), (false, "unknown")],
+                [
+                    (false, "failed"),
+                    (false, "unknown"),
+                    (false, "unknown"),
+                    (false, "unknown"),
+                ],
             ),
         ];
         let classes = [
@@ -355,16 +415,30 @@ mod tests {
     #[test]
     fn retry_reasons_and_costs_follow_the_cause() {
         assert_eq!(Status(429).reason(), "rate limited");
-        assert_eq!(Connect(T::ConnectionRefused).reason(), "connection not opened");
+        assert_eq!(
+            Connect(T::ConnectionRefused).reason(),
+            "connection not opened"
+        );
         assert_eq!(Status(503).reason(), "gateway error");
         assert_eq!(TruncatedBody(200).reason(), "answer lost");
         assert!(TimeoutBeforeHeaders.is_timeout() && ConnectTimeout.is_timeout());
         assert!(!CutAfterWrite(T::ConnectionReset).is_timeout());
         assert!(Status(429).is_rate_limited() && !Status(503).is_rate_limited());
-        for unavailable in [Status(500), Status(503), TimeoutBeforeHeaders, Connect(T::Dns)] {
+        for unavailable in [
+            Status(500),
+            Status(503),
+            TimeoutBeforeHeaders,
+            Connect(T::Dns),
+        ] {
             assert!(unavailable.is_unavailable(), "{unavailable:?}");
         }
-        for answered in [Status(429), Status(404), Decode(200), Connect(T::Tls), HeldBack] {
+        for answered in [
+            Status(429),
+            Status(404),
+            Decode(200),
+            Connect(T::Tls),
+            HeldBack,
+        ] {
             assert!(!answered.is_unavailable(), "{answered:?}");
         }
     }

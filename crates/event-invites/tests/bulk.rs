@@ -11,7 +11,7 @@ use std::time::Duration;
 use event_invites::artsvp::{
     BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, NewInvite, Target,
 };
-use event_invites::{ErrorKind, PacingReason, Quota};
+use event_invites::{Artsvp, ErrorKind, PacingReason, Quota, RetryPolicy, Sent};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule, RateLimit};
 
 fn guests(n: usize) -> Vec<Guest> {
@@ -234,4 +234,206 @@ async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
         .filter(|r| r.status == Some(429))
         .count();
     assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
+}
+
+fn posts(fake: &FakeArtsvp) -> usize {
+    fake.requests()
+        .entries()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count()
+}
+
+/// A client with the default retry budget and retries that wait
+/// milliseconds.
+fn bulk_client(fake: &FakeArtsvp) -> Artsvp {
+    common::artsvp_with(
+        fake,
+        RetryPolicy::new().base_delay(Duration::from_millis(2)),
+        None,
+    )
+}
+
+#[tokio::test]
+async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    let client = bulk_client(&fake);
+    let event = fake.state().events[0].id.clone();
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let checkpoint = std::sync::Arc::new(Recording::default());
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests(300))
+        .checkpoint(checkpoint.clone())
+        .start();
+    let mut outcomes = Vec::new();
+    let stopped = loop {
+        match run.try_next().await {
+            Ok(Some(done)) => outcomes.push(done),
+            Ok(None) => panic!("the run went to the end in an outage"),
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        run.try_next().await.unwrap().is_none(),
+        "nothing after the stop"
+    );
+    let sent = posts(&fake);
+    assert!(
+        sent <= 40,
+        "{sent} creates sent for 300 guests in an outage"
+    );
+    let ErrorKind::Outage {
+        failed_in_a_row,
+        not_sent,
+        answer,
+        failing,
+        ..
+    } = stopped.kind()
+    else {
+        panic!("expected an outage, got {stopped:?}");
+    };
+    assert!(*failed_in_a_row >= 5);
+    assert_eq!(
+        *not_sent,
+        300 - outcomes.len(),
+        "every guest not reported was not sent"
+    );
+    assert_eq!((answer.as_str(), *failing), ("HTTP 503", "create_invite"));
+    let text = stopped.to_string();
+    assert!(
+        text.starts_with("ARTSVP bulk_invite (127.0.0.1:")
+            && text.contains("HTTP 503 to every create_invite since ")
+            && text.contains(&format!("{not_sent} guests not sent, still pending")),
+        "{text}"
+    );
+    assert_eq!(stopped.was_sent(), Sent::No);
+    assert!(stopped.is_retryable());
+
+    // Nobody failed for good; the checkpoint heard only the guests sent.
+    assert!(
+        outcomes.iter().all(|o| !o.outcome.is_final()),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().all(|o| o.outcome.label() == "unknown"));
+    assert_eq!(checkpoint.sending.lock().unwrap().len(), outcomes.len());
+
+    // The fault clears: a re-run that skips nothing invites everyone once.
+    fake.clear_faults();
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(300))
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.created + progress.existing, 300);
+    assert_eq!(fake.state().invites_of(&event).len(), 300);
+}
+
+#[tokio::test]
+async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    let client = bulk_client(&fake);
+    let event = fake.state().events[0].id.clone();
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .share(3, 10),
+    );
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests(120))
+        .start();
+    while let Some(done) = run.try_next().await.unwrap() {
+        if let GuestOutcome::Unknown(e) | GuestOutcome::Failed(e) = &done.outcome {
+            panic!("guest {} not invited: {e:?}", done.index);
+        }
+    }
+    let progress = run.progress();
+    assert_eq!(
+        (progress.created, progress.failed, progress.unknown),
+        (120, 0, 0)
+    );
+    assert_eq!(fake.state().invites_of(&event).len(), 120);
+    let sent = posts(&fake);
+    assert!(sent as f64 <= 1.6 * 120.0, "{sent}");
+}
+
+#[tokio::test]
+async fn stopping_on_an_outage_can_be_turned_off() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    let client = bulk_client(&fake);
+    let event = fake.state().events[0].id.clone();
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(12))
+        .stop_on_outage_after(0)
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.unknown, 12, "every guest tried, none stopped");
+}
+
+#[tokio::test]
+async fn a_single_create_and_a_bulk_run_agree_on_who_a_guest_is() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    let first = client
+        .create_invite(
+            &NewInvite::for_event(&event)
+                .email("Carol@Example.com")
+                .dedupe(event_invites::artsvp::Dedupe::Email),
+        )
+        .await
+        .unwrap();
+    assert!(first.is_created());
+    let progress = client
+        .bulk_invite(
+            Target::event(&event),
+            vec![Guest::new("Carol", "carol@example.com ")],
+        )
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!((progress.created, progress.existing), (0, 1));
+    let state = fake.state();
+    let held = state.invites_of(&event);
+    assert_eq!(held.len(), 1, "one guest, one invite");
+    assert_eq!(held[0].email.as_deref(), Some("carol@example.com"));
+
+    // Exactly as given, when asked.
+    let exact = client
+        .create_invite(
+            &NewInvite::for_event(&event)
+                .email("Carol@Example.com")
+                .dedupe(event_invites::artsvp::Dedupe::Email)
+                .normalize_email(false),
+        )
+        .await
+        .unwrap();
+    assert!(exact.is_created(), "a different email to ARTSVP");
 }

@@ -248,11 +248,15 @@ async fn a_call_timeout_bounds_the_whole_call_retries_included() {
         "{err:?}"
     );
     assert!(
-        err.to_string().contains("the call's timeout of 500 ms passed during an attempt"),
+        err.to_string()
+            .contains("the call's timeout of 500 ms passed during an attempt"),
         "{err}"
     );
     assert_eq!(err.was_sent(), Sent::Maybe);
-    assert!(err.is_retryable(), "a read that timed out may succeed later");
+    assert!(
+        err.is_retryable(),
+        "a read that timed out may succeed later"
+    );
 
     // With 200 ms attempts, the call retries inside its 500 ms.
     let client = fake
@@ -296,7 +300,10 @@ async fn a_wait_that_would_pass_the_deadline_fails_at_once_and_says_why() {
         "{err:?}"
     );
     assert_eq!((err.attempts(), err.status()), (1, Some(429)));
-    assert!(err.to_string().contains("the server asked to wait"), "{err}");
+    assert!(
+        err.to_string().contains("the server asked to wait"),
+        "{err}"
+    );
 
     // The client quota's wait, before anything is sent.
     let paced = fake

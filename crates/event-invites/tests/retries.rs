@@ -6,7 +6,10 @@ mod common;
 use std::time::Duration;
 
 use event_invites::artsvp::{Cursor, Dedupe, InviteQuery, InviteUpdate, NewInvite};
-use event_invites::{ErrorKind, RetryPolicy};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use event_invites::{Artsvp, BudgetEvent, ErrorKind, Observer, RetryBudget, RetryPolicy};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 async fn fake() -> FakeArtsvp {
@@ -211,5 +214,104 @@ async fn the_attempt_count_and_budget_are_honoured() {
         err.attempts() < 50,
         "the budget stopped it after {} attempts",
         err.attempts()
+    );
+}
+
+#[derive(Default)]
+struct EmptyBudgets(AtomicUsize);
+
+impl Observer for EmptyBudgets {
+    fn budget_empty(&self, event: &BudgetEvent) {
+        assert_eq!(event.api, "ARTSVP");
+        assert!(event.tokens_left < 5, "{event:?}");
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[tokio::test]
+async fn the_retry_budget_is_shared_by_clones_and_stops_retrying_when_spent() {
+    let fake = fake().await;
+    fake.inject(FaultRule::new(Fault::Status(503)).always());
+    let seen = Arc::new(EmptyBudgets::default());
+    let client = Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .retry(common::quick_retries())
+        .retry_budget(RetryBudget::new().capacity(10))
+        .observer(seen.clone())
+        .quota(None)
+        .build()
+        .unwrap();
+    assert_eq!(client.retry_tokens(), Some(10));
+
+    // Two retries (5 tokens each), then the budget cannot pay a third.
+    let err = client.list_events(&Cursor::Start).await.unwrap_err();
+    assert_eq!(err.attempts(), 3, "{err:?}");
+    assert!(err.is_retry_budget_spent());
+    assert!(err.is_retryable(), "a later call may still succeed");
+    assert!(err.to_string().contains("retry budget is spent"), "{err}");
+    assert_eq!(client.retry_tokens(), Some(0));
+
+    // A clone shares the budget: one attempt, no retry.
+    let clone = client.clone();
+    let err = clone.get_event("eve-1").await.unwrap_err();
+    assert_eq!(err.attempts(), 1);
+    assert!(err.is_retry_budget_spent());
+    assert_eq!(seen.0.load(Ordering::Relaxed), 2, "the observer saw both");
+    assert_eq!(fake.requests().len(), 4);
+
+    // Successes refill it, one token each, up to a retry's cost.
+    fake.clear_faults();
+    for _ in 0..5 {
+        client.list_events(&Cursor::Start).await.unwrap();
+    }
+    assert_eq!(client.retry_tokens(), Some(5));
+    fake.inject(FaultRule::new(Fault::Status(503)));
+    let events = client.list_events(&Cursor::Start).await.unwrap();
+    assert!(!events.items.is_empty(), "one retry paid for again");
+    assert_eq!(client.retry_tokens(), Some(5), "its cost came back");
+}
+
+#[tokio::test]
+async fn a_disabled_budget_lets_every_call_retry_in_full() {
+    let fake = fake().await;
+    fake.inject(FaultRule::new(Fault::Status(503)).always());
+    let client = Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .retry(common::quick_retries())
+        .retry_budget(RetryBudget::disabled())
+        .quota(None)
+        .build()
+        .unwrap();
+    assert_eq!(client.retry_tokens(), None);
+    for _ in 0..8 {
+        let err = client.list_events(&Cursor::Start).await.unwrap_err();
+        assert_eq!(err.attempts(), 4);
+        assert!(!err.is_retry_budget_spent());
+    }
+}
+
+#[tokio::test]
+async fn a_429_costs_no_budget() {
+    let fake = fake().await;
+    fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 0 }).times(3));
+    let client = Artsvp::builder()
+        .base_url(fake.base_url())
+        .api_key(fake.api_key())
+        .retry(common::quick_retries())
+        .retry_budget(RetryBudget::new().capacity(0))
+        .quota(None)
+        .build()
+        .unwrap();
+    let response = client
+        .list_events(&Cursor::Start)
+        .with_response()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.attempts(),
+        4,
+        "three 429s waited out with an empty budget"
     );
 }

@@ -10,6 +10,14 @@
 //!   guest is about to go (write-ahead), and each outcome. A guest that was
 //!   in flight when a run died is simply sent again: the filter makes that
 //!   safe.
+//! - **Stops in an outage.** A guest whose create failed for a reason that
+//!   may pass (a 5xx, a timeout, a cut connection, after the call's own
+//!   retries) is tried once more at the end of the queue. When several
+//!   guests in a row fail that way and the client's [`crate::RetryBudget`]
+//!   is spent, the run sends nothing more and ends with
+//!   [`ErrorKind::Outage`]: the guests not sent stay pending in the
+//!   checkpoint, and a later run goes on with them
+//!   ([`BulkInvite::stop_on_outage_after`]).
 //! - **Paced.** The client's pacer keeps the quota full without a 429
 //!   (ARTSVP: 1,000 requests per 15 minutes, so 5,000 guests take over an
 //!   hour); [`BulkRun::progress`] says when the run waits for the window and
@@ -208,6 +216,15 @@ impl GuestOutcome {
             Self::Created(_) | Self::Existing(_) | Self::Skipped => true,
             Self::Failed(e) => !e.is_retryable(),
             Self::Unknown(_) => false,
+        }
+    }
+
+    /// Whether the failure may pass by itself, so that sending the guest
+    /// again later may succeed (and is safe: every bulk create is deduped).
+    fn may_pass(&self) -> bool {
+        match self {
+            Self::Failed(e) | Self::Unknown(e) => e.is_retryable(),
+            _ => false,
         }
     }
 
@@ -519,7 +536,36 @@ impl BulkInvite {
 
 type Sender = mpsc::Sender<Result<BulkOutcome, Error>>;
 
-/// Sends every guest, `concurrency` at a time, and reports each outcome.
+/// How many more times a guest whose create failed for a reason that may
+/// pass (after the call's own retries) is tried, at the end of the queue.
+const REQUEUES: u8 = 1;
+
+/// A guest waiting to be sent: its first time, or again after a failure
+/// that may pass (`last` is that failure, reported if the run stops first).
+struct Pending {
+    index: usize,
+    guest: Guest,
+    pass: u8,
+    last: Option<BulkOutcome>,
+}
+
+/// The run's driver: sends every guest, `concurrency` at a time, tries a
+/// guest whose failure may pass once more at the end, and stops when the
+/// API keeps failing.
+struct Driver {
+    client: Artsvp,
+    target: Target,
+    key: BulkKey,
+    normalize_email: bool,
+    outage_after: usize,
+    checkpoint: Option<Arc<dyn Checkpoint>>,
+    tally: Arc<Mutex<Tally>>,
+    sender: Sender,
+    queue: VecDeque<Pending>,
+    tasks: tokio::task::JoinSet<Option<Pending>>,
+}
+
+/// Sends every guest and reports each outcome.
 async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
     let BulkInvite {
         client,
@@ -531,79 +577,172 @@ async fn drive(run: BulkInvite, tally: Arc<Mutex<Tally>>, sender: Sender) {
         outage_after,
         checkpoint,
     } = run;
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, guest) in guests.into_iter().enumerate() {
-        let guest_key = key.of(&guest, normalize_email).unwrap_or_default();
-        if let Some(c) = &checkpoint
-            && !guest_key.is_empty()
-            && c.is_done(&guest_key)
-        {
-            let done = BulkOutcome {
-                index,
-                key: guest_key,
-                outcome: GuestOutcome::Skipped,
+    let queue = guests
+        .into_iter()
+        .enumerate()
+        .map(|(index, guest)| Pending {
+            index,
+            guest,
+            pass: 0,
+            last: None,
+        })
+        .collect();
+    let driver = Driver {
+        client,
+        target,
+        key,
+        normalize_email,
+        outage_after,
+        checkpoint,
+        tally,
+        sender,
+        queue,
+        tasks: tokio::task::JoinSet::new(),
+    };
+    driver.run(Arc::new(Semaphore::new(concurrency))).await;
+}
+
+impl Driver {
+    async fn run(mut self, permits: Arc<Semaphore>) {
+        while let Some(pending) = self.next().await {
+            let key = self
+                .key
+                .of(&pending.guest, self.normalize_email)
+                .unwrap_or_default();
+            if pending.pass == 0
+                && !key.is_empty()
+                && self.checkpoint.as_ref().is_some_and(|c| c.is_done(&key))
+            {
+                let done = BulkOutcome {
+                    index: pending.index,
+                    key,
+                    outcome: GuestOutcome::Skipped,
+                };
+                if !report(&self.tally, self.checkpoint.as_deref(), &self.sender, done).await {
+                    return;
+                }
+                continue;
+            }
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
             };
-            if !report(&tally, checkpoint.as_deref(), &sender, done).await {
+            if let Some(outage) = self.outage() {
+                drop(permit);
+                self.queue.push_front(pending);
+                return self.stop(outage).await;
+            }
+            if let Some(c) = &self.checkpoint
+                && !key.is_empty()
+                && let Err(e) = c.sending(&key)
+            {
+                let _ = self.sender.send(Err(checkpoint_error(&e))).await;
                 return;
             }
-            continue;
+            self.launch(pending, key, permit);
+            self.harvest();
         }
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let budget_spent = {
-            let budget = &client.shell.transport.budget;
-            budget.is_empty() || budget.left().is_none()
-        };
-        let outage = lock(&tally).outage(outage_after, budget_spent);
-        if let Some(outage) = outage {
-            // Let the guests under way finish and report, then stop.
-            drop(permit);
-            while tasks.join_next().await.is_some() {}
-            let outage = lock(&tally).outage(outage_after, true).unwrap_or(outage);
-            let _ = sender
-                .send(Err(client.shell.transport.error(outage)))
-                .await;
-            return;
+    }
+
+    /// The next guest to send; waits for the guests under way when only
+    /// they can add one (a failure to try again). `None` when all are done.
+    async fn next(&mut self) -> Option<Pending> {
+        loop {
+            self.harvest();
+            if let Some(pending) = self.queue.pop_front() {
+                return Some(pending);
+            }
+            if let Ok(Some(again)) = self.tasks.join_next().await? {
+                self.queue.push_back(again);
+            }
         }
-        if let Some(c) = &checkpoint
-            && !guest_key.is_empty()
-            && let Err(e) = c.sending(&guest_key)
+    }
+
+    /// Takes in the guests under way that finished, queueing those to try
+    /// again.
+    fn harvest(&mut self) {
+        while let Some(done) = self.tasks.try_join_next() {
+            if let Ok(Some(again)) = done {
+                self.queue.push_back(again);
+            }
+        }
+    }
+
+    /// Sends one guest in a task of its own, holding `permit`.
+    fn launch(&mut self, pending: Pending, key: String, permit: tokio::sync::OwnedSemaphorePermit) {
         {
-            let _ = sender.send(Err(checkpoint_error(&e))).await;
-            return;
-        }
-        {
-            let mut tally = lock(&tally);
+            let mut tally = lock(&self.tally);
             tally.progress.in_flight += 1;
-            tally.started += 1;
+            if pending.pass == 0 {
+                tally.started += 1;
+            }
         }
-        let new = target
+        let Pending {
+            index, guest, pass, ..
+        } = pending;
+        let new = self
+            .target
             .new_invite()
-            .for_guest(guest, super::Duplicates::Prevent(key.dedupe()))
-            .normalize_email(normalize_email);
+            .for_guest(guest.clone(), super::Duplicates::Prevent(self.key.dedupe()))
+            .normalize_email(self.normalize_email);
         let (client, tally, sender, checkpoint) = (
-            client.clone(),
-            tally.clone(),
-            sender.clone(),
-            checkpoint.clone(),
+            self.client.clone(),
+            self.tally.clone(),
+            self.sender.clone(),
+            self.checkpoint.clone(),
         );
-        tasks.spawn(async move {
+        self.tasks.spawn(async move {
             let result = client.create_invite(&new).await;
             drop(permit);
             lock(&tally).progress.in_flight -= 1;
             let done = BulkOutcome {
                 index,
-                key: guest_key,
+                key,
                 outcome: GuestOutcome::from_result(result),
             };
+            if pass < REQUEUES && done.outcome.may_pass() {
+                lock(&tally).follow(&done.outcome);
+                return Some(Pending {
+                    index,
+                    guest,
+                    pass: pass + 1,
+                    last: Some(done),
+                });
+            }
             report(&tally, checkpoint.as_deref(), &sender, done).await;
+            None
         });
-        // Reap finished tasks as we go, so the set stays small.
-        while tasks.try_join_next().is_some() {}
     }
-    while tasks.join_next().await.is_some() {}
+
+    /// The outage error, if the API keeps failing and the client's retry
+    /// budget is spent (or disabled).
+    fn outage(&self) -> Option<Error> {
+        let budget = &self.client.shell.transport.budget;
+        let spent = budget.is_empty() || budget.left().is_none();
+        lock(&self.tally).outage(self.outage_after, spent)
+    }
+
+    /// Stops for an outage: the guests under way finish, every guest that
+    /// was sent is reported with its last outcome, and the run ends with
+    /// the outage error; the guests never sent stay pending.
+    async fn stop(mut self, outage: Error) {
+        while let Some(done) = self.tasks.join_next().await {
+            if let Ok(Some(again)) = done {
+                self.queue.push_back(again);
+            }
+        }
+        for pending in std::mem::take(&mut self.queue) {
+            if let Some(last) = pending.last
+                && !report(&self.tally, self.checkpoint.as_deref(), &self.sender, last).await
+            {
+                return;
+            }
+        }
+        let outage = lock(&self.tally)
+            .outage(self.outage_after, true)
+            .unwrap_or(outage);
+        let error = self.client.shell.transport.error(outage);
+        let _ = self.sender.send(Err(error)).await;
+    }
 }
 
 /// Counts an outcome, tells the checkpoint, and yields it; `false` when the

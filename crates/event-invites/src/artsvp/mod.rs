@@ -211,8 +211,7 @@ impl Artsvp {
     /// One event, by id or code.
     pub fn get_event(&self, id: &str) -> Call<'_, Event> {
         let raw = &self.shell.raw;
-        let prepared =
-            checked(id).map(|id| read(move || raw.get_event().id(id.clone()).send()));
+        let prepared = checked(id).map(|id| read(move || raw.get_event().id(id.clone()).send()));
         call(&self.shell.transport, "get_event", prepared, |r| {
             Ok(r.into_inner())
         })
@@ -222,9 +221,7 @@ impl Artsvp {
     pub fn list_collections(&self, cursor: &Cursor) -> Call<'_, Page<Collection>> {
         let raw = &self.shell.raw;
         let cursor = cursor.clone();
-        let prepared = Ok(read(move || {
-            send_from!(raw.list_collections(), &cursor)
-        }));
+        let prepared = Ok(read(move || send_from!(raw.list_collections(), &cursor)));
         call(&self.shell.transport, "list_collections", prepared, |r| {
             let list = r.into_inner();
             page(list.data, list.has_more, list.last_collection_id, Ok)
@@ -275,8 +272,7 @@ impl Artsvp {
     /// One booking.
     pub fn get_booking(&self, id: &str) -> Call<'_, Booking> {
         let raw = &self.shell.raw;
-        let prepared =
-            checked(id).map(|id| read(move || raw.get_booking().id(id.clone()).send()));
+        let prepared = checked(id).map(|id| read(move || raw.get_booking().id(id.clone()).send()));
         call(&self.shell.transport, "get_booking", prepared, |r| {
             Ok(r.into_inner().into())
         })
@@ -349,8 +345,7 @@ impl Artsvp {
     /// One invite with its bookings, by id or code.
     pub fn get_invite(&self, id: &str) -> Call<'_, InviteDetail> {
         let raw = &self.shell.raw;
-        let prepared =
-            checked(id).map(|id| read(move || raw.get_invite().id(id.clone()).send()));
+        let prepared = checked(id).map(|id| read(move || raw.get_invite().id(id.clone()).send()));
         call(&self.shell.transport, "get_invite", prepared, |r| {
             InviteDetail::from_raw(r.into_inner())
         })
