@@ -109,10 +109,7 @@ pub async fn sync(
         .invites_with_status(from, status.clone())
         .await
         .map_err(|e| e.to_string())?;
-    let guests: Vec<Guest> = invites
-        .iter()
-        .map(|i| Guest::new(i.full_name(), i.email.clone()).external_id(i.id.clone()))
-        .collect();
+    let guests: Vec<Guest> = invites.iter().map(Guest::from).collect();
     let target = Target::event(to);
     eprintln!(
         "{} {status} SecureGate guest(s) of {from} to invite to ARTSVP {target}",
@@ -205,6 +202,7 @@ async fn bulk(
     let bar = progress_bar(run.progress().total);
     let mut waiting = false;
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    let mut outage = None;
     let interrupted = loop {
         tokio::select! {
             next = run.try_next() => match next {
@@ -220,6 +218,10 @@ async fn bulk(
                     }
                 }
                 Ok(None) => break false,
+                Err(e) if matches!(e.kind(), event_invites::ErrorKind::Outage { .. }) => {
+                    outage = Some(e);
+                    break false;
+                }
                 Err(e) => {
                     bar.abandon();
                     return Err(e.to_string());
@@ -235,6 +237,9 @@ async fn bulk(
     drop(run);
     bar.finish_and_clear();
     summary(&target, &progress, bad_input, interrupted, journal_path);
+    if let Some(e) = outage {
+        return Err(outage_message(&e, journal_path));
+    }
     Ok(
         if interrupted || progress.failed + progress.unknown + bad_input > 0 {
             Outcome::SomeFailed
@@ -324,6 +329,30 @@ fn clock_time(at: std::time::SystemTime) -> String {
         day / 3600,
         day % 3600 / 60,
         day % 60
+    )
+}
+
+/// What an outage stop tells the operator: what failed, since when, what
+/// is left, and how to go on.
+fn outage_message(e: &event_invites::Error, journal: &Path) -> String {
+    let event_invites::ErrorKind::Outage {
+        since,
+        failed_in_a_row,
+        not_sent,
+        answer,
+        failing,
+    } = e.kind()
+    else {
+        return e.to_string();
+    };
+    let api = e.api().map_or("the API", |api| api.name());
+    let host = e.host().map(|h| format!(" ({h})")).unwrap_or_default();
+    format!(
+        "stopped: {api}{host} answers {answer} to every {failing} since {} ({failed_in_a_row} rows \
+         in a row); {not_sent} rows not sent, kept pending in {}: run the same command again to \
+         go on",
+        clock_time(*since),
+        journal.display()
     )
 }
 

@@ -489,3 +489,41 @@ async fn it_says_when_it_waits_for_the_rate_limit_window() {
         "paced, never refused"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    let event = fake.state().events[0].code.clone();
+    let dir = TempDir::new("outage");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 200);
+    fake.inject(
+        event_invites_fake::FaultRule::new(event_invites_fake::Fault::Status(503))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let args = ["invite", "--event", &event, "--csv", csv.to_str().unwrap()];
+    let out = run(&fake, &args).await;
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stopped: ARTSVP (127.0.0.1:")
+            && stderr.contains("answers HTTP 503 to every create_invite since ")
+            && stderr.contains("rows not sent, kept pending in ")
+            && stderr.contains("run the same command again to go on"),
+        "{stderr}"
+    );
+    let posts = posted_emails(&fake, 0).len();
+    assert!(posts <= 40, "{posts} creates for 200 rows in an outage");
+    assert!(held_emails(&fake, &event).is_empty());
+
+    fake.clear_faults();
+    let out = run(&fake, &args).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(held_emails(&fake, &event).len(), 200, "everyone, once");
+}

@@ -388,7 +388,6 @@ impl Tally {
     }
 
     fn count(&mut self, outcome: &GuestOutcome) {
-        self.follow(outcome);
         let p = &mut self.progress;
         p.done += 1;
         match outcome {
@@ -699,8 +698,8 @@ impl Driver {
                 key,
                 outcome: GuestOutcome::from_result(result),
             };
+            lock(&tally).follow(&done.outcome);
             if pass < REQUEUES && done.outcome.may_pass() {
-                lock(&tally).follow(&done.outcome);
                 return Some(Pending {
                     index,
                     guest,
