@@ -52,6 +52,9 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
     let mut shown = vec![
         format!("{client:?}"),
         format!("{:?}", Artsvp::builder().api_key(KEY)),
+        // The generated client shares the facade's HTTP client, which
+        // carries the key as a (sensitive) default header.
+        format!("{:?}", client.raw()),
     ];
 
     // A success, retries, and several kinds of failure.
