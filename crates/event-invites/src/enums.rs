@@ -41,6 +41,7 @@ macro_rules! open_enum {
         }
 
         impl From<&str> for $name {
+            #[inline]
             fn from(text: &str) -> Self {
                 match text {
                     $( $text => Self::$variant, )*
@@ -50,6 +51,7 @@ macro_rules! open_enum {
         }
 
         impl From<String> for $name {
+            #[inline]
             fn from(text: String) -> Self {
                 match Self::from(text.as_str()) {
                     Self::Unknown(_) => Self::Unknown(text),

@@ -78,6 +78,7 @@ impl Invite {
 }
 
 impl From<securegate_api::types::Invite> for Invite {
+    #[inline]
     fn from(raw: securegate_api::types::Invite) -> Self {
         Self {
             id: raw.id,
