@@ -1,63 +1,68 @@
 //! `invite` and `sync`: a bulk run of the library (`Artsvp::bulk_invite`)
-//! with the SQLite journal as its checkpoint, a progress bar that says when
-//! the run waits for the rate-limit window, Ctrl-C handling and a summary.
+//! with the SQLite journal as its checkpoint, progress (a bar, or lines in a
+//! log) that says when the run waits for the rate-limit window, Ctrl-C
+//! handling and a summary.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Progress, Target};
 use event_invites::securegate::InviteStatus;
-use event_invites::{Artsvp, SecureGate};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use event_invites::{Artsvp, ErrorKind, SecureGate};
 
+use crate::error::CliError;
 use crate::journal::{Journal, RunId};
-use crate::{DedupeBy, Outcome, guests_csv};
+use crate::progress::{self, Reporter};
+use crate::{Outcome, guests_csv};
 
-/// Options shared by `invite` and `sync`.
+/// How a bulk run shows itself, shared by `invite` and `sync`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Which field makes two guests one (the dedupe filter every invite
-    /// carries). `sync` always dedupes by email.
-    #[arg(long, value_enum, default_value_t = DedupeBy::Email)]
-    dedupe: DedupeBy,
-    /// The journal (SQLite). Default: next to the CSV (`<csv>.journal.sqlite`),
-    /// or `sync-<from>-<to>.journal.sqlite` for `sync`.
-    #[arg(long)]
-    pub journal: Option<PathBuf>,
     /// Check every row and send nothing.
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
     /// Requests under way at once (the rate limit still sets the pace).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    concurrency: u16,
+    pub concurrency: u16,
+    /// How to show progress: a bar on a terminal and lines otherwise
+    /// (`auto`), always a bar, plain lines (one every 10 s and at each
+    /// rate-limit wait), or none.
+    #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
+    pub progress: progress::Mode,
+    /// No progress and no per-row messages: only errors and the summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Where a run is going and what it is called in messages.
+pub struct Run<'a> {
+    pub client: &'a Artsvp,
+    pub target: Target,
+    pub key: BulkKey,
+    /// The journal's path.
+    pub journal: PathBuf,
+    /// On the built-in fake servers: the journal is temporary and nothing
+    /// can be resumed.
+    pub demo: bool,
+    pub args: &'a RunArgs,
 }
 
 /// `invite --csv FILE`.
-pub async fn from_csv(
-    client: &Artsvp,
-    event: Option<String>,
-    collection: Option<String>,
-    csv: &Path,
-    args: &RunArgs,
-) -> Result<Outcome, String> {
-    let target = match (event, collection) {
-        (Some(event), None) => Target::event(event),
-        (None, Some(collection)) => Target::collection(collection),
-        _ => return Err("give one of --event and --collection".into()),
-    };
-    let key = args.dedupe.key();
-    let list = guests_csv::read(csv, key)?;
+pub async fn from_csv(run: Run<'_>, csv: &Path, delimiter: u8) -> Result<Outcome, CliError> {
+    let list = guests_csv::read(csv, run.key, delimiter).map_err(CliError::Usage)?;
     for bad in &list.bad {
         eprintln!("line {}: skipped: {}", bad.line, bad.problem);
     }
     let lines: Vec<u64> = list.rows.iter().map(|r| r.line).collect();
     let guests: Vec<Guest> = list.rows.into_iter().map(|r| r.guest).collect();
-    if args.dry_run {
+    if run.args.dry_run {
         println!(
-            "dry run: {} row(s) ready to invite to {target}, {} skipped as bad input; nothing was sent",
+            "{}dry run: {} row(s) ready to invite to {}, {} skipped as bad input; nothing was sent",
+            demo_prefix(run.demo),
             guests.len(),
+            run.target,
             list.bad.len()
         );
         return Ok(if list.bad.is_empty() {
@@ -70,85 +75,55 @@ pub async fn from_csv(
         .unwrap_or_else(|_| csv.to_path_buf())
         .display()
         .to_string();
-    let journal_path = args.journal.clone().unwrap_or_else(|| {
-        let mut name = csv.as_os_str().to_owned();
-        name.push(".journal.sqlite");
-        PathBuf::from(name)
-    });
-    let run = RunId {
-        target: target.to_string(),
+    check_target(run.client, &run.target).await?;
+    let id = RunId {
+        target: run.target.to_string(),
         source,
-        key: key_name(key).into(),
+        key: key_name(run.key).into(),
     };
-    check_target(client, &target).await?;
-    let journal = Journal::open(&journal_path, &run)?;
-    bulk(
-        client,
-        target,
-        guests,
-        &lines,
-        key,
-        journal,
-        &journal_path,
-        args,
-        list.bad.len(),
-    )
-    .await
+    let journal = Journal::open(&run.journal, &id).map_err(CliError::Usage)?;
+    bulk(&run, guests, &lines, journal, list.bad.len()).await
 }
 
-/// `sync --from-securegate EVENT --to-artsvp-event ID`.
+/// `sync --from-securegate EVENT --to-artsvp-event ID`: always deduped by
+/// email.
 pub async fn sync(
     securegate: &SecureGate,
-    artsvp: &Artsvp,
+    run: Run<'_>,
     from: &str,
-    to: &str,
     status: InviteStatus,
-    args: &RunArgs,
-) -> Result<Outcome, String> {
-    let invites = securegate
-        .invites_with_status(from, status.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<Outcome, CliError> {
+    let invites = securegate.invites_with_status(from, status.clone()).await?;
     let guests: Vec<Guest> = invites.iter().map(Guest::from).collect();
-    let target = Target::event(to);
     eprintln!(
-        "{} {status} SecureGate guest(s) of {from} to invite to ARTSVP {target}",
-        guests.len()
+        "{}{} {status} SecureGate guest(s) of {from} to invite to ARTSVP {}",
+        demo_prefix(run.demo),
+        guests.len(),
+        run.target
     );
-    if args.dry_run {
+    if invites.is_empty() {
+        eprintln!(
+            "hint: SecureGate lists no {status} invites for {from} (an unknown event id has none \
+             either): check the event id and --status"
+        );
+    }
+    if run.args.dry_run {
         println!(
-            "dry run: {} guest(s) to invite; nothing was sent",
+            "{}dry run: {} guest(s) to invite; nothing was sent",
+            demo_prefix(run.demo),
             guests.len()
         );
         return Ok(Outcome::Done);
     }
-    let journal_path = args.journal.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "sync-{}-{}.journal.sqlite",
-            file_safe(from),
-            file_safe(to)
-        ))
-    });
-    let run = RunId {
-        target: target.to_string(),
+    check_target(run.client, &run.target).await?;
+    let id = RunId {
+        target: run.target.to_string(),
         source: format!("securegate event {from} ({status})"),
         key: key_name(BulkKey::Email).into(),
     };
-    check_target(artsvp, &target).await?;
-    let journal = Journal::open(&journal_path, &run)?;
+    let journal = Journal::open(&run.journal, &id).map_err(CliError::Usage)?;
     let lines: Vec<u64> = (1..=guests.len() as u64).collect();
-    bulk(
-        artsvp,
-        target,
-        guests,
-        &lines,
-        BulkKey::Email,
-        journal,
-        &journal_path,
-        args,
-        0,
-    )
-    .await
+    bulk(&run, guests, &lines, journal, 0).await
 }
 
 fn key_name(key: BulkKey) -> &'static str {
@@ -158,7 +133,8 @@ fn key_name(key: BulkKey) -> &'static str {
     }
 }
 
-fn file_safe(id: &str) -> String {
+/// A file name part from an id: letters, digits and `-`, the rest `_`.
+pub fn file_safe(id: &str) -> String {
     id.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -170,75 +146,83 @@ fn file_safe(id: &str) -> String {
         .collect()
 }
 
-/// Runs the bulk invite with the journal, a progress bar and a summary.
-#[allow(clippy::too_many_arguments)]
+/// `demo (built-in fake servers): ` in demo mode.
+pub fn demo_prefix(demo: bool) -> &'static str {
+    if demo {
+        "demo (built-in fake servers): "
+    } else {
+        ""
+    }
+}
+
+/// How a run's loop ended.
+enum Ended {
+    AllDone,
+    Interrupted,
+    Outage(event_invites::Error),
+}
+
+/// Runs the bulk invite with the journal, progress and a summary.
 async fn bulk(
-    client: &Artsvp,
-    target: Target,
+    run: &Run<'_>,
     guests: Vec<Guest>,
     lines: &[u64],
-    key: BulkKey,
     journal: Journal,
-    journal_path: &Path,
-    args: &RunArgs,
     bad_input: usize,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, CliError> {
     let held = journal.held();
     if held.finished + held.in_flight > 0 {
         eprintln!(
             "resuming from {}: {} guest(s) finished earlier are skipped, {} in flight are sent again (deduped)",
-            journal_path.display(),
+            run.journal.display(),
             held.finished,
             held.in_flight
         );
     }
     let journal = Arc::new(journal);
-    let mut run = client
-        .bulk_invite(target.clone(), guests)
-        .key(key)
-        .concurrency(usize::from(args.concurrency))
+    let mut bulk = run
+        .client
+        .bulk_invite(run.target.clone(), guests)
+        .key(run.key)
+        .concurrency(usize::from(run.args.concurrency))
         .checkpoint(journal.clone())
         .start();
-    let bar = progress_bar(run.progress().total);
-    let mut waiting = false;
+    let mut reporter = Reporter::new(run.args.progress, run.args.quiet, bulk.progress().total);
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
-    let mut outage = None;
-    let interrupted = loop {
+    let ended = loop {
         tokio::select! {
-            next = run.try_next() => match next {
+            next = bulk.try_next() => match next {
                 Ok(Some(done)) => {
-                    bar.inc(1);
                     let line = lines.get(done.index).copied().unwrap_or_default();
                     match &done.outcome {
-                        GuestOutcome::Failed(e) => say(&bar, format!("line {line}: failed: {e}")),
-                        GuestOutcome::Unknown(e) => say(&bar, format!(
+                        GuestOutcome::Failed(e) => reporter.say(format!("line {line}: failed: {e}")),
+                        GuestOutcome::Unknown(e) => reporter.say(format!(
                             "line {line}: outcome unknown (re-run to send it again, deduped): {e}"
                         )),
                         _ => {}
                     }
                 }
-                Ok(None) => break false,
-                Err(e) if matches!(e.kind(), event_invites::ErrorKind::Outage { .. }) => {
-                    outage = Some(e);
-                    break false;
-                }
+                Ok(None) => break Ended::AllDone,
+                Err(e) if matches!(e.kind(), ErrorKind::Outage { .. }) => break Ended::Outage(e),
                 Err(e) => {
-                    bar.abandon();
-                    return Err(e.to_string());
+                    reporter.finish(&bulk.progress());
+                    return Err(e.into());
                 }
             },
-            _ = ticker.tick() => {
-                waiting = show_wait(&bar, &run.progress(), waiting);
-            }
-            _ = tokio::signal::ctrl_c() => break true,
+            _ = ticker.tick() => reporter.show(&bulk.progress()),
+            _ = tokio::signal::ctrl_c() => break Ended::Interrupted,
         }
     };
-    let progress = run.progress();
-    drop(run);
-    bar.finish_and_clear();
-    summary(&target, &progress, bad_input, interrupted, journal_path);
-    if let Some(e) = outage {
-        return Err(outage_message(&e, journal_path));
+    let progress = bulk.progress();
+    drop(bulk);
+    reporter.finish(&progress);
+    let interrupted = matches!(ended, Ended::Interrupted);
+    if interrupted {
+        eprintln!("{}", interrupted_message(run));
+    }
+    summary(run, &progress, bad_input);
+    if let Ended::Outage(e) = ended {
+        return Err(CliError::Unavailable(outage_message(&e, run)));
     }
     Ok(
         if interrupted || progress.failed + progress.unknown + bad_input > 0 {
@@ -249,93 +233,39 @@ async fn bulk(
     )
 }
 
-/// A line above the bar, or on standard error when there is no bar (not a
-/// terminal).
-fn say(bar: &ProgressBar, line: String) {
-    if bar.is_hidden() {
-        eprintln!("{line}");
+/// What Ctrl-C leaves behind, in this mode.
+fn interrupted_message(run: &Run<'_>) -> String {
+    if run.demo {
+        "interrupted: this was a demo on built-in fake servers, whose invites end with the \
+         process; there is nothing to resume"
+            .to_string()
     } else {
-        bar.println(line);
+        format!(
+            "interrupted: the journal {} keeps what was done; run the same command to go on",
+            run.journal.display()
+        )
     }
 }
 
 /// Fails, sending nothing else, when the target does not exist.
-async fn check_target(client: &Artsvp, target: &Target) -> Result<(), String> {
+pub async fn check_target(client: &Artsvp, target: &Target) -> Result<(), CliError> {
     let found = match target {
         Target::Event(id) => client.get_event(id).await.map(drop),
         Target::Collection(id) => client.get_collection(id).await.map(drop),
     };
     match found {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e.kind(), event_invites::ErrorKind::NotFound { .. }) => {
-            Err(format!("ARTSVP has no {target}: check the id or code"))
-        }
-        Err(e) => Err(e.to_string()),
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound { .. }) => Err(CliError::Usage(format!(
+            "ARTSVP has no {target}: check the id or code"
+        ))),
+        Err(e) => Err(e.into()),
     }
-}
-
-fn progress_bar(total: usize) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {pos}/{len} guests  {per_sec}  eta {eta}  {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
-}
-
-/// Says when the run starts waiting for the rate limit, and until when (as
-/// a line, so it shows without a terminal too); returns whether it waits.
-fn show_wait(bar: &ProgressBar, progress: &Progress, was_waiting: bool) -> bool {
-    let wait = progress
-        .waiting_until
-        .map(|until| until.saturating_duration_since(Instant::now()))
-        .filter(|w| *w >= Duration::from_secs(1));
-    match wait {
-        Some(wait) => {
-            let until = std::time::SystemTime::now() + wait;
-            let clock = clock_time(until);
-            bar.set_message(format!("waiting for the rate-limit window until {clock}"));
-            if !was_waiting {
-                say(
-                    bar,
-                    format!(
-                        "waiting for the rate-limit window until {clock} ({}s; {} of {} done)",
-                        wait.as_secs(),
-                        progress.done,
-                        progress.total
-                    ),
-                );
-            }
-            true
-        }
-        None => {
-            if was_waiting {
-                bar.set_message("");
-            }
-            false
-        }
-    }
-}
-
-/// `HH:MM:SS` UTC of a wall-clock time.
-fn clock_time(at: std::time::SystemTime) -> String {
-    let secs = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = secs % 86_400;
-    format!(
-        "{:02}:{:02}:{:02} UTC",
-        day / 3600,
-        day % 3600 / 60,
-        day % 60
-    )
 }
 
 /// What an outage stop tells the operator: what failed, since when, what
 /// is left, and how to go on.
-fn outage_message(e: &event_invites::Error, journal: &Path) -> String {
-    let event_invites::ErrorKind::Outage {
+fn outage_message(e: &event_invites::Error, run: &Run<'_>) -> String {
+    let ErrorKind::Outage {
         since,
         failed_in_a_row,
         not_sent,
@@ -347,25 +277,35 @@ fn outage_message(e: &event_invites::Error, journal: &Path) -> String {
     };
     let api = e.api().map_or("the API", |api| api.name());
     let host = e.host().map(|h| format!(" ({h})")).unwrap_or_default();
+    let go_on = if run.demo {
+        "this was a demo on built-in fake servers; nothing to resume".to_string()
+    } else {
+        format!(
+            "kept pending in {}: run the same command again to go on",
+            run.journal.display()
+        )
+    };
     format!(
-        "stopped: {api}{host} answers {answer} to every {failing} since {} ({failed_in_a_row} rows \
-         in a row); {not_sent} rows not sent, kept pending in {}: run the same command again to \
-         go on",
-        clock_time(*since),
-        journal.display()
+        "stopped: {api}{host} answers {answer} to every {failing} since {} ({failed_in_a_row} \
+         rows in a row); {} rows not sent, {go_on}",
+        progress::clock_time(*since),
+        progress::thousands(*not_sent),
     )
 }
 
-fn summary(target: &Target, p: &Progress, bad_input: usize, interrupted: bool, journal: &Path) {
+fn summary(run: &Run<'_>, p: &Progress, bad_input: usize) {
     let elapsed = p.started.elapsed().as_secs_f64();
-    if interrupted {
-        eprintln!(
-            "interrupted: the journal {} keeps what was done; run the same command to go on",
-            journal.display()
-        );
-    }
     println!(
-        "{target}: created {}, existing {}, failed {}, unknown {}, skipped as bad input {}, done earlier {} ({} of {} in {elapsed:.1}s)",
-        p.created, p.existing, p.failed, p.unknown, bad_input, p.skipped, p.done, p.total
+        "{}{}: created {}, existing {}, failed {}, unknown {}, skipped as bad input {}, done earlier {} ({} of {} in {elapsed:.1}s)",
+        demo_prefix(run.demo),
+        run.target,
+        p.created,
+        p.existing,
+        p.failed,
+        p.unknown,
+        bad_input,
+        p.skipped,
+        p.done,
+        p.total
     );
 }

@@ -1,89 +1,131 @@
-//! The clients a command needs: from the environment when its API key is
-//! set, else pointed at a built-in fake server (seeded, in this process),
-//! which the tool says on its first line, on standard error.
+//! The clients a command needs: from the environment (the API key is
+//! required), or, with `--demo` only, pointed at built-in fake servers
+//! (seeded, in this process), which the tool says on its first line. It
+//! never falls back to the fakes by itself: a missing key is a
+//! configuration error that names the variable and the flag.
 
 use event_invites::{Artsvp, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
-use crate::Command;
+use crate::error::CliError;
 
-/// The clients, and the fake servers behind them when no key is set.
+/// Which APIs a command talks to.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub securegate: bool,
+    pub artsvp: bool,
+}
+
+/// The clients, and the fake servers behind them in demo mode.
 pub struct Apis {
     securegate: Option<SecureGate>,
     artsvp: Option<Artsvp>,
-    _fakes: (Option<FakeSecureGate>, Option<FakeArtsvp>),
+    fakes: Option<(FakeSecureGate, FakeArtsvp)>,
 }
 
 impl Apis {
-    pub async fn from_env(command: &Command) -> Result<Self, String> {
-        let (needs_securegate, needs_artsvp) = match command {
-            Command::Guests { .. } | Command::Stats { .. } => (true, false),
-            Command::Invite { .. } | Command::Bookings { .. } => (false, true),
-            Command::Sync { .. } => (true, true),
-        };
-        let mut notes = Vec::new();
-        let (mut securegate, mut artsvp) = (None, None);
-        let (mut sg_fake, mut artsvp_fake) = (None, None);
-        if needs_securegate {
-            if std::env::var_os("SECUREGATE_API_KEY").is_some() {
-                securegate = Some(SecureGate::from_env().map_err(|e| e.to_string())?);
-            } else {
-                let fake = FakeSecureGate::start()
-                    .await
-                    .map_err(|e| format!("cannot start the built-in fake SecureGate: {e}"))?;
-                notes.push(format!(
-                    "SecureGate (events: {})",
-                    fake.event_ids().join(", ")
-                ));
-                securegate = Some(fake.client());
-                sg_fake = Some(fake);
+    /// Clients from the environment; every key the command needs must be
+    /// set.
+    pub fn from_env(needs: Needs) -> Result<Self, CliError> {
+        let mut missing = Vec::new();
+        for (needed, name) in [
+            (needs.securegate, "SECUREGATE_API_KEY"),
+            (needs.artsvp, "ARTSVP_API_KEY"),
+        ] {
+            if needed && std::env::var(name).map_or(true, |v| v.trim().is_empty()) {
+                missing.push(name);
             }
         }
-        if needs_artsvp {
-            if std::env::var_os("ARTSVP_API_KEY").is_some() {
-                artsvp = Some(Artsvp::from_env().map_err(|e| e.to_string())?);
-            } else {
-                let fake = FakeArtsvp::start()
-                    .await
-                    .map_err(|e| format!("cannot start the built-in fake ARTSVP: {e}"))?;
-                let events: Vec<String> = fake
-                    .state()
-                    .events
-                    .iter()
-                    .map(|e| format!("{} ({})", e.code, e.name))
-                    .collect();
-                notes.push(format!("ARTSVP (events: {})", events.join(", ")));
-                artsvp = Some(fake.client());
-                artsvp_fake = Some(fake);
-            }
+        if !missing.is_empty() {
+            return Err(CliError::Config(missing_keys(&missing)));
         }
-        if !notes.is_empty() {
-            eprintln!(
-                "event-invites: no API key set, using the built-in fake {} — nothing real is touched",
-                notes.join(" and ")
-            );
+        let securegate = needs.securegate.then(SecureGate::from_env).transpose()?;
+        let artsvp = needs.artsvp.then(Artsvp::from_env).transpose()?;
+        for base in [
+            securegate.as_ref().map(SecureGate::base_url),
+            artsvp.as_ref().map(Artsvp::base_url),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            eprintln!("event-invites: using {base}");
         }
         Ok(Self {
             securegate,
             artsvp,
-            _fakes: (sg_fake, artsvp_fake),
+            fakes: None,
         })
     }
 
-    pub fn securegate(&self) -> Result<&SecureGate, String> {
+    /// Clients pointed at built-in fake servers (`--demo`), whatever the
+    /// environment says.
+    pub async fn demo() -> Result<Self, CliError> {
+        let start = |what: &str, e: std::io::Error| {
+            CliError::Failed(format!("cannot start the built-in fake {what}: {e}"))
+        };
+        let securegate = FakeSecureGate::start()
+            .await
+            .map_err(|e| start("SecureGate", e))?;
+        let artsvp = FakeArtsvp::start().await.map_err(|e| start("ARTSVP", e))?;
+        let events: Vec<String> = artsvp
+            .state()
+            .events
+            .iter()
+            .map(|e| format!("{} ({})", e.code, e.name))
+            .collect();
+        eprintln!(
+            "event-invites: demo mode: built-in fake SecureGate (events: {}) and ARTSVP (events: \
+             {}); nothing real is touched",
+            securegate.event_ids().join(", "),
+            events.join(", ")
+        );
+        Ok(Self {
+            securegate: Some(securegate.client()),
+            artsvp: Some(artsvp.client()),
+            fakes: Some((securegate, artsvp)),
+        })
+    }
+
+    pub fn securegate(&self) -> Result<&SecureGate, CliError> {
         self.securegate
             .as_ref()
-            .ok_or_else(|| "this command has no SecureGate client".to_string())
+            .ok_or_else(|| CliError::Failed("this command has no SecureGate client".into()))
     }
 
-    /// Whether ARTSVP is the built-in fake (its data dies with the process).
-    pub fn artsvp_is_fake(&self) -> bool {
-        self._fakes.1.is_some()
-    }
-
-    pub fn artsvp(&self) -> Result<&Artsvp, String> {
+    pub fn artsvp(&self) -> Result<&Artsvp, CliError> {
         self.artsvp
             .as_ref()
-            .ok_or_else(|| "this command has no ARTSVP client".to_string())
+            .ok_or_else(|| CliError::Failed("this command has no ARTSVP client".into()))
     }
+
+    /// Whether the clients talk to the built-in fakes.
+    pub fn is_demo(&self) -> bool {
+        self.fakes.is_some()
+    }
+}
+
+/// `ARTSVP_API_KEY is not set; pass --demo to try the tool on built-in fake
+/// servers`, with the names (never the values) of set variables that look
+/// like a misspelling of it.
+fn missing_keys(missing: &[&str]) -> String {
+    let names = missing.join(" and ");
+    let verb = if missing.len() == 1 { "is" } else { "are" };
+    let mut text =
+        format!("{names} {verb} not set; pass --demo to try the tool on built-in fake servers");
+    let lookalikes: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            missing.iter().any(|m| {
+                let api = m.split('_').next().unwrap_or_default();
+                name != m && name.to_ascii_uppercase().starts_with(api) && name.contains("KEY")
+            })
+        })
+        .collect();
+    if !lookalikes.is_empty() {
+        text.push_str(&format!(
+            " (set but not read: {}; a misspelling?)",
+            lookalikes.join(", ")
+        ));
+    }
+    text
 }

@@ -37,18 +37,41 @@ pub struct GuestList {
 
 /// Reads `path`. Fails (sending nothing) when the file cannot be read or
 /// its header is wrong.
-pub fn read(path: &Path, key: BulkKey) -> Result<GuestList, String> {
+pub fn read(path: &Path, key: BulkKey, delimiter: u8) -> Result<GuestList, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(file, key).map_err(|e| format!("{}: {e}", path.display()))
+    parse(file, key, delimiter).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads a guest list from any reader.
-pub fn parse(mut input: impl std::io::Read, key: BulkKey) -> Result<GuestList, String> {
+/// Refuses a file whose header has no `delimiter` but another common one,
+/// naming the flag that reads it.
+fn check_delimiter(bytes: &[u8], delimiter: u8) -> Result<(), String> {
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    if header.contains(&delimiter) {
+        return Ok(());
+    }
+    let (name, flag) = match () {
+        () if header.contains(&b';') => ("semicolon", "';'"),
+        () if header.contains(&b'\t') => ("tab", "tab"),
+        () if header.contains(&b',') => ("comma", "','"),
+        () => return Ok(()),
+    };
+    Err(format!(
+        "line 1: the file looks {name}-separated: pass --delimiter {flag}"
+    ))
+}
+
+/// Reads a guest list from any reader, its fields separated by `delimiter`.
+pub fn parse(
+    mut input: impl std::io::Read,
+    key: BulkKey,
+    delimiter: u8,
+) -> Result<GuestList, String> {
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read the file: {e}"))?;
+    check_delimiter(&bytes, delimiter)?;
     // The line of a byte offset, counted here: the csv crate's own line
     // numbers do not count the blank lines it skips.
     let newlines: Vec<usize> = bytes
@@ -68,6 +91,7 @@ pub fn parse(mut input: impl std::io::Read, key: BulkKey) -> Result<GuestList, S
         before as u64 + 1
     };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::Headers)
         .from_reader(bytes.as_slice());
@@ -242,8 +266,27 @@ fn csv_problem(e: &csv::Error) -> &'static str {
 mod tests {
     use super::*;
 
+    #[test]
+    fn another_delimiter_is_named_with_the_flag_that_reads_it() {
+        let semicolons = b"name;email\nAnn;ann@example.com\n";
+        let err = parse(&semicolons[..], BulkKey::Email, b',').unwrap_err();
+        assert_eq!(
+            err,
+            "line 1: the file looks semicolon-separated: pass --delimiter ';'"
+        );
+        let list = parse(&semicolons[..], BulkKey::Email, b';').unwrap();
+        assert_eq!(list.rows.len(), 1);
+        let tabs = b"name\temail\nAnn\tann@example.com\n";
+        let err = parse(&tabs[..], BulkKey::Email, b',').unwrap_err();
+        assert!(err.ends_with("pass --delimiter tab"), "{err}");
+        assert_eq!(
+            parse(&tabs[..], BulkKey::Email, b'\t').unwrap().rows.len(),
+            1
+        );
+    }
+
     fn parse_str(text: &[u8]) -> Result<GuestList, String> {
-        parse(text, BulkKey::Email)
+        parse(text, BulkKey::Email, b',')
     }
 
     #[test]
@@ -297,7 +340,7 @@ mod tests {
             assert!(err.contains(says), "{err}");
             assert!(err.starts_with("line 1:"), "{err}");
         }
-        let err = parse(&b"name,email\n"[..], BulkKey::ExternalId).unwrap_err();
+        let err = parse(&b"name,email\n"[..], BulkKey::ExternalId, b',').unwrap_err();
         assert!(err.contains("external_id"), "{err}");
     }
 }

@@ -4,32 +4,44 @@
 //! after a crash without inviting anyone twice.
 //!
 //! Keys come from `SECUREGATE_API_KEY` / `ARTSVP_API_KEY` (and the optional
-//! `*_BASE_URL`); with none set, the tool runs against built-in fake servers
-//! and says so first. All API logic is in the `event-invites` library; this
-//! crate adds arguments, CSV, the progress bar and the SQLite journal.
+//! `*_BASE_URL`); a missing key is a configuration error. `--demo` runs
+//! against built-in fake servers instead, and every summary says so. All
+//! API logic is in the `event-invites` library; this crate adds arguments,
+//! CSV, progress, the SQLite journal and the exit codes (`error.rs`).
 
 mod bulk;
 mod connect;
+mod error;
 mod guests_csv;
 mod journal;
 mod output;
+mod progress;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use event_invites::artsvp::BulkKey;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use event_invites::artsvp::{BulkKey, Target};
 use event_invites::securegate::InviteStatus;
+
+use crate::bulk::demo_prefix;
+use crate::connect::{Apis, Needs};
+use crate::error::{CliError, EXIT_CODES};
 
 /// Guest lists for SecureGate and ARTSVP events: export, stats, and bulk
 /// invites that resume after a crash without inviting anyone twice.
 ///
 /// Keys come from SECUREGATE_API_KEY and ARTSVP_API_KEY (base URLs from
-/// SECUREGATE_BASE_URL and ARTSVP_BASE_URL); without a key the tool uses a
-/// built-in fake server for that API and says so.
+/// SECUREGATE_BASE_URL and ARTSVP_BASE_URL). Without the key a command
+/// needs, it stops with exit code 2; pass --demo to try it on built-in fake
+/// servers.
 #[derive(Debug, Parser)]
-#[command(name = "event-invites", version)]
+#[command(name = "event-invites", version, after_help = EXIT_CODES)]
 struct Cli {
+    /// Use built-in fake SecureGate and ARTSVP servers (seeded, in this
+    /// process) instead of the real APIs; every summary says so.
+    #[arg(long, global = true)]
+    demo: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +49,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// A SecureGate event's guest list (all invites, or one status).
+    #[command(after_help = EXIT_CODES)]
     Guests {
         /// The SecureGate event id.
         #[arg(long)]
@@ -49,6 +62,7 @@ enum Command {
     },
     /// Counts per status and the response and acceptance rates of a
     /// SecureGate event.
+    #[command(after_help = EXIT_CODES)]
     Stats {
         /// The SecureGate event id.
         #[arg(long)]
@@ -59,15 +73,12 @@ enum Command {
     ///
     /// Every outcome goes to a SQLite journal (by default next to the CSV);
     /// running the same command again skips finished rows and re-sends the
-    /// ones in flight with the dedupe filter. Exits 1 if any row failed, had
-    /// an unknown outcome or was bad input.
+    /// ones in flight with the dedupe filter. When ARTSVP keeps failing the
+    /// run stops, says what failed and leaves the rest pending (exit 69).
+    #[command(after_help = EXIT_CODES)]
     Invite {
         /// The ARTSVP event (id or code).
-        #[arg(
-            long,
-            required_unless_present = "collection",
-            conflicts_with = "collection"
-        )]
+        #[arg(long, conflicts_with = "collection")]
         event: Option<String>,
         /// The ARTSVP collection (id or code).
         #[arg(long)]
@@ -75,12 +86,25 @@ enum Command {
         /// The guest list.
         #[arg(long)]
         csv: PathBuf,
+        /// What separates the CSV's fields: one character, or `tab`.
+        #[arg(long, default_value = ",", value_parser = delimiter)]
+        delimiter: u8,
+        /// Which field makes two guests one (the dedupe filter every invite
+        /// carries).
+        #[arg(long, value_enum, default_value_t = DedupeBy::Email)]
+        dedupe: DedupeBy,
+        /// The journal (SQLite). Default: next to the CSV
+        /// (`<csv>.journal.sqlite`); with --demo, a temporary file removed
+        /// at exit.
+        #[arg(long)]
+        journal: Option<PathBuf>,
         #[command(flatten)]
         run: bulk::RunArgs,
     },
     /// Gives every SecureGate guest of an event (accepted by default) an
     /// invite to an ARTSVP event, deduped by email; same journal and
     /// progress as `invite`.
+    #[command(after_help = EXIT_CODES)]
     Sync {
         /// The SecureGate event id.
         #[arg(long)]
@@ -91,11 +115,17 @@ enum Command {
         /// Which SecureGate guests.
         #[arg(long, value_enum, default_value_t = Status::Accepted)]
         status: Status,
+        /// The journal (SQLite). Default: `sync-<from>-<to>.journal.sqlite`
+        /// in the current directory; with --demo, a temporary file removed
+        /// at exit.
+        #[arg(long)]
+        journal: Option<PathBuf>,
         #[command(flatten)]
         run: bulk::RunArgs,
     },
     /// An ARTSVP event's confirmed bookings (reads every booking of the
     /// account: the API has no event filter).
+    #[command(after_help = EXIT_CODES)]
     Bookings {
         /// The ARTSVP event (id or code).
         #[arg(long)]
@@ -103,6 +133,38 @@ enum Command {
         #[command(flatten)]
         out: output::Output,
     },
+    /// Prints a shell completion script: `event-invites completions bash >
+    /// /etc/bash_completion.d/event-invites`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff): `event-invites manpage >
+    /// /usr/local/share/man/man1/event-invites.1`.
+    Manpage,
+}
+
+impl Command {
+    /// Which APIs the command talks to (none for the offline ones).
+    fn needs(&self) -> Needs {
+        let (securegate, artsvp) = match self {
+            Self::Guests { .. } | Self::Stats { .. } => (true, false),
+            Self::Invite { .. } | Self::Bookings { .. } => (false, true),
+            Self::Sync { .. } => (true, true),
+            Self::Completions { .. } | Self::Manpage => (false, false),
+        };
+        Needs { securegate, artsvp }
+    }
+}
+
+/// `--delimiter`: one ASCII character, or `tab`.
+fn delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
+        _ => Err("one ASCII character, or `tab`".to_string()),
+    }
 }
 
 /// A SecureGate invite status.
@@ -141,24 +203,62 @@ impl DedupeBy {
     }
 }
 
-/// Against the built-in fake ARTSVP, whose invites die with the process,
-/// the default journal is a temporary file: one kept beside the CSV would
-/// claim, on the next run, invites that no longer exist anywhere.
-fn fake_journal(apis: &connect::Apis, run: &mut bulk::RunArgs) {
-    if apis.artsvp_is_fake() && run.journal.is_none() {
-        let path = std::env::temp_dir().join(format!(
-            "event-invites-fake-{}.journal.sqlite",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        run.journal = Some(path);
+/// A journal path, and whether it is a demo's temporary file (removed,
+/// with SQLite's side files, when dropped: at exit, Ctrl-C included).
+struct JournalPath {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl JournalPath {
+    fn new(given: Option<PathBuf>, demo: bool, default: impl FnOnce() -> PathBuf) -> Self {
+        match (given, demo) {
+            (Some(path), _) => Self {
+                path,
+                temporary: false,
+            },
+            (None, true) => {
+                let path = std::env::temp_dir().join(format!(
+                    "event-invites-demo-{}.journal.sqlite",
+                    std::process::id()
+                ));
+                remove_journal(&path);
+                Self {
+                    path,
+                    temporary: true,
+                }
+            }
+            (None, false) => Self {
+                path: default(),
+                temporary: false,
+            },
+        }
+    }
+}
+
+impl Drop for JournalPath {
+    fn drop(&mut self) {
+        if self.temporary {
+            remove_journal(&self.path);
+        }
+    }
+}
+
+/// Removes a journal and SQLite's `-wal` and `-shm` files beside it.
+fn remove_journal(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
     }
 }
 
 /// How a command ended.
 enum Outcome {
+    /// Everything done.
     Done,
-    /// Something failed; the details were printed.
+    /// Some rows failed, stayed unknown or were bad input, or the run was
+    /// interrupted; the details were printed.
     SomeFailed,
 }
 
@@ -168,68 +268,137 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(error) => {
+            eprintln!("error: {error}");
+            error.exit_code()
         }
     }
 }
 
-async fn run(cli: Cli) -> Result<Outcome, String> {
-    let apis = connect::Apis::from_env(&cli.command).await?;
+async fn run(cli: Cli) -> Result<Outcome, CliError> {
+    let needs = cli.command.needs();
+    if !needs.securegate && !needs.artsvp {
+        return offline(&cli.command);
+    }
+    let apis = if cli.demo {
+        Apis::demo().await?
+    } else {
+        Apis::from_env(needs)?
+    };
+    let demo = apis.is_demo();
     match cli.command {
         Command::Guests { event, status, out } => {
             let rows = apis
                 .securegate()?
                 .export(&event, status.map(Status::api))
-                .await
-                .map_err(|e| e.to_string())?;
-            out.write(&rows)?;
+                .await?;
+            hint_if_empty(rows.is_empty(), &event);
+            out.write(&rows).map_err(CliError::Failed)?;
+            if demo {
+                eprintln!("{}{} row(s)", demo_prefix(demo), rows.len());
+            }
             Ok(Outcome::Done)
         }
         Command::Stats { event } => {
-            let stats = apis
-                .securegate()?
-                .invite_stats(&event)
-                .await
-                .map_err(|e| e.to_string())?;
-            output::stats(&event, &stats);
+            let stats = apis.securegate()?.invite_stats(&event).await?;
+            hint_if_empty(stats.total == 0, &event);
+            output::stats(demo_prefix(demo), &event, &stats);
             Ok(Outcome::Done)
         }
         Command::Bookings { event, out } => {
-            let rows = apis
-                .artsvp()?
-                .export_guest_list(&event)
-                .await
-                .map_err(|e| e.to_string())?;
-            out.write(&rows)?;
+            let artsvp = apis.artsvp()?;
+            bulk::check_target(artsvp, &Target::event(&event)).await?;
+            let rows = artsvp.export_guest_list(&event).await?;
+            out.write(&rows).map_err(CliError::Failed)?;
+            if demo {
+                eprintln!("{}{} row(s)", demo_prefix(demo), rows.len());
+            }
             Ok(Outcome::Done)
         }
         Command::Invite {
             event,
             collection,
             csv,
-            mut run,
+            delimiter,
+            dedupe,
+            journal,
+            run,
         } => {
-            fake_journal(&apis, &mut run);
-            bulk::from_csv(apis.artsvp()?, event, collection, &csv, &run).await
+            let target = match (event, collection) {
+                (Some(event), None) => Target::event(event),
+                (None, Some(collection)) => Target::collection(collection),
+                _ => {
+                    return Err(CliError::Usage(
+                        "invite needs a target: pass --event ID or --collection ID".into(),
+                    ));
+                }
+            };
+            let journal = JournalPath::new(journal, demo, || {
+                let mut name = csv.as_os_str().to_owned();
+                name.push(".journal.sqlite");
+                PathBuf::from(name)
+            });
+            let run = bulk::Run {
+                client: apis.artsvp()?,
+                target,
+                key: dedupe.key(),
+                journal: journal.path.clone(),
+                demo,
+                args: &run,
+            };
+            bulk::from_csv(run, &csv, delimiter).await
         }
         Command::Sync {
             from_securegate,
             to_artsvp_event,
             status,
-            mut run,
+            journal,
+            run,
         } => {
-            fake_journal(&apis, &mut run);
-            bulk::sync(
-                apis.securegate()?,
-                apis.artsvp()?,
-                &from_securegate,
-                &to_artsvp_event,
-                status.api(),
-                &run,
-            )
-            .await
+            let journal = JournalPath::new(journal, demo, || {
+                PathBuf::from(format!(
+                    "sync-{}-{}.journal.sqlite",
+                    bulk::file_safe(&from_securegate),
+                    bulk::file_safe(&to_artsvp_event)
+                ))
+            });
+            let run = bulk::Run {
+                client: apis.artsvp()?,
+                target: Target::event(to_artsvp_event),
+                key: BulkKey::Email,
+                journal: journal.path.clone(),
+                demo,
+                args: &run,
+            };
+            bulk::sync(apis.securegate()?, run, &from_securegate, status.api()).await
         }
+        Command::Completions { .. } | Command::Manpage => offline(&cli.command),
+    }
+}
+
+/// The commands that talk to no API.
+fn offline(command: &Command) -> Result<Outcome, CliError> {
+    let mut cli = Cli::command();
+    let mut out = std::io::stdout();
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut cli, "event-invites", &mut out);
+        }
+        Command::Manpage => clap_mangen::Man::new(cli)
+            .render(&mut out)
+            .map_err(|e| CliError::Failed(format!("cannot write the man page: {e}")))?,
+        _ => {}
+    }
+    Ok(Outcome::Done)
+}
+
+/// A hint on standard error when SecureGate has no invites for an event:
+/// an unknown event id has none either.
+fn hint_if_empty(empty: bool, event: &str) {
+    if empty {
+        eprintln!(
+            "hint: SecureGate lists no invites for {event} (it answers the same for an event id \
+             it does not know): check the id"
+        );
     }
 }

@@ -111,10 +111,10 @@ pub fn print_table<const N: usize>(out: &mut Vec<u8>, headers: &[&str; N], rows:
     }
 }
 
-pub fn stats(event: &str, stats: &InviteStats) {
+pub fn stats(prefix: &str, event: &str, stats: &InviteStats) {
     let percent = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0));
     let mut out = Vec::new();
-    let _ = writeln!(out, "SecureGate event {event}");
+    let _ = writeln!(out, "{prefix}SecureGate event {event}");
     print_table(
         &mut out,
         &[

@@ -362,9 +362,10 @@ async fn the_read_commands_print_tables_csv_and_json() {
         csv.lines().skip(1).all(|l| l.contains(",accepted,")),
         "{csv}"
     );
-    assert!(
-        text(&out.stderr).is_empty(),
-        "keys set: no note about fakes"
+    assert_eq!(
+        text(&out.stderr),
+        format!("event-invites: using {}\n", securegate.base_url()),
+        "keys set: it names the API it uses, and says nothing of fakes"
     );
 
     let out = with_sg(&["stats", "--event", &event])
@@ -391,21 +392,219 @@ async fn the_read_commands_print_tables_csv_and_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_keys_it_says_first_that_it_uses_the_built_in_fakes() {
+async fn without_a_key_it_stops_naming_the_variable_and_the_flag_having_sent_nothing() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let dir = TempDir::new("nokey");
+    let csv = dir.path("guests.csv");
+    guests_csv(&csv, 3);
     let out = Command::new(BIN)
-        .args(["stats", "--event", "event-x"])
-        .env_remove("SECUREGATE_API_KEY")
+        .args([
+            "invite",
+            "--event",
+            "3779b1",
+            "--csv",
+            csv.to_str().unwrap(),
+        ])
         .env_remove("ARTSVP_API_KEY")
+        .env("ARTSVP_APIKEY", "a-misspelt-variable")
+        .env("ARTSVP_BASE_URL", fake.base_url())
         .output()
         .await
         .unwrap();
-    assert!(out.status.success());
-    let first = text(&out.stderr)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    assert!(first.contains("built-in fake SecureGate"), "{first}");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "ARTSVP_API_KEY is not set; pass --demo to try the tool on built-in fake servers"
+        ) && stderr.contains("set but not read: ARTSVP_APIKEY"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("a-misspelt-variable"), "never a value");
+    assert!(text(&out.stdout).is_empty());
+    assert!(fake.requests().is_empty(), "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_is_asked_for_and_every_summary_says_so() {
+    let dir = TempDir::new("demo");
+    let out = Command::new(BIN)
+        .current_dir(&dir.0)
+        .args(["--demo", "sync", "--from-securegate", "event-475267"])
+        .args(["--to-artsvp-event", "3779b1", "--progress", "off"])
+        .env("ARTSVP_API_KEY", "a-real-key-that-demo-mode-ignores")
+        .env("ARTSVP_BASE_URL", "http://127.0.0.1:9")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("demo mode"),
+        "{stderr}"
+    );
+    assert!(!stdout.is_empty());
+    for line in stdout.lines() {
+        assert!(line.starts_with("demo (built-in fake servers): "), "{line}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir.0).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+/// The demo journal of process `pid`, and SQLite's files beside it.
+fn demo_journal_files(pid: u32) -> Vec<PathBuf> {
+    let base = std::env::temp_dir().join(format!("event-invites-demo-{pid}.journal.sqlite"));
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", base.display())))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_demo_mode_removes_the_journal_and_promises_no_resume() {
+    let dir = TempDir::new("demo-sigint");
+    let csv = dir.path("guests.csv");
+    // More than the built-in fake's 1,000 a window: the run must wait.
+    guests_csv(&csv, 1_100);
+    let child = Command::new(BIN)
+        .args([
+            "--demo",
+            "invite",
+            "--event",
+            "3779b1",
+            "--csv",
+            csv.to_str().unwrap(),
+        ])
+        .args(["--progress", "off"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let journal = demo_journal_files(pid)[0].clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !journal.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no journal at {journal:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("there is nothing to resume"), "{stderr}");
+    assert!(!stderr.contains("run the same command"), "{stderr}");
+    for file in demo_journal_files(pid) {
+        assert!(!file.exists(), "{file:?} is left behind");
+    }
+    assert!(!dir.path("guests.csv.journal.sqlite").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_checks_its_target_and_maps_failures_to_exit_codes() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    // An unknown ARTSVP event: a usage error, exit 2.
+    let out = run(&fake, &["bookings", "--event", "nosuch"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("ARTSVP has no event nosuch"));
+
+    // A key the API refuses: 77.
+    let out = command(&fake, &["bookings", "--event", "3779b1"])
+        .env("ARTSVP_API_KEY", "not-the-key")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(77), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("check ARTSVP_API_KEY"));
+    assert!(!text(&out.stderr).contains("not-the-key"));
+
+    // Nothing listening: 69.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = command(&fake, &["bookings", "--event", "3779b1"])
+        .env("ARTSVP_BASE_URL", format!("http://{closed}"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("connection refused"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // No target, and a semicolon-separated file.
+    let dir = TempDir::new("targets");
+    let csv = dir.path("guests.csv");
+    std::fs::write(&csv, "name;email\nAnn;ann@example.com\n").unwrap();
+    let out = run(&fake, &["invite", "--csv", csv.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("pass --event ID or --collection ID"));
+    let out = run(
+        &fake,
+        &[
+            "invite",
+            "--event",
+            "3779b1",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("looks semicolon-separated: pass --delimiter ';'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let args = [
+        "invite",
+        "--event",
+        "3779b1",
+        "--csv",
+        csv.to_str().unwrap(),
+    ];
+    let out = command(&fake, &args)
+        .args(["--delimiter", ";"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(held_emails(&fake, "3779b1").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_securegate_event_with_no_invites_gets_a_hint() {
+    let securegate = FakeSecureGate::start().await.unwrap();
+    let out = Command::new(BIN)
+        .args(["guests", "--event", "event-nosuch"])
+        .env("SECUREGATE_API_KEY", securegate.api_key())
+        .env("SECUREGATE_BASE_URL", securegate.base_url())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("hint: SecureGate lists no invites for event-nosuch"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -471,15 +670,33 @@ async fn it_says_when_it_waits_for_the_rate_limit_window() {
     guests_csv(&csv, 12);
     let out = run(
         &fake,
-        &["invite", "--event", &event, "--csv", csv.to_str().unwrap()],
+        &[
+            "invite",
+            "--event",
+            &event,
+            "--csv",
+            csv.to_str().unwrap(),
+            "--progress",
+            "lines",
+        ],
     )
     .await;
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
+    // One plain line at the wait, with the rate at one decimal and the
+    // time left counting the wait.
+    let wait = stderr
+        .lines()
+        .find(|l| l.contains("waiting for the window until "))
+        .unwrap_or_else(|| panic!("no line at the wait: {stderr}"));
+    let rate = wait.split(", ").nth(1).unwrap_or_default();
     assert!(
-        stderr.contains("waiting for the rate-limit window until "),
-        "{stderr}"
+        rate.ends_with("/s")
+            && rate.trim_end_matches("/s").split('.').nth(1).map(str::len) == Some(1),
+        "{wait}"
     );
+    assert!(wait.contains(" UTC, about "), "{wait}");
+    assert!(wait.starts_with('8') || wait.contains("/12 done"), "{wait}");
     assert!(
         !fake
             .requests()
@@ -510,7 +727,7 @@ async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on()
     let args = ["invite", "--event", &event, "--csv", csv.to_str().unwrap()];
     let out = run(&fake, &args).await;
     let stderr = text(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
     assert!(
         stderr.contains("stopped: ARTSVP (127.0.0.1:")
             && stderr.contains("answers HTTP 503 to every create_invite since ")

@@ -8,7 +8,9 @@
 
 use std::process::ExitCode;
 
-use event_invites::artsvp::{CreateOutcome, Dedupe, Duplicates, Guest, InviteQuery, NewBatch};
+use event_invites::artsvp::{
+    CreateOutcome, Cursor, Dedupe, Duplicates, Guest, InviteQuery, NewBatch,
+};
 use event_invites::securegate::Invite as SecureGateInvite;
 use event_invites::{Artsvp, Error, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
@@ -36,8 +38,12 @@ async fn run(write: bool) -> Result<(), Box<dyn std::error::Error>> {
     let mut fakes = Fakes::default();
 
     let securegate = if std::env::var_os("SECUREGATE_API_KEY").is_some() {
-        println!("SecureGate: SECUREGATE_API_KEY is set, using the real API");
-        SecureGate::from_env()?
+        let client = SecureGate::from_env()?;
+        println!(
+            "SecureGate: SECUREGATE_API_KEY is set, using the real API at {}",
+            client.base_url()
+        );
+        client
     } else {
         let fake = FakeSecureGate::start().await?;
         println!(
@@ -49,8 +55,12 @@ async fn run(write: bool) -> Result<(), Box<dyn std::error::Error>> {
         client
     };
     let artsvp = if std::env::var_os("ARTSVP_API_KEY").is_some() {
-        println!("ARTSVP: ARTSVP_API_KEY is set, using the real API");
-        Artsvp::from_env()?
+        let client = Artsvp::from_env()?;
+        println!(
+            "ARTSVP: ARTSVP_API_KEY is set, using the real API at {}",
+            client.base_url()
+        );
+        client
     } else {
         let fake = FakeArtsvp::start().await?;
         println!(
@@ -143,10 +153,12 @@ async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
         }
     }
     table(&["code", "name", "resource", "used", "exhausted"], &rows);
-    println!(
-        "({pages_seen} pages; to go on later, start a stream at {:?})",
-        pages.cursor()
-    );
+    let resume = match pages.cursor() {
+        Cursor::After(id) => format!("start a stream after {id}"),
+        Cursor::Before(id) => format!("start a stream before {id}"),
+        Cursor::Start => "start again from the beginning".to_string(),
+    };
+    println!("({pages_seen} pages; to go on later, {resume})");
 
     if !may_write {
         println!("\n(read-only against the real ARTSVP API: pass --write to create invites)");

@@ -141,6 +141,28 @@ impl Pacer {
         self.decide(&mut s, now)
     }
 
+    /// How many requests could be sent now without waiting: the fewer of
+    /// the client's quota tokens and the server's remaining budget (0 while
+    /// a `Retry-After` holds); `None` when neither is known. Counts nothing.
+    pub(crate) fn available(&self) -> Option<u64> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let now = Instant::now();
+        if s.blocked_until.is_some_and(|until| until > now) {
+            return Some(0);
+        }
+        // Refresh the state as a request would, then undo its count.
+        let waits = self.decide(&mut s, now).is_some();
+        if waits {
+            return Some(0);
+        }
+        let tokens = self.quota.map(|_| (s.tokens + 1.0).floor() as u64);
+        let server = s.server_remaining.map(|r| r + 1);
+        match (tokens, server) {
+            (Some(t), Some(r)) => Some(t.min(r)),
+            (one, other) => one.or(other),
+        }
+    }
+
     /// How long the next request would wait now, and why; counts nothing.
     pub(crate) fn peek(&self) -> Option<(Duration, PacingReason)> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -290,6 +312,17 @@ mod tests {
             "{wait:?}"
         );
         assert_eq!(pacer.try_acquire(now + Duration::from_millis(334)), None);
+    }
+
+    #[test]
+    fn what_is_available_now_is_the_fewer_of_tokens_and_server_budget() {
+        let pacer = Pacer::new(Some(Quota::new(10, Duration::from_secs(60))));
+        assert_eq!(pacer.available(), Some(10));
+        pacer.observe(&headers(3, 30));
+        assert_eq!(pacer.available(), Some(3), "the server's budget is smaller");
+        assert_eq!(Pacer::new(None).available(), None, "nothing known");
+        pacer.block_for(Duration::from_secs(5));
+        assert_eq!(pacer.available(), Some(0));
     }
 
     #[test]

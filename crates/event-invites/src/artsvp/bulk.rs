@@ -300,6 +300,11 @@ pub struct Progress {
     pub waiting_until: Option<Instant>,
     /// Why it waits.
     pub waiting_for: Option<PacingReason>,
+    /// The client's quota, which bounds the pace (`None`: none).
+    pub quota: Option<crate::Quota>,
+    /// Requests the client may send now before the rate limit makes it
+    /// wait (`None`: no limit known).
+    pub available: Option<u64>,
 }
 
 impl Progress {
@@ -308,12 +313,42 @@ impl Progress {
         self.total.saturating_sub(self.done)
     }
 
-    /// The time left at the current rate (`None` before there is a rate).
+    /// The time left, rate-limit waits included: the current wait, then
+    /// the guests left at the slower of the measured rate and the quota's
+    /// sustained pace (`limit` per `window`) for those beyond what may be
+    /// sent at once ([`Progress::available`]). `None` before there is a
+    /// rate when the client has no quota.
+    ///
+    /// ```
+    /// # fn example(run: &event_invites::artsvp::BulkRun) {
+    /// // 101 guests left of 1,100 at ARTSVP's 1,000 per 15 minutes, and
+    /// // a wait of 898 s for the window: about 989 s, not 101 ÷ rate.
+    /// if let Some(eta) = run.progress().eta() {
+    ///     println!("about {} min left", eta.as_secs() / 60);
+    /// }
+    /// # }
+    /// ```
     pub fn eta(&self) -> Option<Duration> {
+        let remaining = self.remaining() as f64;
         if self.remaining() == 0 {
             return Some(Duration::ZERO);
         }
-        (self.rate > 0.0).then(|| Duration::from_secs_f64(self.remaining() as f64 / self.rate))
+        let wait = self.waiting_until.map_or(Duration::ZERO, |until| {
+            until.saturating_duration_since(Instant::now())
+        });
+        let by_rate = (self.rate > 0.0).then(|| remaining / self.rate);
+        let beyond = self
+            .remaining()
+            .saturating_sub(usize::try_from(self.available.unwrap_or(0)).unwrap_or(usize::MAX))
+            as f64;
+        let by_quota = self
+            .quota
+            .map(|q| beyond * q.window.as_secs_f64() / f64::from(q.limit.max(1)));
+        let secs = match (by_rate, by_quota) {
+            (Some(rate), Some(quota)) => rate.max(quota),
+            (one, other) => one.or(other)?,
+        };
+        Some(wait + Duration::from_secs_f64(secs))
     }
 }
 
@@ -516,6 +551,8 @@ impl BulkInvite {
                 started: Instant::now(),
                 waiting_until: None,
                 waiting_for: None,
+                quota: self.client.quota(),
+                available: None,
             },
             recent: VecDeque::new(),
             started: 0,
@@ -811,6 +848,7 @@ impl BulkRun {
         let tally = lock(&self.tally);
         let mut progress = tally.progress;
         progress.rate = tally.rate();
+        progress.available = self.client.shell.transport.pacer.available();
         if progress.remaining() > 0
             && let Some((wait, reason)) = self.client.shell.transport.pacer.peek()
         {
@@ -856,5 +894,62 @@ impl Artsvp {
             outage_after: 5,
             checkpoint: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(total: usize, done: usize, rate: f64) -> Progress {
+        Progress {
+            total,
+            done,
+            created: done,
+            existing: 0,
+            failed: 0,
+            unknown: 0,
+            skipped: 0,
+            in_flight: 0,
+            rate,
+            started: Instant::now(),
+            waiting_until: None,
+            waiting_for: None,
+            quota: None,
+            available: None,
+        }
+    }
+
+    fn about(eta: Option<Duration>, secs: f64) -> bool {
+        eta.is_some_and(|d| (d.as_secs_f64() - secs).abs() < 1.0)
+    }
+
+    #[test]
+    fn the_eta_counts_the_rate_limit_waits_still_to_come() {
+        // No quota: the guests left at the measured rate.
+        assert!(about(progress(100, 40, 2.0).eta(), 30.0));
+        assert_eq!(progress(100, 40, 0.0).eta(), None, "no rate yet");
+        assert_eq!(progress(100, 100, 0.0).eta(), Some(Duration::ZERO));
+
+        // ARTSVP's quota: 101 left of 1,100 at a burst rate of 20/s, while
+        // waiting 898 s for the window: the wait, then 101 × 0.9 s.
+        let mut p = progress(1_100, 999, 20.0);
+        p.quota = Some(crate::Quota::ARTSVP);
+        p.waiting_until = Some(Instant::now() + Duration::from_secs(898));
+        assert!(about(p.eta(), 898.0 + 90.9), "{:?}", p.eta());
+
+        // Before any rate, the quota alone gives an estimate: what the
+        // bucket holds goes at once, the rest at the quota's pace.
+        let mut p = progress(2_000, 0, 0.0);
+        p.quota = Some(crate::Quota::ARTSVP);
+        p.available = Some(1_000);
+        assert!(about(p.eta(), 900.0), "{:?}", p.eta());
+        p.available = None;
+        assert!(about(p.eta(), 1_800.0), "{:?}", p.eta());
+
+        // A slower measured rate than the quota's pace wins.
+        let mut p = progress(100, 0, 0.1);
+        p.quota = Some(crate::Quota::per_second(5));
+        assert!(about(p.eta(), 1_000.0), "{:?}", p.eta());
     }
 }

@@ -1,0 +1,122 @@
+//! How the tool fails: one typed error per kind of failure, and the one
+//! place that maps each to an exit code (the table `--help` and the README
+//! print).
+
+use std::fmt;
+use std::process::ExitCode;
+
+use event_invites::ErrorKind;
+
+/// The exit codes, as `--help` prints them. 0–2 follow the usual Unix
+/// convention (clap's own usage errors exit 2); the two API conditions
+/// use the BSD `sysexits.h` codes for them, so a script can tell "fix the
+/// key" from "try again later".
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0   every row invited or already invited (or the read succeeded)
+  1   some rows failed, stayed unknown or were bad input, or the run was interrupted
+  2   usage or configuration error (bad arguments, no API key, an unknown event)
+  69  the API is unreachable or failing: connection errors, timeouts, 5xx, a stopped run (EX_UNAVAILABLE)
+  77  the API refused the key (HTTP 401/403) (EX_NOPERM)";
+
+/// Why the tool stopped with an error.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments or input: exit 2.
+    Usage(String),
+    /// Missing or bad configuration (keys, base URLs): exit 2.
+    Config(String),
+    /// The API refused the key: exit 77.
+    KeyRefused(String),
+    /// The API is unreachable or failing, or a run stopped for it: exit 69.
+    Unavailable(String),
+    /// Anything else that failed (a journal, a response): exit 1.
+    Failed(String),
+}
+
+impl CliError {
+    /// The process's exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Self::Usage(_) | Self::Config(_) => 2,
+            Self::KeyRefused(_) => 77,
+            Self::Unavailable(_) => 69,
+            Self::Failed(_) => 1,
+        })
+    }
+
+    /// An error of the library, by what it says went wrong.
+    pub fn api(error: &event_invites::Error) -> Self {
+        let text = error.to_string();
+        match error.kind() {
+            ErrorKind::Unauthorized => Self::KeyRefused(format!(
+                "{text}; check {}",
+                match error.api() {
+                    Some(event_invites::Service::SecureGate) => "SECUREGATE_API_KEY",
+                    _ => "ARTSVP_API_KEY",
+                }
+            )),
+            ErrorKind::Config { .. } => Self::Config(text),
+            ErrorKind::InvalidRequest { .. } => Self::Usage(text),
+            ErrorKind::Server
+            | ErrorKind::Timeout
+            | ErrorKind::Deadline { .. }
+            | ErrorKind::Transport(_)
+            | ErrorKind::RateLimited { .. }
+            | ErrorKind::OutcomeUnknown { .. }
+            | ErrorKind::Outage { .. } => Self::Unavailable(text),
+            _ => Self::Failed(text),
+        }
+    }
+}
+
+impl From<event_invites::Error> for CliError {
+    fn from(error: event_invites::Error) -> Self {
+        Self::api(&error)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(m)
+            | Self::Config(m)
+            | Self::KeyRefused(m)
+            | Self::Unavailable(m)
+            | Self::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_code_and_the_table_lists_them() {
+        let code = |e: CliError| format!("{:?}", e.exit_code());
+        assert_eq!(
+            code(CliError::Usage("u".into())),
+            format!("{:?}", ExitCode::from(2))
+        );
+        assert_eq!(
+            code(CliError::Config("c".into())),
+            format!("{:?}", ExitCode::from(2))
+        );
+        assert_eq!(
+            code(CliError::KeyRefused("k".into())),
+            format!("{:?}", ExitCode::from(77))
+        );
+        assert_eq!(
+            code(CliError::Unavailable("x".into())),
+            format!("{:?}", ExitCode::from(69))
+        );
+        assert_eq!(
+            code(CliError::Failed("f".into())),
+            format!("{:?}", ExitCode::from(1))
+        );
+        for listed in ["  0 ", "  1 ", "  2 ", "  69 ", "  77 "] {
+            assert!(EXIT_CODES.contains(listed), "{listed}");
+        }
+    }
+}
