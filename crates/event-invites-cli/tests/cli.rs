@@ -744,3 +744,24 @@ async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on()
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(held_emails(&fake, &event).len(), 200, "everyone, once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_and_the_man_page_need_no_key() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .env_remove("ARTSVP_API_KEY")
+            .env_remove("SECUREGATE_API_KEY")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains("event-invites") && script.contains("sync"), "{shell}");
+    }
+    let out = Command::new(BIN).arg("manpage").output().await.unwrap();
+    assert!(out.status.success());
+    let page = text(&out.stdout);
+    assert!(page.starts_with(".ie") || page.contains(".TH event-invites"), "{page}");
+    assert!(page.contains("demo"));
+}
