@@ -31,7 +31,8 @@ pub struct RunArgs {
     /// rate-limit wait), or none.
     #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
     pub progress: progress::Mode,
-    /// No progress and no per-row messages: only errors and the summary.
+    /// No progress and no per-row outcome messages: only errors, bad CSV
+    /// rows and the summary.
     #[arg(long)]
     pub quiet: bool,
 }

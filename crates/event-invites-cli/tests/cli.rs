@@ -757,11 +757,17 @@ async fn completions_and_the_man_page_need_no_key() {
             .unwrap();
         assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
         let script = text(&out.stdout);
-        assert!(script.contains("event-invites") && script.contains("sync"), "{shell}");
+        assert!(
+            script.contains("event-invites") && script.contains("sync"),
+            "{shell}"
+        );
     }
     let out = Command::new(BIN).arg("manpage").output().await.unwrap();
     assert!(out.status.success());
     let page = text(&out.stdout);
-    assert!(page.starts_with(".ie") || page.contains(".TH event-invites"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH event-invites"),
+        "{page}"
+    );
     assert!(page.contains("demo"));
 }
