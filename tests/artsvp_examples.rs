@@ -12,7 +12,7 @@ use artsvp_api::types;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use workspace_tests::{doc_json_examples, missing_fields, read_shared_doc};
+use workspace_tests::{doc_json_examples, missing_fields, read_vendor_doc};
 
 const DOCS: &str = "artsvp-api-v2.md";
 
@@ -32,7 +32,7 @@ fn spec() -> Value {
 /// `pointer`, decodes into `T`, round-trips, and matches its snapshot.
 fn accept<T: DeserializeOwned + Serialize + Debug>(name: &str, pointer: &str) {
     let expected = fixture(name);
-    let docs = doc_json_examples(&read_shared_doc(DOCS));
+    let docs = doc_json_examples(&read_vendor_doc(DOCS));
     let from_docs = docs
         .iter()
         .find(|e| e.name == name)
@@ -82,7 +82,7 @@ macro_rules! acceptance {
         #[test]
         fn every_docs_example_is_accepted() {
             let covered: BTreeSet<&str> = [$($name),*].into_iter().collect();
-            let in_docs: BTreeSet<String> = doc_json_examples(&read_shared_doc(DOCS))
+            let in_docs: BTreeSet<String> = doc_json_examples(&read_vendor_doc(DOCS))
                 .into_iter()
                 .map(|e| e.name)
                 .collect();

@@ -1,27 +1,36 @@
-//! Helpers shared by the workspace-level tests: reading the vendors' docs
-//! beside the workspace and turning their JSON examples into fixtures.
+//! Helpers for the workspace-level tests: reading the vendors' docs kept in
+//! the repository (`specs/vendor-docs/`) and turning their JSON examples
+//! into fixtures.
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// A file of the shared API docs, which sit beside the workspace.
-pub fn shared_doc(name: &str) -> PathBuf {
-    xtask::workspace_root()
-        .join("../shared/api-docs")
-        .join(name)
+/// Where the vendors' docs are kept, with their provenance.
+pub fn vendor_docs() -> PathBuf {
+    xtask::workspace_root().join("specs/vendor-docs")
 }
 
-/// Reads a file of the shared API docs, with a message saying where it was
-/// looked for when it is missing.
-pub fn read_shared_doc(name: &str) -> String {
-    let path = shared_doc(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; the shared API docs must sit beside the workspace",
-            path.display()
-        )
-    })
+/// Reads a file of the vendors' docs kept in the repository.
+pub fn read_vendor_doc(name: &str) -> String {
+    let path = vendor_docs().join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The rows of `specs/vendor-docs/PROVENANCE.md`: file name and SHA-256.
+pub fn vendor_doc_hashes() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(vendor_docs().join("PROVENANCE.md"))
+        .expect("specs/vendor-docs/PROVENANCE.md");
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            // | file | sha256 | copied | from |
+            let (file, hash) = (cells.get(1)?, cells.get(2)?);
+            (hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+                .then(|| (file.to_string(), hash.to_string()))
+        })
+        .collect()
 }
 
 /// One JSON example of a Markdown API reference.

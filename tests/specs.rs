@@ -1,11 +1,35 @@
-//! The vendor's document in `specs/` is the one published in the shared API
-//! docs, byte for byte: when the vendor's page changes, this test says so.
+//! The vendor's document in `specs/` is the one published in the vendor's
+//! docs (kept in `specs/vendor-docs/` with their provenance), byte for
+//! byte: when the vendor's page changes, this test says so.
 
-use workspace_tests::read_shared_doc;
+use sha2::{Digest, Sha256};
+use workspace_tests::{read_vendor_doc, vendor_doc_hashes, vendor_docs};
+
+#[test]
+fn the_vendor_docs_are_the_copies_their_provenance_names() {
+    let rows = vendor_doc_hashes();
+    let mut kept: Vec<String> = std::fs::read_dir(vendor_docs())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "PROVENANCE.md")
+        .collect();
+    kept.sort();
+    let mut listed: Vec<String> = rows.iter().map(|(file, _)| file.clone()).collect();
+    listed.sort();
+    assert_eq!(kept, listed, "every kept file has exactly one provenance row");
+    for (file, recorded) in rows {
+        let bytes = std::fs::read(vendor_docs().join(&file)).unwrap();
+        let actual = format!("{:x}", Sha256::digest(&bytes));
+        assert_eq!(
+            actual, recorded,
+            "{file} changed: record its new SHA-256, date and source in specs/vendor-docs/PROVENANCE.md"
+        );
+    }
+}
 
 #[test]
 fn securegate_spec_is_the_vendor_document_byte_for_byte() {
-    let markdown = read_shared_doc("securegate-get-invites.md");
+    let markdown = read_vendor_doc("securegate-get-invites.md");
     let published = xtask::fenced_yaml(&markdown).expect("the page ends with a ```yaml fence");
     let ours = std::fs::read_to_string(xtask::workspace_root().join("specs/securegate.yaml"))
         .expect("specs/securegate.yaml exists");
@@ -20,7 +44,7 @@ fn securegate_spec_is_the_vendor_document_byte_for_byte() {
 
 #[test]
 fn securegate_fixture_is_the_docs_example() {
-    let markdown = read_shared_doc("securegate-get-invites.md");
+    let markdown = read_vendor_doc("securegate-get-invites.md");
     let start = markdown
         .find("```json")
         .expect("the page has a JSON example");
