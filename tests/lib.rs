@@ -14,8 +14,7 @@ pub fn vendor_docs() -> PathBuf {
 /// Reads a file of the vendors' docs kept in the repository.
 pub fn read_vendor_doc(name: &str) -> String {
     let path = vendor_docs().join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// The rows of `specs/vendor-docs/PROVENANCE.md`: file name and SHA-256.

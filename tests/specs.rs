@@ -16,7 +16,10 @@ fn the_vendor_docs_are_the_copies_their_provenance_names() {
     kept.sort();
     let mut listed: Vec<String> = rows.iter().map(|(file, _)| file.clone()).collect();
     listed.sort();
-    assert_eq!(kept, listed, "every kept file has exactly one provenance row");
+    assert_eq!(
+        kept, listed,
+        "every kept file has exactly one provenance row"
+    );
     for (file, recorded) in rows {
         let bytes = std::fs::read(vendor_docs().join(&file)).unwrap();
         let actual = format!("{:x}", Sha256::digest(&bytes));

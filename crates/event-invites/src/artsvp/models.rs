@@ -38,10 +38,22 @@ pub struct Resource {
     pub end_time: Option<DateTime<Utc>>,
     /// The date it starts (events).
     pub start_date: Option<NaiveDate>,
+    /// The date it ends (events).
+    pub end_date: Option<NaiveDate>,
     /// Its public URL.
     pub public_url: Option<String>,
+    /// Its internal reference.
+    pub reference: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its banner image's URL.
+    pub banner_image: Option<String>,
     /// Its internal tags.
     pub resource_tags: Vec<String>,
+    /// When it was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it last changed.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl From<artsvp_api::types::Resource> for Resource {
@@ -55,8 +67,14 @@ impl From<artsvp_api::types::Resource> for Resource {
             start_time: raw.start_time,
             end_time: raw.end_time,
             start_date: raw.start_date,
+            end_date: raw.end_date,
             public_url: raw.public_url,
+            reference: raw.reference,
+            description: raw.description,
+            banner_image: raw.banner_image,
             resource_tags: tags(raw.resource_tags),
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
         }
     }
 }
@@ -170,6 +188,10 @@ pub struct Booking {
     pub event_code: Option<String>,
     /// The booked event's name.
     pub event_name: Option<String>,
+    /// The booked event's internal reference.
+    pub event_reference: Option<String>,
+    /// The booked event's time zone: the local start is `start_time` there.
+    pub event_time_zone: Option<String>,
     /// The booked event.
     pub event: Option<Event>,
     /// The code of the invite it was booked with.
@@ -208,6 +230,8 @@ impl From<artsvp_api::types::Booking> for Booking {
             url: raw.url,
             event_code: raw.event_id,
             event_name: raw.event_name,
+            event_reference: raw.event_reference,
+            event_time_zone: raw.event_time_zone,
             event: raw.event,
             invite_code: raw.invite_id,
             tags: tags(raw.tags),

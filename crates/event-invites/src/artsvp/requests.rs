@@ -34,6 +34,8 @@ pub enum Cursor {
 /// creates, batches and bulk runs alike; `normalize_email(false)` on
 /// [`NewInvite`], [`NewBatch`] or [`super::BulkInvite`] sends it as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Dedupe {
     /// The same name.
