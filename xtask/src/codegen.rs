@@ -113,7 +113,49 @@ pub fn with_overlay(root: &Path, spec: &Spec) -> Result<Value, Error> {
 /// The document progenitor is fed for `spec`: overlay applied, normalized to
 /// OpenAPI 3.0.3, enum repeats removed, checked. Also returns the warnings.
 pub fn prepare(root: &Path, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
-    let mut doc = with_overlay(root, spec)?;
+    prepare_doc(with_overlay(root, spec)?, spec)
+}
+
+/// The document progenitor would have been fed for `spec` as committed at
+/// git's `HEAD` (spec and overlay), or `None` when there is no committed
+/// version (a new spec, or not a git checkout).
+pub fn prepare_committed(root: &Path, spec: &Spec) -> Result<Option<Value>, Error> {
+    let show = |file: &Path| -> Option<String> {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .arg("show")
+            .arg(format!("HEAD:{}", unix(file)))
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let parse = |file: &Path, text: &str| -> Result<Value, Error> {
+        serde_saphyr::from_str(text).map_err(|e| {
+            Error::file(
+                file,
+                format!("the committed version is not valid YAML: {e}"),
+                "commit a valid version first",
+            )
+        })
+    };
+    let Some(text) = show(&spec.spec) else {
+        return Ok(None);
+    };
+    let mut doc = parse(&spec.spec, &text)?;
+    if let Some(overlay_file) = &spec.overlay
+        && let Some(text) = show(overlay_file)
+    {
+        overlay::apply(&mut doc, parse(overlay_file, &text)?, overlay_file)?;
+    }
+    prepare_doc(doc, spec).map(|(doc, _)| Some(doc))
+}
+
+/// [`prepare`] on a document already read and overlaid.
+fn prepare_doc(mut doc: Value, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
     normalize::normalize(&mut doc, &spec.spec)?;
     presence::strip(&mut doc);
     let warnings = normalize::dedupe_enums(&mut doc, &spec.spec);

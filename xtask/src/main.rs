@@ -8,7 +8,11 @@ use xtask::codegen::{self, REGENERATE};
 
 const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
 
-  codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml
+  codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml, then
+                   report what changed since the committed specs (operations,
+                   parameters, fields, enum values; breaking or additive for the
+                   generated crate and the facade), also as Markdown in
+                   target/spec-changes/<name>.md
   codegen --check  write nothing; fail with a diff if any generated file is stale
   bench            build the benchmarks in release and run them against the fake
                    servers; prints a table, writes target/bench/summary.json
@@ -99,7 +103,50 @@ fn codegen_command(root: &Path, check: bool) -> ExitCode {
     for written in &report.written {
         eprintln!("wrote {}", written.display());
     }
-    ExitCode::SUCCESS
+    match change_report(root) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the change report failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints what changed in each spec since the committed version, and
+/// writes it as Markdown to `target/spec-changes/<name>.md`.
+fn change_report(root: &Path) -> Result<(), xtask::error::Error> {
+    let dir = root.join("target/spec-changes");
+    for spec in codegen::discover(root)? {
+        let api = match spec.name.as_str() {
+            "securegate" => "SecureGate",
+            "artsvp" => "ARTSVP",
+            other => other,
+        };
+        let Some(before) = codegen::prepare_committed(root, &spec)? else {
+            println!(
+                "{api}: no committed version of {} to compare with (a new spec, or not a git \
+                 checkout): no change report",
+                spec.spec.display()
+            );
+            continue;
+        };
+        let (now, _) = codegen::prepare(root, &spec)?;
+        let changes = xtask::changes::diff(&before, &now);
+        print!("{}", xtask::changes::text(api, &changes));
+        let crate_name = format!("{}-api", spec.name);
+        let markdown = xtask::changes::markdown(api, &crate_name, &changes);
+        let path = dir.join(format!("{}.md", spec.name));
+        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, markdown));
+        match written {
+            Ok(()) if !changes.is_empty() => {
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                println!("  (as Markdown for CHANGELOG.md: {})", shown.display());
+            }
+            Ok(()) => {}
+            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        }
+    }
+    Ok(())
 }
 
 /// Runs the pinned Redocly CLI over every spec, as configured in

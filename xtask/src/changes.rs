@@ -1,0 +1,598 @@
+//! The change report: what changed between two versions of a spec, as the
+//! generator is fed them (`codegen::prepare`), and what each change means for
+//! the generated crate and for the facade. `cargo xtask codegen` compares the
+//! committed spec (and overlay) with the working tree's, prints the report
+//! and writes it as Markdown to `target/spec-changes/<api>.md`, ready to
+//! paste into CHANGELOG.md.
+//!
+//! Compared on the prepared JSON documents (OpenAPI 3.0.3, one shape per
+//! construct after the normalizer): operations by `operationId`; their
+//! parameters by location and name; every component schema's properties
+//! (type, format, `$ref`, items, nullable, required); every enum's values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// What a change does to code built on the old version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Impact {
+    /// Code that compiled and worked still does.
+    Additive,
+    /// Code may no longer compile, or behave differently.
+    Breaking,
+    /// Nothing to do for this crate.
+    None,
+}
+
+impl Impact {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Additive => "additive",
+            Self::Breaking => "breaking",
+            Self::None => "none",
+        }
+    }
+}
+
+/// One change between two versions of a spec.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    /// What changed, e.g. `response field Invite.seat_number added`.
+    pub what: String,
+    /// For the generated crate.
+    pub generated: Impact,
+    /// For the facade, with what to do.
+    pub facade: (Impact, &'static str),
+}
+
+fn change(what: String, generated: Impact, facade: Impact, todo: &'static str) -> Change {
+    Change {
+        what,
+        generated,
+        facade: (facade, todo),
+    }
+}
+
+/// Every change from `old` to `new` (prepared documents), sorted.
+pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
+    let mut changes = Vec::new();
+    operations(old, new, &mut changes);
+    schemas(old, new, &mut changes);
+    changes.sort();
+    changes
+}
+
+/// `operationId` → the operation.
+fn operation_map(doc: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for item in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.1.as_object().into_iter().flatten() {
+            if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                let mut operation = operation.clone();
+                operation["x-route"] = format!("{} {}", method.to_uppercase(), item.0).into();
+                out.insert(id.to_string(), operation);
+            }
+        }
+    }
+    out
+}
+
+fn operations(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let (old, new) = (operation_map(old), operation_map(new));
+    for (id, operation) in &new {
+        let route = operation["x-route"].as_str().unwrap_or_default();
+        match old.get(id) {
+            None => out.push(change(
+                format!("operation {id} added ({route})"),
+                Impact::Additive,
+                Impact::Additive,
+                "wrap it, or name it in tests/spec_coverage.rs OMITTED with the reason",
+            )),
+            Some(before) => parameters(id, before, operation, out),
+        }
+    }
+    for (id, operation) in &old {
+        if !new.contains_key(id) {
+            let route = operation["x-route"].as_str().unwrap_or_default();
+            out.push(change(
+                format!("operation {id} removed ({route})"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "remove or deprecate the facade method that sends it",
+            ));
+        }
+    }
+}
+
+/// `(in, name)` → whether the parameter is required.
+fn parameter_map(operation: &Value) -> BTreeMap<(String, String), bool> {
+    operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let key = (
+                p["in"].as_str()?.to_string(),
+                p["name"].as_str()?.to_string(),
+            );
+            Some((key, p["required"].as_bool().unwrap_or(false)))
+        })
+        .collect()
+}
+
+fn parameters(id: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let (old, new) = (parameter_map(old), parameter_map(new));
+    for ((location, name), required) in &new {
+        let key = (location.clone(), name.clone());
+        match old.get(&key) {
+            None if *required => out.push(change(
+                format!("{id}: required {location} parameter `{name}` added"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "pass it from the facade method (callers must now give it)",
+            )),
+            None => out.push(change(
+                format!("{id}: optional {location} parameter `{name}` added"),
+                Impact::Additive,
+                Impact::Additive,
+                "offer it on the facade's query or builder if users need it",
+            )),
+            Some(false) if *required => out.push(change(
+                format!("{id}: {location} parameter `{name}` made required"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "always pass it from the facade method",
+            )),
+            Some(true) if !*required => out.push(change(
+                format!("{id}: {location} parameter `{name}` made optional"),
+                Impact::Additive,
+                Impact::None,
+                "",
+            )),
+            Some(_) => {}
+        }
+    }
+    for (location, name) in old.keys() {
+        if !new.contains_key(&(location.clone(), name.clone())) {
+            out.push(change(
+                format!("{id}: {location} parameter `{name}` removed"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "stop sending it from the facade",
+            ));
+        }
+    }
+}
+
+/// A property's type as one comparable string: `string(date-time)`,
+/// `ref Invite`, `array of ref Invite`.
+fn signature(schema: &Value) -> String {
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        return format!("ref {}", target.rsplit('/').next().unwrap_or_default());
+    }
+    if let Some([only]) = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        return signature(only);
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(parts) = schema.get(key).and_then(Value::as_array) {
+            let parts: Vec<String> = parts.iter().map(signature).collect();
+            return format!("{key}[{}]", parts.join(", "));
+        }
+    }
+    let kind = schema["type"].as_str().unwrap_or("any");
+    match (kind, schema.get("format").and_then(Value::as_str)) {
+        ("array", _) => format!("array of {}", signature(&schema["items"])),
+        (kind, Some(format)) => format!("{kind}({format})"),
+        (kind, None) => kind.to_string(),
+    }
+}
+
+fn nullable(schema: &Value) -> bool {
+    schema["nullable"].as_bool().unwrap_or(false)
+}
+
+/// Whether a component schema is sent (in a request body) and whether it
+/// is returned (in a response), through every `$ref` that reaches it.
+fn usage(doc: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut sent = BTreeSet::new();
+    let mut returned = BTreeSet::new();
+    for item in doc["paths"].as_object().into_iter().flatten() {
+        for operation in item.1.as_object().into_iter().flatten().map(|o| o.1) {
+            refs(&operation["requestBody"], &mut sent);
+            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                if status.starts_with('2') {
+                    refs(response, &mut returned);
+                }
+            }
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    for set in [&mut sent, &mut returned] {
+        loop {
+            let mut reached = set.clone();
+            for name in set.iter() {
+                refs(&schemas[name], &mut reached);
+            }
+            if reached.len() == set.len() {
+                break;
+            }
+            *set = reached;
+        }
+    }
+    (sent, returned)
+}
+
+fn refs(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                out.insert(target.rsplit('/').next().unwrap_or_default().to_string());
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+fn enum_values(schema: &Value) -> BTreeSet<String> {
+    schema["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+fn schemas(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let empty = serde_json::Map::new();
+    let (old_schemas, new_schemas) = (
+        old["components"]["schemas"].as_object().unwrap_or(&empty),
+        new["components"]["schemas"].as_object().unwrap_or(&empty),
+    );
+    let (sent, returned) = usage(new);
+    for (name, schema) in new_schemas {
+        let side = match (sent.contains(name), returned.contains(name)) {
+            (true, false) => "request",
+            (false, true) => "response",
+            _ => "schema",
+        };
+        match old_schemas.get(name) {
+            None => out.push(change(
+                format!("{side} schema {name} added"),
+                Impact::Additive,
+                Impact::None,
+                "",
+            )),
+            Some(before) => {
+                enums(name, before, schema, side == "response", out);
+                properties(name, side, before, schema, out);
+            }
+        }
+    }
+    for name in old_schemas.keys() {
+        if !new_schemas.contains_key(name) {
+            out.push(change(
+                format!("schema {name} removed"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "remove what the facade builds on it",
+            ));
+        }
+    }
+}
+
+fn enums(name: &str, old: &Value, new: &Value, returned: bool, out: &mut Vec<Change>) {
+    let (before, after) = (enum_values(old), enum_values(new));
+    for value in after.difference(&before) {
+        out.push(change(
+            format!("enum {name}: value `{value}` added"),
+            // A new variant breaks an exhaustive `match` on the generated enum.
+            Impact::Breaking,
+            Impact::Additive,
+            if returned {
+                "add the known variant to the facade's open enum (it parses as Unknown until then)"
+            } else {
+                "offer the value in the facade's enum"
+            },
+        ));
+    }
+    for value in before.difference(&after) {
+        out.push(change(
+            format!("enum {name}: value `{value}` removed"),
+            Impact::Breaking,
+            Impact::Breaking,
+            "remove (or deprecate) the facade's variant",
+        ));
+    }
+}
+
+fn properties(name: &str, side: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let empty = serde_json::Map::new();
+    let before = old["properties"].as_object().unwrap_or(&empty);
+    let after = new["properties"].as_object().unwrap_or(&empty);
+    let required = |doc: &Value| -> BTreeSet<String> {
+        doc["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let (was_required, is_required) = (required(old), required(new));
+    for (property, schema) in after {
+        let field = format!("{side} field {name}.{property}");
+        let Some(previous) = before.get(property) else {
+            let needed = is_required.contains(property) && side == "request";
+            out.push(if needed {
+                change(
+                    format!("{field} added, required"),
+                    Impact::Breaking,
+                    Impact::Breaking,
+                    "fill it in every facade request that builds this body",
+                )
+            } else {
+                change(
+                    format!("{field} added"),
+                    Impact::Additive,
+                    Impact::Additive,
+                    "surface it in the facade's model, or name it in tests/spec_coverage.rs OMITTED",
+                )
+            });
+            continue;
+        };
+        let (was, is) = (signature(previous), signature(schema));
+        if was != is {
+            out.push(change(
+                format!("{field} retyped: {was} → {is}"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "change the facade's field and its conversion",
+            ));
+        }
+        match (nullable(previous), nullable(schema)) {
+            (false, true) => out.push(change(
+                format!("{field} made nullable"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "make the facade's field an Option (or keep a default, and say so)",
+            )),
+            (true, false) => out.push(change(
+                format!("{field} no longer nullable"),
+                Impact::Breaking,
+                Impact::Additive,
+                "the facade may keep its Option",
+            )),
+            _ => {}
+        }
+        match (
+            was_required.contains(property),
+            is_required.contains(property),
+        ) {
+            (false, true) => out.push(change(
+                format!("{field} made required"),
+                Impact::Breaking,
+                if side == "request" {
+                    Impact::Breaking
+                } else {
+                    Impact::Additive
+                },
+                "fill it in every facade request (responses: nothing to do)",
+            )),
+            (true, false) => out.push(change(
+                format!("{field} made optional"),
+                Impact::Breaking,
+                if side == "request" {
+                    Impact::Additive
+                } else {
+                    Impact::Breaking
+                },
+                "responses: the facade's field must become an Option",
+            )),
+            _ => {}
+        }
+    }
+    for property in before.keys() {
+        if !after.contains_key(property) {
+            out.push(change(
+                format!("{side} field {name}.{property} removed"),
+                Impact::Breaking,
+                Impact::Breaking,
+                "remove the facade's field (or keep it empty, and say so)",
+            ));
+        }
+    }
+}
+
+/// The report as text for the terminal.
+pub fn text(api: &str, changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return format!("{api}: no change to what the generator is fed\n");
+    }
+    let mut out = format!("{api}: {} change(s)\n", changes.len());
+    for c in changes {
+        let _ = write!(
+            out,
+            "  {} — generated crate: {}, facade: {}",
+            c.what,
+            c.generated.label(),
+            c.facade.0.label()
+        );
+        if !c.facade.1.is_empty() {
+            let _ = write!(out, " ({})", c.facade.1);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The report as Markdown, ready to paste into CHANGELOG.md.
+pub fn markdown(api: &str, crate_name: &str, changes: &[Change]) -> String {
+    let mut out = format!("### {api} spec changes\n\n");
+    if changes.is_empty() {
+        out.push_str("No change to what the generator is fed.\n");
+        return out;
+    }
+    let breaking = changes.iter().any(|c| c.generated == Impact::Breaking);
+    let _ = writeln!(
+        out,
+        "`{crate_name}`: {} change(s), {}.\n",
+        changes.len(),
+        if breaking {
+            "some breaking (a minor bump at 0.x, a major one after 1.0)"
+        } else {
+            "all additive"
+        }
+    );
+    out.push_str(
+        "| change | generated crate | facade | to do in the facade |\n|---|---|---|---|\n",
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            c.what.replace('|', "\\|"),
+            c.generated.label(),
+            c.facade.0.label(),
+            c.facade.1
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small prepared document: one operation, one response schema, one
+    /// enum, one request schema.
+    fn base() -> Value {
+        serde_json::json!({
+            "openapi": "3.0.3",
+            "paths": {
+                "/invites": {
+                    "get": {
+                        "operationId": "list_invites",
+                        "parameters": [
+                            {"in": "query", "name": "limit", "required": false, "schema": {"type": "integer"}}
+                        ],
+                        "responses": {"200": {"content": {"application/json": {"schema": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Invite"}
+                        }}}}}
+                    },
+                    "post": {
+                        "operationId": "create_invite",
+                        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewInvite"}}}},
+                        "responses": {"201": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invite"}}}}}
+                    }
+                }
+            },
+            "components": {"schemas": {
+                "Invite": {"type": "object", "required": ["id", "status"], "properties": {
+                    "id": {"type": "string"},
+                    "status": {"$ref": "#/components/schemas/Status"},
+                    "seats": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"}
+                }},
+                "Status": {"type": "string", "enum": ["pending", "accepted"]},
+                "NewInvite": {"type": "object", "required": ["email"], "properties": {
+                    "email": {"type": "string"}
+                }}
+            }}
+        })
+    }
+
+    fn report(edit: impl FnOnce(&mut Value)) -> String {
+        let mut new = base();
+        edit(&mut new);
+        text("Fixture", &diff(&base(), &new))
+    }
+
+    #[test]
+    fn no_change_is_said_plainly() {
+        insta::assert_snapshot!(report(|_| {}), @"Fixture: no change to what the generator is fed");
+    }
+
+    #[test]
+    fn fields_added_removed_retyped_and_made_nullable() {
+        let added = report(|d| {
+            d["components"]["schemas"]["Invite"]["properties"]["seat_number"] =
+                serde_json::json!({"type": "string", "nullable": true});
+        });
+        insta::assert_snapshot!("field_added", added);
+        let removed = report(|d| {
+            d["components"]["schemas"]["Invite"]["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("seats");
+        });
+        insta::assert_snapshot!("field_removed", removed);
+        let retyped = report(|d| {
+            d["components"]["schemas"]["Invite"]["properties"]["seats"] =
+                serde_json::json!({"type": "string"});
+        });
+        insta::assert_snapshot!("field_retyped", retyped);
+        let nullable = report(|d| {
+            d["components"]["schemas"]["Invite"]["properties"]["created_at"]["nullable"] =
+                true.into();
+        });
+        insta::assert_snapshot!("field_made_nullable", nullable);
+    }
+
+    #[test]
+    fn enum_values_added_and_removed() {
+        let added = report(|d| {
+            d["components"]["schemas"]["Status"]["enum"] =
+                serde_json::json!(["pending", "accepted", "expired"]);
+        });
+        insta::assert_snapshot!("enum_value_added", added);
+        let removed = report(|d| {
+            d["components"]["schemas"]["Status"]["enum"] = serde_json::json!(["pending"]);
+        });
+        insta::assert_snapshot!("enum_value_removed", removed);
+    }
+
+    #[test]
+    fn operations_added_and_removed_and_parameters_made_required() {
+        let added = report(|d| {
+            d["paths"]["/invites/{id}"] = serde_json::json!({"delete": {
+                "operationId": "delete_invite", "responses": {"204": {}}
+            }});
+        });
+        insta::assert_snapshot!("operation_added", added);
+        let removed = report(|d| {
+            d["paths"]["/invites"]
+                .as_object_mut()
+                .unwrap()
+                .remove("post");
+        });
+        insta::assert_snapshot!("operation_removed", removed);
+        let required = report(|d| {
+            d["paths"]["/invites"]["get"]["parameters"][0]["required"] = true.into();
+        });
+        insta::assert_snapshot!("parameter_made_required", required);
+        let request = report(|d| {
+            d["components"]["schemas"]["NewInvite"]["properties"]["event"] =
+                serde_json::json!({"type": "string"});
+            d["components"]["schemas"]["NewInvite"]["required"] =
+                serde_json::json!(["email", "event"]);
+        });
+        insta::assert_snapshot!("request_field_added_required", request);
+    }
+
+    #[test]
+    fn markdown_is_a_table_ready_for_the_changelog() {
+        let mut new = base();
+        new["components"]["schemas"]["Status"]["enum"] =
+            serde_json::json!(["pending", "accepted", "expired"]);
+        insta::assert_snapshot!(markdown("Fixture", "fixture-api", &diff(&base(), &new)));
+    }
+}
