@@ -577,14 +577,28 @@ fn creates_sent(fake: &FakeArtsvp) -> usize {
         .count()
 }
 
-/// A client as a bulk run would use it, with retries that wait
-/// milliseconds (the figures count requests, not seconds) and the default
-/// retry budget.
-fn bulk_client(fake: &FakeArtsvp) -> Result<Artsvp, event_invites::Error> {
-    fake.client_builder()
+/// A fake ARTSVP with no rate limit whose creates fail by `rule`, a client
+/// as a bulk run would use it (retries that wait milliseconds, since the
+/// figures count requests, not seconds, and the default retry budget), and
+/// an event to invite `rows` guests to.
+async fn failing_creates(
+    rows: usize,
+    rule: FaultRule,
+) -> Result<(FakeArtsvp, Artsvp, String), Box<dyn std::error::Error>> {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .request_log_limit(rows * 4)
+        .start()
+        .await?;
+    let client = fake
+        .client_builder()
         .quota(None)
         .retry(RetryPolicy::new().base_delay(Duration::from_millis(5)))
-        .build()
+        .build()?;
+    let event = fake.events()[0].id.clone();
+    fake.inject(rule.on("POST", "/invites"));
+    Ok((fake, client, event))
 }
 
 /// 1,000 guests against a fake that answers 503 to every create: the run
@@ -593,19 +607,8 @@ fn bulk_client(fake: &FakeArtsvp) -> Result<Artsvp, event_invites::Error> {
 /// every guest exactly once.
 async fn outage(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
     let rows = sizes.outage_guests;
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .request_log_limit(rows * 4)
-        .start()
-        .await?;
-    let client = bulk_client(&fake)?;
-    let event = fake.events()[0].id.clone();
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .always(),
-    );
+    let (fake, client, event) =
+        failing_creates(rows, FaultRule::new(Fault::Status(503)).always()).await?;
     let journal = std::sync::Arc::new(MemoryJournal::default());
     let guests = bulk_guests(rows);
     let mut run = client
@@ -665,19 +668,8 @@ async fn outage(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
 /// guest invited exactly once, with few extra requests and no 429.
 async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
     let rows = sizes.flaky_guests;
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .request_log_limit(rows * 4)
-        .start()
-        .await?;
-    let client = bulk_client(&fake)?;
-    let event = fake.events()[0].id.clone();
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .share(3, 10),
-    );
+    let (fake, client, event) =
+        failing_creates(rows, FaultRule::new(Fault::Status(503)).share(3, 10)).await?;
     let progress = client
         .bulk_invite(Target::event(&event), bulk_guests(rows))
         .start()

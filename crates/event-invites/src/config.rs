@@ -14,7 +14,7 @@ use crate::observe::{Observer, Observers};
 use crate::pacing::{Pacer, Quota};
 use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
-use crate::transport::{Parts, Transport};
+use crate::transport::Transport;
 
 /// The user agent sent by default: `event-invites/<version>`.
 pub const USER_AGENT: &str = concat!("event-invites/", env!("CARGO_PKG_VERSION"));
@@ -257,7 +257,7 @@ impl<A: Api> ClientBuilder<A> {
         Ok(A::assemble(
             base_url.trim_end_matches('/').to_string(),
             http,
-            Transport::new(Parts {
+            Transport {
                 api: A::SERVICE,
                 host,
                 key,
@@ -267,7 +267,7 @@ impl<A: Api> ClientBuilder<A> {
                 timeout: self.timeout,
                 attempt_timeout,
                 observers: Observers::new(self.observer),
-            }),
+            },
         ))
     }
 }

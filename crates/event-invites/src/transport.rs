@@ -55,27 +55,14 @@ pub struct Transport {
     pub(crate) api: Service,
     /// `host[:port]` of the base URL, for errors.
     pub(crate) host: Option<String>,
-    key: ApiKey,
-    pub(crate) pacer: Pacer,
-    retry: RetryPolicy,
-    pub(crate) budget: Budget,
-    /// The deadline of every call that sets none of its own.
-    timeout: Option<Duration>,
-    /// The `reqwest::Client`'s per-request timeout, when the builder made
-    /// it (unknown for a caller's own client).
-    attempt_timeout: Option<Duration>,
-    observers: Observers,
-}
-
-/// The parts of a [`Transport`], as the builder gathers them.
-pub(crate) struct Parts {
-    pub(crate) api: Service,
-    pub(crate) host: Option<String>,
     pub(crate) key: ApiKey,
     pub(crate) pacer: Pacer,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: Budget,
+    /// The deadline of every call that sets none of its own.
     pub(crate) timeout: Option<Duration>,
+    /// The `reqwest::Client`'s per-request timeout, when the builder made
+    /// it (unknown for a caller's own client).
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) observers: Observers,
 }
@@ -91,31 +78,6 @@ struct Flight<'a> {
 }
 
 impl Transport {
-    pub(crate) fn new(parts: Parts) -> Self {
-        let Parts {
-            api,
-            host,
-            key,
-            pacer,
-            retry,
-            budget,
-            timeout,
-            attempt_timeout,
-            observers,
-        } = parts;
-        Self {
-            api,
-            host,
-            key,
-            pacer,
-            retry,
-            budget,
-            timeout,
-            attempt_timeout,
-            observers,
-        }
-    }
-
     /// An error of this client's API and host.
     pub(crate) fn error(&self, error: Error) -> Error {
         error.at(self.api, self.host.as_deref())

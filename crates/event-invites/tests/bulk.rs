@@ -236,34 +236,28 @@ async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
     assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
 }
 
-fn posts(fake: &FakeArtsvp) -> usize {
-    fake.requests()
-        .entries()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
-
-/// A client with the default retry budget and retries that wait
-/// milliseconds.
-fn bulk_client(fake: &FakeArtsvp) -> Artsvp {
-    common::artsvp_with(
-        fake,
-        RetryPolicy::new().base_delay(Duration::from_millis(2)),
-        None,
-    )
-}
-
-#[tokio::test]
-async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
+/// A fake with no invites and no rate limit, a client on it with the
+/// default retry budget and retries that wait milliseconds, and the id of
+/// an event to invite guests to.
+async fn unlimited() -> (FakeArtsvp, Artsvp, String) {
     let fake = FakeArtsvp::builder()
         .invites(0)
         .unlimited()
         .start()
         .await
         .unwrap();
-    let client = bulk_client(&fake);
+    let client = common::artsvp_with(
+        &fake,
+        RetryPolicy::new().base_delay(Duration::from_millis(2)),
+        None,
+    );
     let event = fake.state().events[0].id.clone();
+    (fake, client, event)
+}
+
+#[tokio::test]
+async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
+    let (fake, client, event) = unlimited().await;
     fake.inject(
         FaultRule::new(Fault::Status(503))
             .on("POST", "/invites")
@@ -286,7 +280,7 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
         run.try_next().await.unwrap().is_none(),
         "nothing after the stop"
     );
-    let sent = posts(&fake);
+    let sent = common::posts(&fake);
     assert!(
         sent <= 40,
         "{sent} creates sent for 300 guests in an outage"
@@ -340,14 +334,7 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
 
 #[tokio::test]
 async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .start()
-        .await
-        .unwrap();
-    let client = bulk_client(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = unlimited().await;
     fake.inject(
         FaultRule::new(Fault::Status(503))
             .on("POST", "/invites")
@@ -367,20 +354,13 @@ async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
         (120, 0, 0)
     );
     assert_eq!(fake.state().invites_of(&event).len(), 120);
-    let sent = posts(&fake);
+    let sent = common::posts(&fake);
     assert!(sent as f64 <= 1.6 * 120.0, "{sent}");
 }
 
 #[tokio::test]
 async fn stopping_on_an_outage_can_be_turned_off() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .start()
-        .await
-        .unwrap();
-    let client = bulk_client(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = unlimited().await;
     fake.inject(
         FaultRule::new(Fault::Status(503))
             .on("POST", "/invites")

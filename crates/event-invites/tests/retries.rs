@@ -16,14 +16,6 @@ async fn fake() -> FakeArtsvp {
     FakeArtsvp::builder().invites(5).start().await.unwrap()
 }
 
-fn posts(fake: &FakeArtsvp) -> usize {
-    fake.requests()
-        .entries()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
-
 fn holding(fake: &FakeArtsvp, email: &str) -> usize {
     fake.invites()
         .iter()
@@ -100,7 +92,7 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
         matches!(err.kind(), ErrorKind::OutcomeUnknown { .. }),
         "{err:?}"
     );
-    assert_eq!(posts(&fake), 1, "sent once");
+    assert_eq!(common::posts(&fake), 1, "sent once");
     assert_eq!(
         holding(&fake, "once@example.com"),
         1,
@@ -128,7 +120,7 @@ async fn a_create_with_filter_whose_answer_is_lost_is_repeated_safely() {
         .expect("the retry returns the invite the first attempt made");
     assert_eq!(response.attempts(), 2, "the response says it was retried");
     let invite = response.into_value().into_inner();
-    assert_eq!(posts(&fake), 2);
+    assert_eq!(common::posts(&fake), 2);
     assert_eq!(
         holding(&fake, "deduped@example.com"),
         1,
@@ -165,7 +157,7 @@ async fn a_429_on_a_create_is_repeated_because_nothing_was_done() {
         .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()).email("r@example.com"))
         .await
         .unwrap();
-    assert_eq!(posts(&fake), 2);
+    assert_eq!(common::posts(&fake), 2);
     assert_eq!(holding(&fake, "r@example.com"), 1);
 }
 

@@ -54,3 +54,12 @@ pub fn securegate(fake: &FakeSecureGate) -> SecureGate {
         .build()
         .unwrap()
 }
+
+/// The creates (`POST`s) the fake has answered so far.
+pub fn posts(fake: &FakeArtsvp) -> usize {
+    fake.requests()
+        .entries()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count()
+}
