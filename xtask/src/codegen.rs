@@ -155,7 +155,7 @@ pub fn prepare_committed(root: &Path, spec: &Spec) -> Result<Option<Value>, Erro
 }
 
 /// [`prepare`] on a document already read and overlaid.
-fn prepare_doc(mut doc: Value, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
+pub fn prepare_doc(mut doc: Value, spec: &Spec) -> Result<(Value, Vec<Warning>), Error> {
     normalize::normalize(&mut doc, &spec.spec)?;
     presence::strip(&mut doc);
     let warnings = normalize::dedupe_enums(&mut doc, &spec.spec);

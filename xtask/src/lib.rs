@@ -13,6 +13,8 @@ pub mod lint;
 pub mod normalize;
 pub mod overlay;
 pub mod presence;
+pub mod release;
+pub mod update;
 
 pub use error::Error;
 

@@ -25,6 +25,16 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
                    documents with every phase and check; config in conformance/
   lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
                    installs it with `npm ci --ignore-scripts` when it is missing
+  update-spec NAME PATH [--source TEXT]
+                   take in the vendor's new document (a page with a ```yaml fence, or
+                   the YAML): check it all (parse, overlay, normalizer, generator)
+                   before writing anything, keep it in specs/vendor-docs with its
+                   provenance, write the spec and the generated code, print the
+                   change report, run tests/spec_coverage.rs, print a CHANGELOG draft
+  release-check [--baseline REV]
+                   the version bump each publishable library crate needs, from
+                   cargo-semver-checks (pinned; installed once with cargo install)
+                   against the last v* tag or REV; not in CI (minutes)
   --root DIR       work on another tree laid out like this workspace (tests use it)";
 
 fn main() -> ExitCode {
@@ -43,6 +53,12 @@ fn main() -> ExitCode {
         ["codegen"] => codegen_command(&root, false),
         ["codegen", "--check"] => codegen_command(&root, true),
         ["lint-specs"] => lint_specs_command(&root),
+        ["update-spec", name, path] => update_spec_command(&root, name, path, None),
+        ["update-spec", name, path, "--source", source] => {
+            update_spec_command(&root, name, path, Some(source))
+        }
+        ["release-check"] => release_check_command(&root, None),
+        ["release-check", "--baseline", rev] => release_check_command(&root, Some(rev)),
         ["conformance"] => match xtask::conformance::run(&root) {
             Ok(()) => {
                 eprintln!("conformance: both fakes passed");
@@ -110,6 +126,76 @@ fn codegen_command(root: &Path, check: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Takes in a vendor's new document, all or nothing, then says what changed
+/// and whether the facade still covers it.
+fn update_spec_command(root: &Path, name: &str, path: &str, source: Option<&str>) -> ExitCode {
+    let update = match xtask::update::run(root, name, Path::new(path), source) {
+        Ok(update) => update,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for file in &update.written {
+        eprintln!("wrote {}", file.display());
+    }
+    print!("{}", update.report);
+    println!("\nCHANGELOG draft:\n\n{}", update.changelog);
+    if !root.join("tests/spec_coverage.rs").exists() {
+        println!(
+            "No tests/spec_coverage.rs under this root: the facade's coverage was not checked."
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("running tests/spec_coverage.rs (is anything of the API dropped by the facade?)");
+    let coverage = Command::new("cargo")
+        .current_dir(root)
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "workspace-tests",
+            "--test",
+            "spec_coverage",
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .status();
+    let covered = matches!(coverage, Ok(s) if s.success());
+    if covered {
+        println!("The facade covers every operation, field and enum value of the new spec.");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "The facade does not cover the new spec yet (the test above names what): map each \
+             item in the facade, or add it to OMITTED in tests/spec_coverage.rs with the reason. \
+             The update itself is applied."
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints the bump each publishable library crate needs.
+fn release_check_command(root: &Path, baseline: Option<&str>) -> ExitCode {
+    let checked = xtask::release::baseline(root, baseline)
+        .and_then(|rev| Ok((xtask::release::run(root, &rev)?, rev)));
+    let (verdicts, rev) = match checked {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("against {rev}:");
+    for v in &verdicts {
+        let next = xtask::release::next_version(&v.version, &v.bump);
+        println!(
+            "  {:<22} {:<8} needs: {:<6} → {next}",
+            v.name, v.version, v.bump
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// Prints what changed in each spec since the committed version, and

@@ -154,3 +154,103 @@ fn unknown_arguments_are_refused_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
 }
+
+/// The bytes of every file under `dir`, by path.
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A scratch copy of the tiny fixture with a crate to hold its generated
+/// code, and a new vendor document written beside it.
+fn update_scratch(test: &str, new_doc: &str) -> (PathBuf, PathBuf) {
+    let root = scratch_copy("tiny", test);
+    std::fs::create_dir_all(root.join("crates/tiny-api/src")).unwrap();
+    let vendor = root.join("incoming");
+    std::fs::create_dir_all(&vendor).unwrap();
+    let path = vendor.join("tiny-v2.yaml");
+    std::fs::write(&path, new_doc).unwrap();
+    (root, path)
+}
+
+#[test]
+fn update_spec_takes_a_new_document_in_whole_with_its_provenance_and_report() {
+    let old = std::fs::read_to_string(fixture("tiny").join("specs/tiny.yaml")).unwrap();
+    let new = old.replace(
+        "        id: {type: string}\n",
+        "        id: {type: string}\n        seen_at: {type: string, format: date-time}\n",
+    );
+    assert_ne!(old, new);
+    let (root, path) = update_scratch("update_ok", &new);
+    let out = xtask(
+        &[
+            "update-spec",
+            "tiny",
+            path.to_str().unwrap(),
+            "--source",
+            "the vendor's portal",
+        ],
+        &root,
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("specs/tiny.yaml")).unwrap(),
+        new
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("specs/vendor-docs/tiny-v2.yaml")).unwrap(),
+        new
+    );
+    let provenance = std::fs::read_to_string(root.join("specs/vendor-docs/PROVENANCE.md")).unwrap();
+    assert!(
+        provenance.contains("| tiny-v2.yaml | ") && provenance.contains("| the vendor's portal |"),
+        "{provenance}"
+    );
+    let code = std::fs::read_to_string(root.join("crates/tiny-api/src/generated.rs")).unwrap();
+    assert!(code.contains("seen_at"), "the code was regenerated");
+    assert!(
+        stdout.contains("response field Thing.seen_at added — generated crate: additive"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("CHANGELOG draft:")
+            && stdout.contains("| response field Thing.seen_at added |")
+    );
+}
+
+#[test]
+fn update_spec_changes_nothing_when_the_new_document_cannot_be_taken() {
+    let old = std::fs::read_to_string(fixture("tiny").join("specs/tiny.yaml")).unwrap();
+    // The overlay's target (`/things/{id}`) is gone from the new document.
+    let moved = old.replace("/things/{id}:", "/items/{id}:");
+    for (test, doc, expect) in [
+        ("update_unmatched", moved.as_str(), "matches nothing"),
+        ("update_unparsable", "openapi: [3.1.0\n", "not valid YAML"),
+    ] {
+        let (root, path) = update_scratch(test, doc);
+        let before = snapshot_tree(&root);
+        let out = xtask(&["update-spec", "tiny", path.to_str().unwrap()], &root);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{test}: {stderr}");
+        assert!(stderr.contains(expect), "{test}: {stderr}");
+        assert!(stderr.contains("nothing was changed"), "{test}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{test}: {stderr}");
+        assert_eq!(snapshot_tree(&root), before, "{test}: a file changed");
+    }
+}
