@@ -239,9 +239,20 @@ fn update_spec_changes_nothing_when_the_new_document_cannot_be_taken() {
     let old = std::fs::read_to_string(fixture("tiny").join("specs/tiny.yaml")).unwrap();
     // The overlay's target (`/things/{id}`) is gone from the new document.
     let moved = old.replace("/things/{id}:", "/items/{id}:");
+    // A construct the normalizer has no 3.0 form for (prefixItems), under
+    // the path the overlay targets.
+    let untranslatable = old.replace(
+        "        id: {type: string}\n",
+        "        id: {type: string}\n        pair: {type: array, prefixItems: [{type: string}]}\n",
+    );
     for (test, doc, expect) in [
         ("update_unmatched", moved.as_str(), "matches nothing"),
         ("update_unparsable", "openapi: [3.1.0\n", "not valid YAML"),
+        (
+            "update_untranslatable",
+            untranslatable.as_str(),
+            "/components/schemas/Thing/properties/pair",
+        ),
     ] {
         let (root, path) = update_scratch(test, doc);
         let before = snapshot_tree(&root);
