@@ -10,6 +10,7 @@ pub mod derives;
 pub mod error;
 pub mod footprint;
 pub mod lint;
+pub mod mutants;
 pub mod normalize;
 pub mod overlay;
 pub mod presence;

@@ -31,6 +31,11 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
                    before writing anything, keep it in specs/vendor-docs with its
                    provenance, write the spec and the generated code, print the
                    change report, run tests/spec_coverage.rs, print a CHANGELOG draft
+  mutants [FILES…] [--in-diff REV] [--lib]
+                   mutation testing with a pinned cargo-mutants (installed once) of
+                   FILES (default: the decision core), or only the mutants in the
+                   diff since REV; --lib runs unit tests only (a fast lower bound);
+                   prints each file's score and fails under 90 %
   release-check [--baseline REV]
                    the version bump each publishable library crate needs, from
                    cargo-semver-checks (pinned; installed once with cargo install)
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
         ["update-spec", name, path, "--source", source] => {
             update_spec_command(&root, name, path, Some(source))
         }
+        ["mutants", rest @ ..] => mutants_command(&root, rest),
         ["release-check"] => release_check_command(&root, None),
         ["release-check", "--baseline", rev] => release_check_command(&root, Some(rev)),
         ["conformance"] => match xtask::conformance::run(&root) {
@@ -171,6 +177,72 @@ fn update_spec_command(root: &Path, name: &str, path: &str, source: Option<&str>
             "The facade does not cover the new spec yet (the test above names what): map each \
              item in the facade, or add it to OMITTED in tests/spec_coverage.rs with the reason. \
              The update itself is applied."
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Mutation testing of the decision core: each file's score, and a failure
+/// when one is under the threshold.
+fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
+    let mut files = Vec::new();
+    let (mut in_diff, mut lib_only) = (None, false);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match *arg {
+            "--lib" => lib_only = true,
+            "--in-diff" => match args.next() {
+                Some(rev) => in_diff = Some(rev.to_string()),
+                None => {
+                    eprintln!("error: `--in-diff` needs a revision\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            file => files.push(file.to_string()),
+        }
+    }
+    if files.is_empty() {
+        files = xtask::mutants::DECISION_CORE
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+    }
+    let scores = match xtask::mutants::run(root, &files, in_diff.as_deref(), lib_only) {
+        Ok(scores) => scores,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let threshold = xtask::mutants::THRESHOLD;
+    let mut under = Vec::new();
+    println!(
+        "{:<45} {:>6} {:>6} {:>8} {:>8} {:>7}",
+        "file", "caught", "missed", "timeout", "unviable", "score"
+    );
+    for (file, s) in &scores {
+        let ratio = s.ratio();
+        println!(
+            "{file:<45} {:>6} {:>6} {:>8} {:>8} {:>7}",
+            s.caught,
+            s.missed,
+            s.timeout,
+            s.unviable,
+            ratio.map_or("-".to_string(), |r| format!("{:.0} %", r * 100.0))
+        );
+        if ratio.is_some_and(|r| r < threshold) {
+            under.push(file.clone());
+        }
+    }
+    println!("missed mutants: target/mutants/mutants.out/missed.txt");
+    if under.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "error: under {:.0} %: {}; kill the missed mutants with tests, or list an equivalent \
+             one in .cargo/mutants.toml (exclude_re) with the reason",
+            threshold * 100.0,
+            under.join(", ")
         );
         ExitCode::FAILURE
     }

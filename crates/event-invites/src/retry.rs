@@ -436,6 +436,31 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_a_caller_gives_are_the_ones_used() {
+        let policy = RetryPolicy::new()
+            .budget(Duration::from_secs(5))
+            .retry_creates_without_filter(true);
+        assert_eq!(policy.budget, Duration::from_secs(5));
+        assert!(policy.retry_creates);
+        assert!(!RetryPolicy::new().retry_creates, "off by default");
+
+        let budget = Budget::new(
+            RetryBudget::new()
+                .capacity(30)
+                .retry_cost(7)
+                .timeout_retry_cost(11)
+                .success_refund(3),
+        );
+        assert_eq!(budget.spend(REFUSED), Some(7));
+        assert_eq!(budget.spend(Cause::TimeoutBeforeHeaders), Some(11));
+        assert_eq!(budget.left(), Some(12));
+        budget.succeeded(None);
+        assert_eq!(budget.left(), Some(15), "a first-attempt success gives 3");
+        assert!(RetryBudget::new().is_enabled());
+        assert!(!RetryBudget::disabled().is_enabled());
+    }
+
+    #[test]
     fn the_next_step_reads_the_verdict_then_the_limits_then_the_budget() {
         let policy = RetryPolicy::new().max_attempts(3);
         let budget = Budget::new(RetryBudget::new().capacity(5));
@@ -496,5 +521,42 @@ mod tests {
             next(&policy, &limited, spent, &budget),
             Next::Stop(Stop::TimeBudget)
         );
+    }
+
+    #[test]
+    fn the_limits_are_inclusive_and_only_a_429_waits_what_it_asked() {
+        let policy = RetryPolicy::new().max_delay(Duration::from_secs(20));
+        let budget = Budget::new(RetryBudget::new());
+        let limited = Cause::Status(429).verdict(Safety::Read, false);
+        let asked = |secs, elapsed| Standing {
+            asked: Some(Duration::from_secs(secs)),
+            elapsed: Duration::from_secs(elapsed),
+            ..standing(1)
+        };
+        // Exactly the longest wait, and exactly the whole time budget: waited.
+        assert_eq!(
+            next(&policy, &limited, asked(20, 0), &budget),
+            Next::Retry {
+                wait: Duration::from_secs(20),
+                paid: 0
+            }
+        );
+        assert_eq!(
+            next(&policy, &limited, asked(1, 59), &budget),
+            Next::Retry {
+                wait: Duration::from_secs(1),
+                paid: 0
+            }
+        );
+        // A 503 that came with a Retry-After is backed off as usual (the
+        // header is a 429's), within the policy's first backoff.
+        let unavailable = Cause::Status(503).verdict(Safety::Read, false);
+        match next(&policy, &unavailable, asked(20, 0), &budget) {
+            Next::Retry { wait, paid } => {
+                assert!(wait <= policy.base_delay, "{wait:?}");
+                assert_eq!(paid, 5);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -413,7 +413,18 @@ mod tests {
     }
 
     #[test]
+    fn sent_reads_as_words() {
+        let words: Vec<String> = [Sent::No, Sent::Maybe, Sent::Yes]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(words, ["not sent", "maybe sent", "sent"]);
+    }
+
+    #[test]
     fn retry_reasons_and_costs_follow_the_cause() {
+        assert_eq!(HeldBack.reason(), "not sent");
+        assert_eq!(BeforeSending.reason(), "not sent");
         assert_eq!(Status(429).reason(), "rate limited");
         assert_eq!(
             Connect(T::ConnectionRefused).reason(),
