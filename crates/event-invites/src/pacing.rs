@@ -146,12 +146,9 @@ impl Pacer {
     /// a `Retry-After` holds); `None` when neither is known. Counts nothing.
     pub(crate) fn available(&self) -> Option<u64> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let now = Instant::now();
-        if s.blocked_until.is_some_and(|until| until > now) {
-            return Some(0);
-        }
-        // Refresh the state as a request would, then undo its count.
-        let waits = self.decide(&mut s, now).is_some();
+        // Refresh the state as a request would (on a copy), then undo its
+        // count; a `Retry-After` block or a spent budget waits.
+        let waits = self.decide(&mut s, Instant::now()).is_some();
         if waits {
             return Some(0);
         }
@@ -315,6 +312,50 @@ mod tests {
     }
 
     #[test]
+    fn a_partly_refilled_bucket_waits_only_for_the_rest_of_a_token() {
+        // 4 per 2 s: a token every 500 ms.
+        let quota = Quota::new(4, Duration::from_secs(2));
+        let pacer = Pacer::new(Some(quota));
+        assert_eq!(pacer.quota(), Some(quota));
+        let now = Instant::now();
+        for _ in 0..4 {
+            assert_eq!(pacer.try_acquire(now), None);
+        }
+        // 250 ms later half a token is back: 250 ms more to wait.
+        let (wait, reason) = pacer
+            .try_acquire(now + Duration::from_millis(250))
+            .expect("half a token is not one");
+        assert_eq!(reason, PacingReason::Quota);
+        let ms = wait.as_millis();
+        assert!((249..=251).contains(&ms), "{wait:?}");
+        // Peeking says the same and counts nothing.
+        let (peeked, _) = pacer.peek().expect("still waiting");
+        assert!(peeked > Duration::from_millis(200), "{peeked:?}");
+        assert!(pacer.peek().is_some(), "a peek took nothing");
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_deadline_is_refused_and_one_before_it_is_waited() {
+        let pacer = Pacer::new(Some(Quota::new(1, Duration::from_secs(60))));
+        assert_eq!(pacer.acquire_before(None).await, Ok(None));
+        let soon = Instant::now() + Duration::from_secs(1);
+        let (wait, reason) = pacer.acquire_before(Some(soon)).await.unwrap_err();
+        assert_eq!(reason, PacingReason::Quota);
+        assert!(wait > Duration::from_secs(59), "{wait:?}");
+
+        let fast = Pacer::new(Some(Quota::new(1, Duration::from_millis(40))));
+        assert_eq!(fast.acquire_before(None).await, Ok(None));
+        let later = Instant::now() + Duration::from_secs(5);
+        let (waited, why) = fast
+            .acquire_before(Some(later))
+            .await
+            .unwrap()
+            .expect("it waited for the next token");
+        assert_eq!(why, PacingReason::Quota);
+        assert!(waited >= Duration::from_millis(30), "{waited:?}");
+    }
+
+    #[test]
     fn what_is_available_now_is_the_fewer_of_tokens_and_server_budget() {
         let pacer = Pacer::new(Some(Quota::new(10, Duration::from_secs(60))));
         assert_eq!(pacer.available(), Some(10));
@@ -373,6 +414,20 @@ mod tests {
             Duration::from_millis(300),
             "ends by t0+1s, the tightest bound"
         );
+    }
+
+    #[test]
+    fn a_reading_of_a_later_window_starts_its_budget_afresh() {
+        let pacer = Pacer::new(None);
+        let t0 = Instant::now();
+        // Spent, the window ending in (t0+1, t0+2].
+        pacer.observe_at(&headers(0, 2), t0);
+        assert!(pacer.try_acquire(t0).is_some(), "the budget is spent");
+        // At t0+2.5 s a reading ending in (t0+3.5, t0+4.5]: a new window,
+        // whose 10 are not the old window's 0.
+        let later = t0 + Duration::from_millis(2_500);
+        pacer.observe_at(&headers(10, 2), later);
+        assert_eq!(pacer.try_acquire(later), None, "the new window's budget");
     }
 
     #[test]
