@@ -82,8 +82,9 @@ pub async fn from_csv(run: Run<'_>, csv: &Path, delimiter: u8) -> Result<Outcome
         source,
         key: key_name(run.key).into(),
     };
+    let interrupt = Interrupt::install()?;
     let journal = Journal::open(&run.journal, &id).map_err(CliError::Usage)?;
-    bulk(&run, guests, &lines, journal, list.bad.len()).await
+    bulk(&run, guests, &lines, journal, list.bad.len(), interrupt).await
 }
 
 /// `sync --from-securegate EVENT --to-artsvp-event ID`: always deduped by
@@ -122,9 +123,10 @@ pub async fn sync(
         source: format!("securegate event {from} ({status})"),
         key: key_name(BulkKey::Email).into(),
     };
+    let interrupt = Interrupt::install()?;
     let journal = Journal::open(&run.journal, &id).map_err(CliError::Usage)?;
     let lines: Vec<u64> = (1..=guests.len() as u64).collect();
-    bulk(&run, guests, &lines, journal, 0).await
+    bulk(&run, guests, &lines, journal, 0, interrupt).await
 }
 
 fn key_name(key: BulkKey) -> &'static str {
@@ -156,6 +158,37 @@ pub fn demo_prefix(demo: bool) -> &'static str {
     }
 }
 
+/// Ctrl-C, listened for from creation on, before the journal exists: a
+/// signal that comes while the loop is busy with a guest is kept for its
+/// next turn. (A `tokio::signal::ctrl_c()` made anew on each turn is only
+/// listening while it is polled, so a signal in between was lost and the
+/// run went on to the end.)
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn install() -> Result<Self, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            signal(SignalKind::interrupt())
+                .map(|signal| Self { signal })
+                .map_err(|e| CliError::Failed(format!("cannot listen for Ctrl-C: {e}")))
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// How a run's loop ended.
 enum Ended {
     AllDone,
@@ -170,6 +203,7 @@ async fn bulk(
     lines: &[u64],
     journal: Journal,
     bad_input: usize,
+    mut interrupt: Interrupt,
 ) -> Result<Outcome, CliError> {
     let held = journal.held();
     if held.finished + held.in_flight > 0 {
@@ -211,7 +245,7 @@ async fn bulk(
                 }
             },
             _ = ticker.tick() => reporter.show(&bulk.progress()),
-            _ = tokio::signal::ctrl_c() => break Ended::Interrupted,
+            () = interrupt.wait() => break Ended::Interrupted,
         }
     };
     let progress = bulk.progress();

@@ -14,14 +14,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{Response, StatusCode};
 use axum::routing::{delete, get, post};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::faults::{Fault, FaultRule};
+use crate::faults::{Fault, FaultId, FaultRule};
 use crate::server::json_response;
-use crate::settings::Controls;
+use crate::settings::{Controls, without_values};
 use crate::{FakeArtsvp, FakeSecureGate};
 
 /// Serves the control API of some running fakes.
@@ -30,9 +30,13 @@ use crate::{FakeArtsvp, FakeSecureGate};
 ///
 /// | request | does | answers |
 /// |---|---|---|
-/// | `GET /` | lists the APIs and these endpoints | 200 JSON |
-/// | `POST /{api}/faults` | adds a fault rule (body below) | 201 `{"fault": "<name>"}` |
+/// | `GET /` | lists the APIs, their routes and these endpoints | 200 JSON |
+/// | `GET /{api}/faults` | the fault rules in force, with their ids | 200 JSON array |
+/// | `POST /{api}/faults` | adds a fault rule (body below) | 201 `{"id": 1, "fault": "<name>"}` |
+/// | `DELETE /{api}/faults/{id}` | removes one fault rule | 204, or 404 when it is gone |
 /// | `DELETE /{api}/faults` | removes every fault rule | 204 |
+/// | `POST /securegate/invites` | `{"event_id": "…", "invites": [Invite, …]}` adds invites | 201 `{"event_id", "added"}` |
+/// | `POST /artsvp/bookings` | `{"invite": "<id or code>", "event"?, "name"?, "email"?, "size"?, "status"?, "external_id"?}` books a guest | 201 `{"id": "boo-…"}` |
 /// | `POST /{api}/reset` | seeded data again, no fault rules, empty log, fresh quota window | 204 |
 /// | `POST /{api}/clock` | `{"advance_ms": N}` moves the manual clock (`--manual-clock`) | 200, or 409 on the real clock |
 /// | `GET /{api}/requests` | the request log, oldest first (keys redacted) | 200 JSON array |
@@ -42,12 +46,15 @@ use crate::{FakeArtsvp, FakeSecureGate};
 /// `status`), `too_many_requests` (with `retry_after`, seconds), `latency`
 /// (with `ms`), `drop_connection`, `truncated_body`, `malformed_json`,
 /// `unknown_enum_value`, `extra_fields`; optional `method` and `route` (a
-/// route template such as `/invites/{id}`) pick the requests, `skip` lets
-/// that many through first, `times` is a count or `"always"` (default 1),
-/// and `after_write: true` applies the request's write before the fault
-/// strikes. For example `{"fault": "status", "status": 503, "method":
-/// "POST", "route": "/invites", "times": 2}`. A bad body is a 400 naming the
-/// field.
+/// route template such as `/invites/{id}`, one the API serves) pick the
+/// requests, `skip` lets that many through first, `times` is a count or
+/// `"always"` (default 1), `share` (`{"strike": 3, "of": 10}`) strikes that
+/// share of the requests until removed, and `after_write: true` applies the
+/// request's write before the fault strikes. For example `{"fault":
+/// "status", "status": 503, "method": "POST", "route": "/invites", "times":
+/// 2}`. Every body is JSON; a bad one is a 400 naming the field, and a
+/// rule for a route or method the API does not serve is a 400 that lists
+/// the routes it has (such a rule could never strike).
 ///
 /// ```
 /// use event_invites_fake::{ControlApi, FakeArtsvp};
@@ -121,12 +128,17 @@ impl ControlApi {
 
     /// Starts serving inside the current tokio runtime.
     pub async fn start(self) -> io::Result<ControlServer> {
-        let listener = TcpListener::bind((self.host, self.port)).await?;
+        let listener = crate::server::bind((self.host, self.port), "the control API").await?;
         let addr = listener.local_addr()?;
         let apis = Arc::new(self.apis);
         let router = Router::new()
             .route("/", get(index))
-            .route("/{api}/faults", post(add_fault).delete(clear_faults))
+            .route(
+                "/{api}/faults",
+                get(list_faults).post(add_fault).delete(clear_faults),
+            )
+            .route("/{api}/faults/{id}", delete(remove_fault))
+            .route("/{api}/{kind}", post(add_data))
             .route("/{api}/reset", post(reset))
             .route("/{api}/clock", post(advance_clock))
             .route(
@@ -225,13 +237,37 @@ fn on_api(
 
 async fn index(State(apis): State<Apis>) -> Response<Body> {
     let names: Vec<&str> = apis.iter().map(|(n, _)| *n).collect();
+    let routes: Map<String, Value> = apis
+        .iter()
+        .map(|(name, controls)| {
+            let routes: Vec<String> = controls
+                .pipeline
+                .api
+                .1
+                .iter()
+                .map(|(m, r)| format!("{m} {r}"))
+                .collect();
+            let data: Vec<Value> = controls
+                .data
+                .kinds()
+                .iter()
+                .map(|(kind, body)| json!({"endpoint": format!("POST /{name}/{kind}"), "body": body}))
+                .collect();
+            (name.to_string(), json!({"routes": routes, "add": data}))
+        })
+        .collect();
     json_response(
         StatusCode::OK,
         &json!({
             "apis": names,
+            "routes": routes,
             "endpoints": [
+                "GET /{api}/faults",
                 "POST /{api}/faults",
+                "DELETE /{api}/faults/{id}",
                 "DELETE /{api}/faults",
+                "POST /securegate/invites",
+                "POST /artsvp/bookings",
                 "POST /{api}/reset",
                 "POST /{api}/clock",
                 "GET /{api}/requests",
@@ -246,13 +282,85 @@ async fn add_fault(
     Path(api): Path<String>,
     body: Bytes,
 ) -> Response<Body> {
-    on_api(&apis, &api, |controls| match parse_rule(&body) {
-        Ok(rule) => {
-            let name = rule.fault().name();
-            controls.pipeline.faults.push(rule);
-            json_response(StatusCode::CREATED, &json!({ "fault": name }))
+    on_api(&apis, &api, |controls| {
+        let rule = match parse_rule(&body) {
+            Ok(rule) => rule,
+            Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+        };
+        let name = rule.fault().name();
+        match controls.pipeline.add_fault(rule) {
+            Ok(id) => json_response(
+                StatusCode::CREATED,
+                &json!({ "id": id.get(), "fault": name }),
+            ),
+            Err(e) => problem(StatusCode::BAD_REQUEST, &e.to_string()),
         }
-        Err(message) => problem(StatusCode::BAD_REQUEST, &message),
+    })
+}
+
+async fn list_faults(State(apis): State<Apis>, Path(api): Path<String>) -> Response<Body> {
+    on_api(&apis, &api, |controls| {
+        let rules: Vec<Value> = controls
+            .pipeline
+            .faults
+            .list()
+            .into_iter()
+            .map(|(id, rule)| rule.summary(id))
+            .collect();
+        json_response(StatusCode::OK, &rules)
+    })
+}
+
+async fn remove_fault(
+    State(apis): State<Apis>,
+    Path((api, id)): Path<(String, String)>,
+) -> Response<Body> {
+    on_api(&apis, &api, |controls| {
+        let Ok(id) = id.parse::<u64>() else {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                &format!("`{id}` is not a fault rule id (a whole number, as POST answered)"),
+            );
+        };
+        if controls.pipeline.faults.remove(FaultId::from_u64(id)) {
+            no_content()
+        } else {
+            problem(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no fault rule {id}: removed already, gone after its last strike, or never \
+                     added; GET /{api}/faults lists those in force"
+                ),
+            )
+        }
+    })
+}
+
+async fn add_data(
+    State(apis): State<Apis>,
+    Path((api, kind)): Path<(String, String)>,
+    body: Bytes,
+) -> Response<Body> {
+    on_api(&apis, &api, |controls| {
+        let kinds = controls.data.kinds();
+        if !kinds.iter().any(|(k, _)| *k == kind) {
+            let known: Vec<String> = kinds
+                .iter()
+                .map(|(k, _)| format!("POST /{api}/{k}"))
+                .collect();
+            return problem(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no such control endpoint `POST /{api}/{kind}`; {api} adds data with {}; GET / \
+                     lists every endpoint",
+                    known.join(", ")
+                ),
+            );
+        }
+        match controls.data.add(&kind, &body) {
+            Ok(added) => json_response(StatusCode::CREATED, &added),
+            Err(message) => problem(StatusCode::BAD_REQUEST, &message),
+        }
     })
 }
 
@@ -276,12 +384,8 @@ async fn advance_clock(
     body: Bytes,
 ) -> Response<Body> {
     on_api(&apis, &api, |controls| {
-        let ms = match object(&body).and_then(|mut map| {
-            let ms = take_u64(&mut map, "advance_ms")?.ok_or("`advance_ms`: required")?;
-            no_more(&map)?;
-            Ok(ms)
-        }) {
-            Ok(ms) => ms,
+        let ms = match json_body::<Advance>(&body) {
+            Ok(Advance { advance_ms }) => advance_ms,
             Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
         };
         if controls.clock.advance(Duration::from_millis(ms)) {
@@ -308,95 +412,132 @@ async fn clear_requests(State(apis): State<Apis>, Path(api): Path<String>) -> Re
     })
 }
 
-/// The body as a JSON object.
-fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err("the body must be a JSON object".into()),
-        Err(e) => Err(format!("the body is not JSON: {e}")),
+/// The body of `POST /{api}/clock`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    advance_ms: u64,
+}
+
+/// The JSON form of a fault rule (see [`ControlApi`]); the fields a fault
+/// takes are checked in [`parse_rule`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    fault: FaultName,
+    status: Option<u16>,
+    retry_after: Option<u64>,
+    ms: Option<u64>,
+    method: Option<String>,
+    route: Option<String>,
+    skip: Option<u32>,
+    times: Option<Value>,
+    share: Option<Share>,
+    after_write: Option<bool>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum FaultName {
+    Status,
+    TooManyRequests,
+    Latency,
+    DropConnection,
+    TruncatedBody,
+    MalformedJson,
+    UnknownEnumValue,
+    ExtraFields,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Share {
+    strike: u32,
+    of: u32,
+}
+
+/// A JSON body, or the 400's message: serde's own, which names the field
+/// (`unknown field `tiems`, expected one of …`, `missing field …`).
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("the body must be a JSON object".into());
     }
+    T::deserialize(value)
+        .map_err(|e| format!("the body does not fit: {}", without_values(&e.to_string())))
 }
 
-fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
-    match map.remove(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| format!("`{key}`: must be a whole number ≥ 0, got {v}")),
-    }
-}
-
-fn take_str(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match map.remove(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(format!("`{key}`: must be a string, got {v}")),
-    }
-}
-
-fn no_more(map: &Map<String, Value>) -> Result<(), String> {
-    match map.keys().next() {
-        None => Ok(()),
-        Some(key) => Err(format!("`{key}`: unknown field")),
-    }
-}
-
-fn small(key: &str, n: u64) -> Result<u32, String> {
-    u32::try_from(n).map_err(|_| format!("`{key}`: too large"))
-}
-
-/// A fault rule from its JSON form (see the module docs).
-fn parse_rule(body: &[u8]) -> Result<FaultRule, String> {
-    let mut map = object(body)?;
-    let kind = take_str(&mut map, "fault")?.ok_or("`fault`: required")?;
-    let fault = match kind.as_str() {
-        "status" => {
-            let status =
-                take_u64(&mut map, "status")?.ok_or("`status`: required by `fault: status`")?;
-            match u16::try_from(status) {
-                Ok(s) if (100..=599).contains(&s) => Fault::Status(s),
-                _ => {
-                    return Err(format!(
-                        "`status`: must be an HTTP status (100..=599), got {status}"
-                    ));
-                }
-            }
-        }
-        "too_many_requests" => Fault::TooManyRequests {
-            retry_after: take_u64(&mut map, "retry_after")?
-                .ok_or("`retry_after`: required by `fault: too_many_requests`")?,
-        },
-        "latency" => Fault::Latency(Duration::from_millis(
-            take_u64(&mut map, "ms")?.ok_or("`ms`: required by `fault: latency`")?,
-        )),
-        "drop_connection" => Fault::DropConnection,
-        "truncated_body" => Fault::TruncatedBody,
-        "malformed_json" => Fault::MalformedJson,
-        "unknown_enum_value" => Fault::UnknownEnumValue,
-        "extra_fields" => Fault::ExtraFields,
-        other => {
+/// A fault rule from its JSON form (see [`ControlApi`]).
+fn parse_rule(bytes: &[u8]) -> Result<FaultRule, String> {
+    let b: RuleBody = json_body(bytes)?;
+    // Each field that only some faults take, and which.
+    let only = [
+        ("status", b.status.is_some(), FaultName::Status),
+        (
+            "retry_after",
+            b.retry_after.is_some(),
+            FaultName::TooManyRequests,
+        ),
+        ("ms", b.ms.is_some(), FaultName::Latency),
+    ];
+    for (field, given, fault) in only {
+        if given && b.fault != fault {
             return Err(format!(
-                "`fault`: unknown fault `{other}`; one of status, too_many_requests, latency, \
-                 drop_connection, truncated_body, malformed_json, unknown_enum_value, extra_fields"
+                "`{field}`: only for `fault: {}`",
+                fault_name(fault)
             ));
         }
+    }
+    let required = |field: &str| format!("`{field}`: required by `fault: {}`", fault_name(b.fault));
+    let fault = match b.fault {
+        FaultName::Status => match b.status {
+            Some(s) if (100..=599).contains(&s) => Fault::Status(s),
+            Some(s) => {
+                return Err(format!(
+                    "`status`: must be an HTTP status (100..=599), got {s}"
+                ));
+            }
+            None => return Err(required("status")),
+        },
+        FaultName::TooManyRequests => Fault::TooManyRequests {
+            retry_after: b.retry_after.ok_or_else(|| required("retry_after"))?,
+        },
+        FaultName::Latency => {
+            Fault::Latency(Duration::from_millis(b.ms.ok_or_else(|| required("ms"))?))
+        }
+        FaultName::DropConnection => Fault::DropConnection,
+        FaultName::TruncatedBody => Fault::TruncatedBody,
+        FaultName::MalformedJson => Fault::MalformedJson,
+        FaultName::UnknownEnumValue => Fault::UnknownEnumValue,
+        FaultName::ExtraFields => Fault::ExtraFields,
     };
     let mut rule = FaultRule::new(fault);
-    match (take_str(&mut map, "method")?, take_str(&mut map, "route")?) {
+    match (b.method, b.route) {
         (Some(method), Some(route)) => rule = rule.on(&method, &route),
         (None, Some(route)) => rule = rule.route(&route),
         (Some(method), None) => rule = rule.method(&method),
         (None, None) => {}
     }
-    if let Some(skip) = take_u64(&mut map, "skip")? {
-        rule = rule.skip(small("skip", skip)?);
+    if let Some(skip) = b.skip {
+        rule = rule.skip(skip);
     }
-    match map.remove("times") {
-        None => {}
-        Some(Value::String(s)) if s == "always" => rule = rule.always(),
-        Some(v) => match v.as_u64() {
-            Some(n) if n > 0 => rule = rule.times(small("times", n)?),
+    match (b.times, b.share) {
+        (Some(_), Some(_)) => {
+            return Err("`share`: strikes until removed, so it takes no `times`".into());
+        }
+        (None, Some(Share { strike, of })) => {
+            if of == 0 || strike > of {
+                return Err(format!(
+                    "`share`: `strike` must be at most `of`, and `of` at least 1; got {strike} of {of}"
+                ));
+            }
+            rule = rule.share(strike, of);
+        }
+        (None, None) => {}
+        (Some(Value::String(s)), None) if s == "always" => rule = rule.always(),
+        (Some(v), None) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if n > 0 => rule = rule.times(n),
             _ => {
                 return Err(format!(
                     "`times`: must be a count ≥ 1 or \"always\", got {v}"
@@ -404,13 +545,24 @@ fn parse_rule(body: &[u8]) -> Result<FaultRule, String> {
             }
         },
     }
-    match map.remove("after_write") {
-        None | Some(Value::Bool(false)) => {}
-        Some(Value::Bool(true)) => rule = rule.after_write(),
-        Some(v) => return Err(format!("`after_write`: must be true or false, got {v}")),
+    if b.after_write == Some(true) {
+        rule = rule.after_write();
     }
-    no_more(&map)?;
     Ok(rule)
+}
+
+/// A fault's name as the JSON form spells it.
+fn fault_name(fault: FaultName) -> &'static str {
+    match fault {
+        FaultName::Status => "status",
+        FaultName::TooManyRequests => "too_many_requests",
+        FaultName::Latency => "latency",
+        FaultName::DropConnection => "drop_connection",
+        FaultName::TruncatedBody => "truncated_body",
+        FaultName::MalformedJson => "malformed_json",
+        FaultName::UnknownEnumValue => "unknown_enum_value",
+        FaultName::ExtraFields => "extra_fields",
+    }
 }
 
 #[cfg(test)]
@@ -441,19 +593,40 @@ mod tests {
             (&br#"{"status": 503}"#[..], "`fault`"),
             (br#"{"fault": "status"}"#, "`status`"),
             (br#"{"fault": "status", "status": 99}"#, "`status`"),
-            (br#"{"fault": "boom"}"#, "`fault`"),
+            (br#"{"fault": "boom"}"#, "`boom`"),
             (br#"{"fault": "malformed_json", "times": 0}"#, "`times`"),
-            (
-                br#"{"fault": "malformed_json", "after_write": "yes"}"#,
-                "`after_write`",
-            ),
+            (br#"{"fault": "malformed_json", "after_write": "yes"}"#, "invalid type"),
             (br#"{"fault": "malformed_json", "tiems": 2}"#, "`tiems`"),
-            (br#"{"fault": "latency", "ms": -1}"#, "`ms`"),
+            (br#"{"fault": "latency", "ms": -1}"#, "invalid value"),
+            (br#"{"fault": "latency", "ms": 5, "status": 500}"#, "`status`: only for"),
+            (br#"{"fault": "status", "status": 500, "share": {"strike": 4, "of": 3}}"#, "`share`"),
+            (br#"{"fault": "status", "status": 500, "share": {"strike": 1, "of": 3}, "times": 2}"#, "`share`"),
         ] {
             let err = parse_rule(body).unwrap_err();
-            assert!(err.starts_with(field), "{err}");
+            assert!(err.contains(field), "{}: {err}", String::from_utf8_lossy(body));
         }
-        assert!(parse_rule(b"[1]").unwrap_err().contains("JSON object"));
+        let array = parse_rule(b"[1]").unwrap_err();
+        assert!(array.contains("a JSON object"), "{array}");
         assert!(parse_rule(b"{").unwrap_err().contains("not JSON"));
+        let unknown = parse_rule(br#"{"fault": "status", "status": 500, "tiems": 2}"#).unwrap_err();
+        assert!(
+            unknown.contains("expected one of `fault`, `status`"),
+            "names what exists: {unknown}"
+        );
+    }
+
+    #[test]
+    fn a_share_rule_parses() {
+        let rule =
+            parse_rule(br#"{"fault": "status", "status": 503, "share": {"strike": 1, "of": 4}}"#)
+                .unwrap();
+        assert_eq!(rule, FaultRule::new(Fault::Status(503)).share(1, 4));
+    }
+
+    #[test]
+    fn errors_quote_no_values() {
+        let err = parse_rule(br#"{"fault": "status", "status": "lucy@example.com"}"#).unwrap_err();
+        assert!(!err.contains("lucy"), "{err}");
+        assert!(err.contains("invalid type"), "{err}");
     }
 }

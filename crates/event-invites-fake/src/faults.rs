@@ -188,25 +188,157 @@ impl FaultRule {
     }
 }
 
-/// The rules of one server; the first matching rule with strikes left wins.
+/// A fault rule's id on its server, given when the rule is added: what
+/// [`FakeArtsvp::remove_fault`](crate::FakeArtsvp::remove_fault) and the
+/// control API's `DELETE /{api}/faults/{id}` take.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// let id = fake.inject(FaultRule::new(Fault::Status(503)).always());
+/// assert!(fake.remove_fault(id));
+/// assert!(!fake.remove_fault(id), "already gone");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FaultId(u64);
+
+impl FaultId {
+    /// The number the control API shows.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The id the control API showed as `n`.
+    pub fn from_u64(n: u64) -> Self {
+        Self(n)
+    }
+}
+
+impl fmt::Display for FaultId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A fault rule for a route or method the API does not serve: it could
+/// never strike, so it is refused rather than left to pass a test silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRoute {
+    message: String,
+}
+
+impl fmt::Display for UnknownRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UnknownRoute {}
+
+impl FaultRule {
+    /// Checks the rule's method and route against the API's routes
+    /// (`(method, route template)` pairs).
+    pub(crate) fn check_route(
+        &self,
+        api: &str,
+        routes: &[(&str, &str)],
+    ) -> Result<(), UnknownRoute> {
+        let served = || {
+            routes
+                .iter()
+                .map(|(m, r)| format!("{m} {r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let refuse = |what: String| {
+            Err(UnknownRoute {
+                message: format!("{what}; {api} serves {}", served()),
+            })
+        };
+        let method = self.method.as_deref();
+        let route = self.route.as_deref();
+        if let Some(route) = route
+            && !routes.iter().any(|(_, r)| *r == route)
+        {
+            return refuse(format!("`route`: {api} has no route `{route}`"));
+        }
+        let pair = |(m, r): &&(&str, &str)| {
+            method.is_none_or(|method| *m == method) && route.is_none_or(|route| *r == route)
+        };
+        if !routes.iter().any(|p| pair(&p)) {
+            let method = method.unwrap_or_default();
+            return refuse(match route {
+                Some(route) => format!("`method`: {api} does not serve `{method} {route}`"),
+                None => format!("`method`: no route of {api} takes `{method}`"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The rule as the control API lists it.
+    pub(crate) fn summary(&self, id: FaultId) -> serde_json::Value {
+        serde_json::json!({
+            "id": id.get(),
+            "fault": self.fault.name(),
+            "method": self.method,
+            "route": self.route,
+            "skip": self.skip,
+            "times": self.times.map_or(serde_json::Value::from("always"), Into::into),
+            "after_write": self.timing == Timing::AfterWrite,
+            "share": self.share.map(|(strike, of)| serde_json::json!({"strike": strike, "of": of})),
+        })
+    }
+}
+
+/// The rules of one server, in the order added; the first matching rule
+/// with strikes left wins.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
-    rules: Mutex<Vec<FaultRule>>,
+    rules: Mutex<Rules>,
+}
+
+#[derive(Debug, Default)]
+struct Rules {
+    last_id: u64,
+    list: Vec<(FaultId, FaultRule)>,
 }
 
 impl Faults {
-    pub(crate) fn push(&self, rule: FaultRule) {
-        self.lock().push(rule);
+    pub(crate) fn push(&self, rule: FaultRule) -> FaultId {
+        let mut rules = self.lock();
+        rules.last_id += 1;
+        let id = FaultId(rules.last_id);
+        rules.list.push((id, rule));
+        id
+    }
+
+    /// Removes one rule; false when there is none with that id (never
+    /// added, removed, or gone after its last strike).
+    pub(crate) fn remove(&self, id: FaultId) -> bool {
+        let mut rules = self.lock();
+        let before = rules.list.len();
+        rules.list.retain(|(i, _)| *i != id);
+        rules.list.len() < before
     }
 
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        self.lock().list.clear();
+    }
+
+    /// The rules still in force, with their ids.
+    pub(crate) fn list(&self) -> Vec<(FaultId, FaultRule)> {
+        self.lock().list.clone()
     }
 
     /// The fault for a request, if any rule strikes it.
     pub(crate) fn take(&self, method: &str, route: Option<&str>) -> Option<(Fault, Timing)> {
-        let mut rules = self.lock();
-        let index = rules.iter_mut().position(|rule| {
+        let rules = &mut self.lock().list;
+        let index = rules.iter_mut().position(|(_, rule)| {
             if !rule.matches(method, route) {
                 return false;
             }
@@ -223,7 +355,7 @@ impl Faults {
             }
             true
         })?;
-        let rule = &mut rules[index];
+        let rule = &mut rules[index].1;
         let struck = (rule.fault.clone(), rule.timing);
         if let Some(times) = &mut rule.times {
             *times -= 1;
@@ -234,7 +366,7 @@ impl Faults {
         Some(struck)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<FaultRule>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Rules> {
         self.rules.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -281,6 +413,62 @@ mod tests {
         let first_ten: Vec<usize> = (0..10).filter(|i| struck[*i]).collect();
         assert_eq!(first_ten, vec![3, 6, 9]);
         assert_eq!(&struck[..10], &struck[10..20], "the same every ten");
+    }
+
+    #[test]
+    fn rules_are_removed_by_id() {
+        let faults = Faults::default();
+        let first = faults.push(FaultRule::new(Fault::Status(500)).always());
+        let second = faults.push(FaultRule::new(Fault::Status(503)).always());
+        assert_ne!(first, second);
+        assert!(faults.remove(first));
+        assert!(!faults.remove(first), "gone already");
+        assert_eq!(
+            faults.take("GET", None),
+            Some((Fault::Status(503), Timing::BeforeWrite))
+        );
+        let once = faults.push(FaultRule::new(Fault::MalformedJson).on("GET", "/a"));
+        assert_eq!(faults.list().len(), 2);
+        assert!(faults.remove(second));
+        assert!(faults.take("GET", Some("/a")).is_some());
+        assert!(!faults.remove(once), "a rule that struck its count is gone");
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn a_rule_for_a_route_the_api_lacks_is_refused_with_the_routes() {
+        let routes = [
+            ("GET", "/invites"),
+            ("POST", "/invites"),
+            ("GET", "/events/{id}"),
+        ];
+        let check = |rule: FaultRule| rule.check_route("ARTSVP", &routes);
+        let fault = || FaultRule::new(Fault::Status(503));
+        assert!(check(fault()).is_ok());
+        assert!(check(fault().on("post", "/invites")).is_ok());
+        assert!(check(fault().route("/events/{id}")).is_ok());
+        assert!(check(fault().method("GET")).is_ok());
+        let err = check(fault().route("/nope")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("`route`: ARTSVP has no route `/nope`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("GET /invites, POST /invites, GET /events/{id}"),
+            "{err}"
+        );
+        let err = check(fault().on("DELETE", "/invites"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("`method`: ARTSVP does not serve `DELETE /invites`"),
+            "{err}"
+        );
+        let err = check(fault().method("PUT")).unwrap_err().to_string();
+        assert!(
+            err.starts_with("`method`: no route of ARTSVP takes `PUT`"),
+            "{err}"
+        );
     }
 
     #[test]

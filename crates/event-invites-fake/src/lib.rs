@@ -77,7 +77,10 @@
 //! malformed JSON, unknown enum values or unknown extra fields. With
 //! [`FaultRule::after_write`] the request's write is applied first, so a
 //! client that retries a create after a lost response can be caught
-//! creating it twice.
+//! creating it twice. A rule for a route or method the API does not serve
+//! could never strike: [`FakeArtsvp::try_inject`] refuses it with an
+//! [`UnknownRoute`] that lists the routes, and `inject` panics with that
+//! message, so a test cannot pass while testing nothing.
 //!
 //! # Command line
 //!
@@ -87,8 +90,8 @@
 //! suites in other languages. `--help` lists the flags (host, ports, keys,
 //! data sizes, seed, rate limit, latency, manual clock). The control API
 //! ([`ControlApi`], whose page lists its endpoints) offers what the Rust API
-//! offers over HTTP: fault rules, reset, the manual clock and the request
-//! log.
+//! offers over HTTP: fault rules (with ids, refused for a route the API does
+//! not serve), data to add, reset, the manual clock and the request log.
 //!
 //! # Layout
 //!
@@ -115,7 +118,7 @@ mod settings;
 
 pub use artsvp::{ArtsvpBuilder, FakeArtsvp};
 pub use control::{ControlApi, ControlServer};
-pub use faults::{Fault, FaultRule, Timing};
+pub use faults::{Fault, FaultId, FaultRule, Timing, UnknownRoute};
 pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;
 pub use securegate::{FakeSecureGate, SecureGateBuilder};

@@ -2,6 +2,13 @@
 //! Ctrl-C or SIGTERM, and prints one JSON line saying where they are and
 //! what is in them, for test suites in any language (as stripe-mock and
 //! Prism are used). `--help` documents every flag and the control API.
+//!
+//! The flags are parsed by hand from one table, [`FLAGS`], which also makes
+//! the usage text: the binary's only dependencies are the library's, so a
+//! test suite that depends on the fake compiles no argument parser, and
+//! `cargo run -p event-invites-fake` needs no feature flag (clap behind an
+//! optional feature would need `--features` there, and `cargo test` would
+//! skip the binary's tests without it, silently).
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -10,52 +17,156 @@ use std::time::Duration;
 use event_invites_fake::{ControlApi, FakeArtsvp, FakeSecureGate, RateLimit};
 use serde_json::json;
 
-const USAGE: &str = "\
+/// One flag: its name, the value it takes (`None`: a switch), the section
+/// of the usage text it is listed under, and its help, defaults included.
+struct Flag {
+    name: &'static str,
+    value: Option<&'static str>,
+    section: &'static str,
+    help: &'static str,
+}
+
+const fn flag(
+    section: &'static str,
+    name: &'static str,
+    value: Option<&'static str>,
+    help: &'static str,
+) -> Flag {
+    Flag {
+        name,
+        value,
+        section,
+        help,
+    }
+}
+
+const WHERE: &str = "Where it listens:";
+const DATA: &str = "Data (the same seed gives the same data, ids and default keys):";
+const KEYS: &str = "API keys (default: derived from the seed, printed in the JSON line):";
+const BEHAVIOUR: &str = "Behaviour:";
+
+/// Every flag, in the order `--help` lists them.
+const FLAGS: &[Flag] = &[
+    flag(
+        WHERE,
+        "--host",
+        Some("ADDR"),
+        "address for every port (default 127.0.0.1; 0.0.0.0 to be reachable from other hosts)",
+    ),
+    flag(
+        WHERE,
+        "--securegate-port",
+        Some("N"),
+        "SecureGate's port (default 0: any free port)",
+    ),
+    flag(
+        WHERE,
+        "--artsvp-port",
+        Some("N"),
+        "ARTSVP's port (default 0: any free port)",
+    ),
+    flag(
+        WHERE,
+        "--control-port",
+        Some("N"),
+        "serve the control API on this port (0: any free port); off unless given",
+    ),
+    flag(
+        WHERE,
+        "--base-path",
+        Some("PATH"),
+        "serve both APIs under this path, as the vendors do (/api/v2); default none, the routes at /",
+    ),
+    flag(DATA, "--seed", Some("N"), "default 42"),
+    flag(DATA, "--events", Some("N"), "ARTSVP events (default 6)"),
+    flag(
+        DATA,
+        "--collections",
+        Some("N"),
+        "ARTSVP collections (default 2)",
+    ),
+    flag(DATA, "--invites", Some("N"), "ARTSVP invites (default 120)"),
+    flag(
+        DATA,
+        "--bookings",
+        Some("N"),
+        "ARTSVP bookings: the first N invites are used once each (default: about a third of the invites are used, some more than once)",
+    ),
+    flag(
+        DATA,
+        "--securegate-events",
+        Some("N"),
+        "SecureGate events (default 3)",
+    ),
+    flag(
+        DATA,
+        "--securegate-invites",
+        Some("N"),
+        "invites per SecureGate event (default 24)",
+    ),
+    flag(
+        KEYS,
+        "--artsvp-key",
+        Some("KEY"),
+        "the `Authorization` value ARTSVP accepts",
+    ),
+    flag(
+        KEYS,
+        "--securegate-key",
+        Some("KEY"),
+        "the `x-api-key` value SecureGate accepts",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--rate-limit",
+        Some("N/SECS|off"),
+        "both APIs' quota: N requests per SECS seconds, or none (default: ARTSVP 1000/900, its published quota; SecureGate off, it publishes none)",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--artsvp-rate-limit",
+        Some("N/SECS|off"),
+        "ARTSVP's alone",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--securegate-rate-limit",
+        Some("N/SECS|off"),
+        "SecureGate's alone",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--latency",
+        Some("DURATION"),
+        "added to every request: 250ms, 2s, or a number of milliseconds (default 0)",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--manual-clock",
+        None,
+        "rate-limit windows follow a clock that only the control API moves (POST /{api}/clock)",
+    ),
+    flag(
+        BEHAVIOUR,
+        "--request-log-limit",
+        Some("N"),
+        "keep only the last N requests in each log (default: all)",
+    ),
+    flag(BEHAVIOUR, "--help", None, "print this text (also -h)"),
+];
+
+const USAGE_HEAD: &str = "\
 usage: event-invites-fake [OPTIONS]
 
 Serves a fake SecureGate and a fake ARTSVP API until Ctrl-C or SIGTERM. Once
 both listen it prints one JSON line on standard output: each API's base URL,
 API key and a few seeded ids (and the control API's URL when enabled).
-Flags take `--flag VALUE` or `--flag=VALUE`.
+Flags take `--flag VALUE` or `--flag=VALUE`.";
 
-Where it listens:
-  --host ADDR                  address for every port (default 127.0.0.1;
-                               0.0.0.0 to be reachable from other hosts)
-  --securegate-port N          SecureGate's port (default 0: any free port)
-  --artsvp-port N              ARTSVP's port (default 0: any free port)
-  --control-port N             serve the control API on this port (0: any free
-                               port); off unless given
-
-Data (the same seed gives the same data, ids and default keys):
-  --seed N                     default 42
-  --events N                   ARTSVP events (default 6)
-  --collections N              ARTSVP collections (default 2)
-  --invites N                  ARTSVP invites (default 120)
-  --bookings N                 ARTSVP bookings: the first N invites are used
-                               once each (default: about a third of the
-                               invites are used, some more than once)
-  --securegate-events N        SecureGate events (default 3)
-  --securegate-invites N       invites per SecureGate event (default 24)
-
-API keys (default: derived from the seed, printed in the JSON line):
-  --artsvp-key KEY             the `Authorization` value ARTSVP accepts
-  --securegate-key KEY         the `x-api-key` value SecureGate accepts
-
-Behaviour:
-  --rate-limit N/SECS|off      both APIs' quota: N requests per SECS seconds,
-                               or none (default: ARTSVP 1000/900, its published
-                               quota; SecureGate off, it publishes none)
-  --artsvp-rate-limit N/SECS|off      ARTSVP's alone
-  --securegate-rate-limit N/SECS|off  SecureGate's alone
-  --latency DURATION           added to every request: 250ms, 2s, or a number
-                               of milliseconds (default 0)
-  --manual-clock               rate-limit windows follow a clock that only the
-                               control API moves (POST /{api}/clock)
-  --request-log-limit N        keep only the last N requests in each log
-  --help                       print this text (also -h)
-
+const USAGE_TAIL: &str = "\
 Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
-  GET    /                     the APIs and endpoints
+  GET    /                     the APIs, their routes and these endpoints
+  GET    /{api}/faults         the fault rules in force, with their ids
   POST   /{api}/faults         add a fault rule, e.g. {\"fault\": \"status\",
                                \"status\": 503, \"method\": \"POST\", \"route\":
                                \"/invites\", \"times\": 2}; `fault` is one of
@@ -63,38 +174,75 @@ Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
                                latency (ms), drop_connection, truncated_body,
                                malformed_json, unknown_enum_value,
                                extra_fields; optional skip, times (a count or
-                               \"always\"), after_write (apply the write first)
+                               \"always\"), share ({\"strike\": 1, \"of\": 4}),
+                               after_write (apply the write first). A route
+                               or method the API does not serve is refused.
+                               Answers 201 {\"id\": N, \"fault\": NAME}
+  DELETE /{api}/faults/{id}    remove one fault rule
   DELETE /{api}/faults         remove every fault rule
+  POST   /securegate/invites   {\"event_id\": ID, \"invites\": [...]}: add invites
+  POST   /artsvp/bookings      {\"invite\": ID or code, \"name\", \"email\",
+                               \"size\", ...}: book a guest through an invite
   POST   /{api}/reset          seeded data again, no fault rules, an empty
                                request log, a fresh rate-limit window
   POST   /{api}/clock          {\"advance_ms\": N}: move the manual clock
   GET    /{api}/requests       the request log as JSON (API keys redacted)
   DELETE /{api}/requests       empty the request log
 
-Exit status: 0 after Ctrl-C or SIGTERM, 1 when a port cannot be bound,
-2 for a bad flag (named on standard error).";
+Exit status: 0 after Ctrl-C or SIGTERM, 1 when a port cannot be bound (the
+error names the address and port), 2 for a bad flag (named on standard
+error).";
 
-/// The flags that take a value (`--manual-clock` and `--help` take none).
-const VALUE_FLAGS: &[&str] = &[
-    "--host",
-    "--securegate-port",
-    "--artsvp-port",
-    "--control-port",
-    "--seed",
-    "--events",
-    "--collections",
-    "--invites",
-    "--bookings",
-    "--securegate-events",
-    "--securegate-invites",
-    "--artsvp-key",
-    "--securegate-key",
-    "--rate-limit",
-    "--artsvp-rate-limit",
-    "--securegate-rate-limit",
-    "--latency",
-    "--request-log-limit",
-];
+/// Wraps `text` to `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// The `--help` text, its flags from [`FLAGS`].
+fn usage() -> String {
+    const HELP_COLUMN: usize = 31;
+    let mut out = format!("{USAGE_HEAD}\n");
+    let mut section = "";
+    for f in FLAGS {
+        if f.section != section {
+            section = f.section;
+            out.push_str(&format!("\n{section}\n"));
+        }
+        let left = match f.value {
+            Some(value) => format!("  {} {value}", f.name),
+            None => format!("  {}", f.name),
+        };
+        let help = wrap(f.help, 79 - HELP_COLUMN);
+        if left.len() + 1 > HELP_COLUMN {
+            out.push_str(&format!("{left}\n"));
+        } else {
+            out.push_str(&format!("{left:<HELP_COLUMN$}{}\n", help[0]));
+        }
+        let rest = if left.len() + 1 > HELP_COLUMN {
+            &help[..]
+        } else {
+            &help[1..]
+        };
+        for line in rest {
+            out.push_str(&format!("{:HELP_COLUMN$}{line}\n", ""));
+        }
+    }
+    out.push('\n');
+    out.push_str(USAGE_TAIL);
+    out
+}
 
 /// What the flags ask for.
 #[derive(Debug)]
@@ -103,6 +251,7 @@ struct Options {
     securegate_port: u16,
     artsvp_port: u16,
     control_port: Option<u16>,
+    base_path: String,
     seed: u64,
     events: Option<usize>,
     collections: Option<usize>,
@@ -127,6 +276,7 @@ impl Default for Options {
             securegate_port: 0,
             artsvp_port: 0,
             control_port: None,
+            base_path: String::new(),
             seed: 42,
             events: None,
             collections: None,
@@ -206,7 +356,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
             }
             _ => {}
         }
-        if !VALUE_FLAGS.contains(&flag) {
+        if !FLAGS.iter().any(|f| f.name == flag && f.value.is_some()) {
             return Err(format!("unknown flag `{flag}`"));
         }
         let value = match inline.or_else(|| args.next().cloned()) {
@@ -223,6 +373,12 @@ fn parse(args: &[String]) -> Result<Command, String> {
             "--securegate-port" => o.securegate_port = number(flag, v)?,
             "--artsvp-port" => o.artsvp_port = number(flag, v)?,
             "--control-port" => o.control_port = Some(number(flag, v)?),
+            "--base-path" => {
+                if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
+                    return Err(format!("{flag}: `{v}` is not a path such as /api/v2"));
+                }
+                o.base_path = value;
+            }
             "--seed" => o.seed = number(flag, v)?,
             "--events" => o.events = Some(number(flag, v)?),
             "--collections" => o.collections = Some(number(flag, v)?),
@@ -262,12 +418,14 @@ async fn start(o: &Options) -> std::io::Result<(FakeSecureGate, FakeArtsvp)> {
         .seed(o.seed)
         .host(o.host)
         .port(o.securegate_port)
-        .latency(o.latency);
+        .latency(o.latency)
+        .base_path(&o.base_path);
     let mut artsvp = FakeArtsvp::builder()
         .seed(o.seed)
         .host(o.host)
         .port(o.artsvp_port)
-        .latency(o.latency);
+        .latency(o.latency)
+        .base_path(&o.base_path);
     if let Some(n) = o.securegate_events {
         securegate = securegate.events(n);
     }
@@ -351,13 +509,40 @@ impl StopSignal {
     }
 }
 
+/// The JSON line that says where the servers are and what is in them.
+fn announcement(
+    securegate: &FakeSecureGate,
+    artsvp: &FakeArtsvp,
+    control: Option<&event_invites_fake::ControlServer>,
+) -> serde_json::Value {
+    let first = |ids: Vec<String>| ids.into_iter().take(3).collect::<Vec<_>>();
+    let mut line = json!({
+        "securegate": {
+            "base_url": securegate.base_url(),
+            "api_key": securegate.api_key(),
+            "event_ids": first(securegate.event_ids()),
+        },
+        "artsvp": {
+            "base_url": artsvp.base_url(),
+            "api_key": artsvp.api_key(),
+            "event_ids": first(artsvp.events().into_iter().map(|e| e.id).collect()),
+            "collection_ids": first(artsvp.collections().into_iter().map(|c| c.id).collect()),
+            "invite_ids": first(artsvp.invites().into_iter().map(|i| i.id).collect()),
+        },
+    });
+    if let Some(control) = control {
+        line["control"] = json!({ "base_url": control.base_url() });
+    }
+    line
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse(&args) {
         Ok(Command::Serve(options)) => options,
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -375,10 +560,7 @@ async fn main() -> ExitCode {
     let (securegate, artsvp) = match start(&options).await {
         Ok(fakes) => fakes,
         Err(e) => {
-            eprintln!(
-                "error: cannot start the fake servers on {}: {e}\n  help: pick free ports, or 0",
-                options.host
-            );
+            eprintln!("error: cannot start the fake servers: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -393,34 +575,13 @@ async fn main() -> ExitCode {
             match api.start().await {
                 Ok(control) => Some(control),
                 Err(e) => {
-                    eprintln!(
-                        "error: cannot start the control API on {}:{port}: {e}\n  help: pick a \
-                         free port, or 0",
-                        options.host
-                    );
+                    eprintln!("error: cannot start the control API: {e}");
                     return ExitCode::FAILURE;
                 }
             }
         }
     };
-    let first = |ids: Vec<String>| ids.into_iter().take(3).collect::<Vec<_>>();
-    let mut line = json!({
-        "securegate": {
-            "base_url": securegate.base_url(),
-            "api_key": securegate.api_key(),
-            "event_ids": first(securegate.event_ids()),
-        },
-        "artsvp": {
-            "base_url": artsvp.base_url(),
-            "api_key": artsvp.api_key(),
-            "event_ids": first(artsvp.events().into_iter().map(|e| e.id).collect()),
-            "collection_ids": first(artsvp.collections().into_iter().map(|c| c.id).collect()),
-            "invite_ids": first(artsvp.invites().into_iter().map(|i| i.id).collect()),
-        },
-    });
-    if let Some(control) = &control {
-        line["control"] = json!({ "base_url": control.base_url() });
-    }
+    let line = announcement(&securegate, &artsvp, control.as_ref());
     println!("{line}");
     eprintln!("serving until Ctrl-C or SIGTERM");
     stop.wait().await;
@@ -487,13 +648,49 @@ mod tests {
     }
 
     #[test]
-    fn usage_documents_every_flag() {
-        for flag in VALUE_FLAGS.iter().chain(&["--manual-clock", "--help"]) {
+    fn every_flag_of_the_table_is_parsed() {
+        for f in FLAGS {
+            let sample = match f.value {
+                None => continue,
+                Some("ADDR") => "127.0.0.1",
+                Some("N") => "3",
+                Some("PATH") => "/api/v2",
+                Some("KEY") => "k",
+                Some("N/SECS|off") => "5/1",
+                Some("DURATION") => "5ms",
+                Some(other) => panic!("{}: no sample for {other}", f.name),
+            };
             assert!(
-                USAGE.contains(&format!("  {flag} ")) || USAGE.contains(&format!("  {flag}\n")),
-                "--help lacks {flag}"
+                parse(&args(&format!("{} {sample}", f.name))).is_ok(),
+                "{}",
+                f.name
             );
         }
+        assert!(matches!(parse(&args("--help")), Ok(Command::Help)));
+        assert!(serve("--manual-clock").manual_clock);
+        assert_eq!(serve("--base-path /api/v2").base_path, "/api/v2");
+        assert!(
+            parse(&args("--base-path api"))
+                .unwrap_err()
+                .contains("--base-path")
+        );
+    }
+
+    #[test]
+    fn usage_lists_every_flag_in_columns() {
+        let usage = usage();
+        for f in FLAGS {
+            assert!(
+                usage.contains(&format!("  {}", f.name)),
+                "--help lacks {}",
+                f.name
+            );
+        }
+        assert!(usage.lines().all(|l| l.chars().count() <= 79), "{usage}");
+        assert!(
+            usage.contains("  --seed N                     default 42\n"),
+            "{usage}"
+        );
     }
 
     #[test]

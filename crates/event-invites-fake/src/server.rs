@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use tower::Service;
 
 use crate::clock::Clock;
-use crate::faults::{Fault, Faults, Timing};
+use crate::faults::{Fault, FaultId, FaultRule, Faults, Timing, UnknownRoute};
 use crate::log::{LoggedRequest, REDACTED, RequestLog};
 use crate::rate_limit::{Decision, Limiter, RateLimit};
 
@@ -32,8 +32,15 @@ const MAX_BODY: usize = 1 << 20;
 
 /// How one API answers errors and names its routes.
 pub(crate) trait Api: Send + Sync + 'static {
+    /// The API's name in messages: `ARTSVP`, `SecureGate`.
+    const NAME: &'static str;
+
     /// The header carrying the API key, lowercase.
     const KEY_HEADER: &'static str;
+
+    /// Every route the router serves, as `(method, route template)`: what
+    /// fault rules are checked against.
+    const ROUTES: &'static [(&'static str, &'static str)];
 
     /// The API's error response.
     fn error(status: StatusCode, code: &str, message: &str) -> Response<Body>;
@@ -44,6 +51,10 @@ pub(crate) trait Api: Send + Sync + 'static {
 
 /// The parts of a server every request goes through.
 pub(crate) struct Pipeline {
+    /// The API's name and routes (see [`Api`]).
+    pub(crate) api: (&'static str, &'static [(&'static str, &'static str)]),
+    /// The path every route is served under (`""`, or e.g. `/api/v2`).
+    pub(crate) base_path: String,
     pub(crate) api_key: String,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) faults: Faults,
@@ -54,7 +65,8 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(
+    pub(crate) fn new<A: Api>(
+        base_path: String,
         api_key: String,
         quota: Option<RateLimit>,
         clock: &Clock,
@@ -62,6 +74,8 @@ impl Pipeline {
         log_limit: Option<usize>,
     ) -> Self {
         Self {
+            api: (A::NAME, A::ROUTES),
+            base_path,
             api_key,
             limiter: quota.map(|q| Limiter::new(q, clock.clone())),
             faults: Faults::default(),
@@ -69,6 +83,12 @@ impl Pipeline {
             latency,
             answered: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Adds a fault rule, unless its route or method is not the API's.
+    pub(crate) fn add_fault(&self, rule: FaultRule) -> Result<FaultId, UnknownRoute> {
+        rule.check_route(self.api.0, self.api.1)?;
+        Ok(self.faults.push(rule))
     }
 }
 
@@ -118,8 +138,12 @@ pub(crate) async fn serve<A: Api>(
     pipeline: Arc<Pipeline>,
     addr: (std::net::IpAddr, u16),
 ) -> io::Result<Running> {
-    let router = router.layer(middleware::from_fn_with_state(pipeline, handle::<A>));
-    let listener = TcpListener::bind(addr).await?;
+    let base_path = pipeline.base_path.clone();
+    let mut router = router.layer(middleware::from_fn_with_state(pipeline, handle::<A>));
+    if !base_path.is_empty() {
+        router = Router::new().nest(&base_path, router);
+    }
+    let listener = bind(addr, A::NAME).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, router, stopped));
@@ -127,6 +151,25 @@ pub(crate) async fn serve<A: Api>(
         addr,
         stop,
         task: Some(task),
+    })
+}
+
+/// Binds `addr`; the error names the address, the port and what serves
+/// there.
+pub(crate) async fn bind(addr: (std::net::IpAddr, u16), what: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        let at = SocketAddr::from(addr);
+        let hint = match e.kind() {
+            io::ErrorKind::AddrInUse => {
+                "; another program uses that port: pick another, or 0 for any free port"
+            }
+            io::ErrorKind::AddrNotAvailable => "; this machine has no such address",
+            _ => "",
+        };
+        io::Error::new(
+            e.kind(),
+            format!("cannot listen on {at} for {what}: {e}{hint}"),
+        )
     })
 }
 
@@ -177,7 +220,7 @@ enum Step {
 
 /// The pipeline around every request of API `A`, in this order: log the
 /// request, the rate-limit gate, a fault before the write, the key check,
-/// dispatch to the route's handler, a fault after the write; then the
+/// the media type check, dispatch to the route's handler, a fault after the write; then the
 /// answer's headers and its log entry.
 async fn handle<A: Api>(
     State(pipeline): State<Arc<Pipeline>>,
@@ -186,10 +229,12 @@ async fn handle<A: Api>(
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
     // The route table is the router's own: axum says which route matched.
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
+    let route = parts.extensions.get::<MatchedPath>().map(|m| {
+        let path = m.as_str();
+        path.strip_prefix(pipeline.base_path.as_str())
+            .unwrap_or(path)
+            .to_string()
+    });
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
     let mut entry = log_entry::<A>(&parts);
     let bytes = match read_body::<A>(body).await {
@@ -220,6 +265,9 @@ async fn handle<A: Api>(
         Step::Dropped => return dropped(&pipeline, entry).await,
     }
     if let Step::Answer(response) = key_check::<A>(&parts.headers, &pipeline.api_key) {
+        return finish(&pipeline, entry, response, decision);
+    }
+    if let Step::Answer(response) = media_type_check::<A>(&parts.headers, &bytes) {
         return finish(&pipeline, entry, response, decision);
     }
     let response = next
@@ -307,6 +355,34 @@ fn key_check<A: Api>(headers: &axum::http::HeaderMap, key: &str) -> Step {
             },
         )),
     }
+}
+
+/// Step 4b: a body said to be something other than JSON (a form, as the
+/// vendors' curl examples send with `-d`) is a 415 that says to send JSON,
+/// rather than a parse error. A body without a `Content-Type` is read as
+/// JSON.
+fn media_type_check<A: Api>(headers: &axum::http::HeaderMap, body: &[u8]) -> Step {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Step::Continue;
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if body.is_empty() || json {
+        return Step::Continue;
+    }
+    Step::Answer(A::error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send JSON: the body must be a JSON document with Content-Type: application/json",
+    ))
 }
 
 /// Step 6: after the handler's write, a fault that replaces its answer or

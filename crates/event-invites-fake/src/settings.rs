@@ -28,6 +28,7 @@ pub(crate) struct Settings {
     pub(crate) manual_clock: bool,
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) log_limit: Option<usize>,
+    pub(crate) base_path: String,
 }
 
 impl Settings {
@@ -42,6 +43,7 @@ impl Settings {
             manual_clock: false,
             faults: Vec::new(),
             log_limit: None,
+            base_path: String::new(),
         }
     }
 
@@ -52,13 +54,15 @@ impl Settings {
         router: Router,
         default_key: String,
         reseed: impl Fn() + Send + Sync + 'static,
+        data: Arc<dyn AddData>,
     ) -> io::Result<Server> {
         let clock = if self.manual_clock {
             Clock::manual()
         } else {
             Clock::real()
         };
-        let pipeline = Arc::new(Pipeline::new(
+        let pipeline = Arc::new(Pipeline::new::<A>(
+            self.base_path,
             self.api_key.unwrap_or(default_key),
             self.rate_limit,
             &clock,
@@ -66,19 +70,33 @@ impl Settings {
             self.log_limit,
         ));
         for rule in self.faults {
-            pipeline.faults.push(rule);
+            pipeline
+                .add_fault(rule)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
         let running = server::serve::<A>(router, pipeline.clone(), (self.host, self.port)).await?;
         Ok(Server {
-            base_url: server::base_url(running.addr),
+            base_url: server::base_url(running.addr) + &pipeline.base_path,
             running,
             controls: Controls {
                 pipeline,
                 clock,
                 reseed: Arc::new(reseed),
+                data,
             },
         })
     }
+}
+
+/// What the control API adds to a server's data: `POST /{api}/{kind}`.
+pub(crate) trait AddData: Send + Sync {
+    /// The kinds of data, each with the shape of its JSON body.
+    fn kinds(&self) -> &'static [(&'static str, &'static str)];
+
+    /// Adds what `body` holds to `kind` (one of [`kinds`](Self::kinds));
+    /// the answer's JSON, or what was wrong with the body (field names,
+    /// never values: they may be a guest's).
+    fn add(&self, kind: &str, body: &[u8]) -> Result<serde_json::Value, String>;
 }
 
 /// What can be changed on a running server, shared with the control API.
@@ -87,6 +105,27 @@ pub(crate) struct Controls {
     pub(crate) pipeline: Arc<Pipeline>,
     pub(crate) clock: Clock,
     reseed: Arc<dyn Fn() + Send + Sync>,
+    pub(crate) data: Arc<dyn AddData>,
+}
+
+/// A serde error's text without the values it quotes (they may be a
+/// guest's name or email): `invalid type: string "…", expected i64`.
+pub(crate) fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if quoted {
+                out.push_str("…\"");
+            } else {
+                out.push('"');
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Controls {
@@ -180,9 +219,25 @@ macro_rules! settings_methods {
             self
         }
 
-        /// A fault rule in force from the first request.
+        /// A fault rule in force from the first request. A rule for a
+        /// route or method the API does not serve makes `start` fail with
+        /// [`std::io::ErrorKind::InvalidInput`], naming the routes it has.
         pub fn fault(mut self, rule: $crate::FaultRule) -> Self {
             self.settings.faults.push(rule);
+            self
+        }
+
+        /// Serves every route under this path, as the vendor does (ARTSVP
+        /// under `/api/v2`); the default is none, the routes at `/`.
+        /// `base_url()` includes it. A trailing `/` is dropped, and a
+        /// leading one added.
+        pub fn base_path(mut self, path: &str) -> Self {
+            let path = path.trim_end_matches('/');
+            self.settings.base_path = if path.is_empty() || path.starts_with('/') {
+                path.to_string()
+            } else {
+                format!("/{path}")
+            };
             self
         }
     };
@@ -191,7 +246,8 @@ macro_rules! settings_methods {
 /// The control methods of a running fake server with a `server` field.
 macro_rules! server_methods {
     () => {
-        /// `http://127.0.0.1:<port>`: the base URL to give a client.
+        /// `http://127.0.0.1:<port>` and the base path, if one was set:
+        /// the base URL to give a client.
         pub fn base_url(&self) -> &str {
             &self.server.base_url
         }
@@ -201,9 +257,41 @@ macro_rules! server_methods {
             self.server.api_key()
         }
 
-        /// Adds a fault rule.
-        pub fn inject(&self, rule: $crate::FaultRule) {
-            self.server.controls.pipeline.faults.push(rule);
+        /// Adds a fault rule and returns its id, for
+        /// [`remove_fault`](Self::remove_fault).
+        ///
+        /// # Panics
+        ///
+        /// When the rule names a route or method the API does not serve: it
+        /// could never strike, and a test that relies on it would pass
+        /// while testing nothing. The message lists the routes there are.
+        /// [`try_inject`](Self::try_inject) returns that as an error.
+        #[track_caller]
+        pub fn inject(&self, rule: $crate::FaultRule) -> $crate::FaultId {
+            match self.try_inject(rule) {
+                Ok(id) => id,
+                Err(e) => panic!("{e}"),
+            }
+        }
+
+        /// Adds a fault rule and returns its id, or refuses one whose route
+        /// or method the API does not serve.
+        pub fn try_inject(
+            &self,
+            rule: $crate::FaultRule,
+        ) -> Result<$crate::FaultId, $crate::UnknownRoute> {
+            self.server.controls.pipeline.add_fault(rule)
+        }
+
+        /// Removes one fault rule; false when there is none with that id
+        /// (removed already, or gone after its last strike).
+        pub fn remove_fault(&self, id: $crate::FaultId) -> bool {
+            self.server.controls.pipeline.faults.remove(id)
+        }
+
+        /// The fault rules in force, oldest first, with their ids.
+        pub fn faults(&self) -> Vec<($crate::FaultId, $crate::FaultRule)> {
+            self.server.controls.pipeline.faults.list()
         }
 
         /// Removes every fault rule.

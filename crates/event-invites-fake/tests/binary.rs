@@ -189,7 +189,11 @@ fn help_documents_every_flag_and_the_control_api() {
         "--control-port",
         "--rate-limit N/SECS|off",
         "POST   /{api}/faults",
+        "DELETE /{api}/faults/{id}",
         "DELETE /{api}/faults",
+        "POST   /securegate/invites",
+        "POST   /artsvp/bookings",
+        "--base-path PATH",
         "POST   /{api}/reset",
         "POST   /{api}/clock",
         "GET    /{api}/requests",
@@ -235,4 +239,33 @@ fn bad_flags_exit_2_naming_the_flag() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn a_base_path_puts_both_apis_under_the_vendors_path() {
+    let (_child, info) = start(&["--base-path", "/api/v2"]);
+    let artsvp = text(&info["artsvp"]["base_url"]);
+    assert!(artsvp.ends_with("/api/v2"), "{artsvp}");
+    let response = reqwest::Client::new()
+        .get(format!("{artsvp}/events"))
+        .header("authorization", text(&info["artsvp"]["api_key"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(text(&info["securegate"]["base_url"]).ends_with("/api/v2"));
+}
+
+#[test]
+fn a_busy_port_is_named_and_exits_1() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_event-invites-fake"))
+        .args(["--artsvp-port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("ARTSVP"), "{stderr}");
 }

@@ -35,6 +35,24 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 100;
 const CURSORS: [&str; 2] = ["starting_after", "ending_before"];
 
+/// Every route [`router`] serves, as `(method, route template)`: what fault
+/// rules are checked against (a test asserts that each is served).
+pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/events"),
+    ("GET", "/events/{id}"),
+    ("GET", "/collections"),
+    ("GET", "/collections/{id}"),
+    ("GET", "/bookings"),
+    ("GET", "/bookings/{id}"),
+    ("PATCH", "/bookings/{id}"),
+    ("GET", "/invites"),
+    ("POST", "/invites"),
+    ("POST", "/invites/batch"),
+    ("GET", "/invites/{id}"),
+    ("PATCH", "/invites/{id}"),
+    ("DELETE", "/invites/{id}"),
+];
+
 pub(crate) fn router(store: Shared) -> Router {
     Router::new()
         .route("/events", get(list_events))

@@ -105,7 +105,12 @@ impl ArtsvpBuilder {
         let router = handlers::router(store.clone());
         let server = self
             .settings
-            .serve::<ArtsvpApi>(router, default_key, reseed)
+            .serve::<ArtsvpApi>(
+                router,
+                default_key,
+                reseed,
+                Arc::new(store::AddBookings(store.clone())),
+            )
             .await?;
         Ok(FakeArtsvp { server, store })
     }
@@ -114,7 +119,9 @@ impl ArtsvpBuilder {
 struct ArtsvpApi;
 
 impl Api for ArtsvpApi {
+    const NAME: &'static str = "ARTSVP";
     const KEY_HEADER: &'static str = "authorization";
+    const ROUTES: &'static [(&'static str, &'static str)] = handlers::ROUTES;
 
     fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
         handlers::error(status, code, message)

@@ -14,6 +14,10 @@ use securegate_api::types::{
 use super::store::Shared;
 use crate::server::json_response;
 
+/// Every route [`router`] serves, as `(method, route template)`: what fault
+/// rules are checked against.
+pub(crate) const ROUTES: &[(&str, &str)] = &[("GET", "/events/{event_id}/invites")];
+
 /// The route table.
 pub(super) fn router(data: Shared) -> Router {
     Router::new()

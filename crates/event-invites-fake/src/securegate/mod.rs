@@ -78,6 +78,7 @@ impl SecureGateBuilder {
                 handlers::router(data.clone()),
                 seed::default_key(seed),
                 reseed,
+                Arc::new(store::AddInvites(data.clone())),
             )
             .await?;
         Ok(FakeSecureGate { server, data })
@@ -87,7 +88,9 @@ impl SecureGateBuilder {
 struct SecureGateApi;
 
 impl Api for SecureGateApi {
+    const NAME: &'static str = "SecureGate";
     const KEY_HEADER: &'static str = "x-api-key";
+    const ROUTES: &'static [(&'static str, &'static str)] = handlers::ROUTES;
 
     fn error(status: StatusCode, _code: &str, message: &str) -> Response<Body> {
         handlers::error(status, message)
@@ -153,15 +156,12 @@ impl FakeSecureGate {
     }
 
     /// Adds invites to an event (creating the event if needed).
+    /// (The control API's `POST /securegate/invites` does the same.)
     pub fn insert_invites(&self, event_id: &str, invites: impl IntoIterator<Item = Invite>) {
-        let mut data = self.data.write().unwrap_or_else(|e| e.into_inner());
-        if !data.invites.contains_key(event_id) {
-            data.events.push(event_id.to_string());
-        }
-        data.invites
-            .entry(event_id.to_string())
-            .or_default()
-            .extend(invites);
+        self.data
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event_id, invites);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {

@@ -14,3 +14,50 @@ pub(crate) struct Data {
 }
 
 pub(crate) type Shared = Arc<RwLock<Data>>;
+
+impl Data {
+    /// Adds invites to an event (creating the event if needed).
+    pub(crate) fn insert(&mut self, event_id: &str, invites: impl IntoIterator<Item = Invite>) {
+        if !self.invites.contains_key(event_id) {
+            self.events.push(event_id.to_string());
+        }
+        self.invites
+            .entry(event_id.to_string())
+            .or_default()
+            .extend(invites);
+    }
+}
+
+/// What the control API adds: `POST /securegate/invites`.
+pub(crate) struct AddInvites(pub(crate) Shared);
+
+/// The body of `POST /securegate/invites`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInvites {
+    event_id: String,
+    invites: Vec<Invite>,
+}
+
+impl crate::settings::AddData for AddInvites {
+    fn kinds(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "invites",
+            r#"{"event_id": "...", "invites": [invites as GET /events/{event_id}/invites answers them]}"#,
+        )]
+    }
+
+    fn add(&self, _kind: &str, body: &[u8]) -> Result<serde_json::Value, String> {
+        let new: NewInvites = serde_json::from_slice(body)
+            .map_err(|e| crate::settings::without_values(&e.to_string()))?;
+        if new.event_id.is_empty() {
+            return Err("`event_id`: must not be empty".into());
+        }
+        let added = new.invites.len();
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(&new.event_id, new.invites);
+        Ok(serde_json::json!({ "event_id": new.event_id, "added": added }))
+    }
+}
