@@ -417,3 +417,112 @@ async fn a_single_create_and_a_bulk_run_agree_on_who_a_guest_is() {
         .unwrap();
     assert!(exact.is_created(), "a different email to ARTSVP");
 }
+
+#[tokio::test]
+async fn a_guest_whose_failure_may_pass_is_tried_once_more_at_the_end_and_only_once() {
+    let (fake, _, event) = unlimited().await;
+    // One attempt per call, so each try of a guest is one request.
+    let client = common::artsvp_with(&fake, RetryPolicy::none(), None);
+    fake.inject(
+        FaultRule::new(Fault::Status(503))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(3))
+        .concurrency(1)
+        .stop_on_outage_after(0)
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(common::posts(&fake), 6, "each of 3 guests tried twice");
+    assert_eq!((progress.done, progress.unknown), (3, 3));
+    assert_eq!(progress.in_flight, 0, "nothing is under way at the end");
+}
+
+#[tokio::test]
+async fn a_set_of_finished_keys_skips_those_guests_and_only_those() {
+    let (fake, client, event) = unlimited().await;
+    let finished: HashSet<String> = ["guest1@example.com".to_string()].into();
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(3))
+        .checkpoint(finished)
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!((progress.skipped, progress.created), (1, 2));
+    assert_eq!(common::posts(&fake), 2);
+}
+
+#[tokio::test]
+async fn a_run_is_a_stream_and_prints_briefly() {
+    use futures_util::StreamExt;
+    let (_fake, client, event) = unlimited().await;
+    let setup = client
+        .bulk_invite(Target::event(&event), guests(2))
+        .concurrency(2);
+    let shown = format!("{setup:?}");
+    assert!(
+        shown.contains("guests: 2") && shown.contains("concurrency: 2"),
+        "{shown}"
+    );
+    assert!(!shown.contains("example.com"), "no guest's data: {shown}");
+    let mut run = setup.start();
+    assert!(format!("{run:?}").starts_with("BulkRun { progress: "));
+    let mut seen = 0;
+    while let Some(done) = run.next().await {
+        assert_eq!(done.unwrap().outcome.label(), "created");
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+    assert_eq!(Target::event("eve-1").to_string(), "event eve-1");
+    assert_eq!(Target::collection("col-1").to_string(), "collection col-1");
+}
+
+#[tokio::test]
+async fn dropping_a_run_stops_it() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .latency(Duration::from_millis(20))
+        .start()
+        .await
+        .unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests(200))
+        .concurrency(1)
+        .start();
+    run.try_next().await.unwrap().unwrap();
+    drop(run);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let sent = common::posts(&fake);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(common::posts(&fake), sent, "nothing sent after the drop");
+    assert!(sent < 10, "{sent}");
+}
+
+#[tokio::test]
+async fn a_finished_run_waits_for_nothing() {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    // Two a second: the second guest waits, and the bucket is empty at the end.
+    let client = common::artsvp_with(&fake, RetryPolicy::none(), Some(Quota::per_second(1)));
+    let event = fake.state().events[0].id.clone();
+    let progress = client
+        .bulk_invite(Target::event(&event), guests(2))
+        .start()
+        .finish()
+        .await
+        .unwrap();
+    assert_eq!(progress.created, 2);
+    assert_eq!(progress.waiting_until, None, "{progress:?}");
+    assert_eq!(progress.waiting_for, None);
+}

@@ -952,4 +952,133 @@ mod tests {
         p.quota = Some(crate::Quota::per_second(5));
         assert!(about(p.eta(), 1_000.0), "{:?}", p.eta());
     }
+
+    use crate::retry::Safety;
+    use crate::verdict::Cause;
+
+    /// A bulk create's failure with `cause`, as the transport would give it.
+    fn failure(cause: Cause, kind: ErrorKind) -> Error {
+        Error::new("create_invite", kind).with_verdict(cause.verdict(Safety::DedupedCreate, false))
+    }
+
+    fn unavailable() -> GuestOutcome {
+        GuestOutcome::Unknown(failure(Cause::Status(503), ErrorKind::Server).with_status(Some(503)))
+    }
+
+    fn refused() -> GuestOutcome {
+        let kind = ErrorKind::Validation {
+            message: None,
+            problems: Vec::new(),
+        };
+        GuestOutcome::Failed(failure(Cause::Status(422), kind))
+    }
+
+    fn tally() -> Tally {
+        Tally {
+            progress: progress(10, 0, 0.0),
+            recent: VecDeque::new(),
+            started: 0,
+            streak: None,
+        }
+    }
+
+    #[test]
+    fn a_guest_is_final_unless_a_retry_may_help() {
+        assert!(GuestOutcome::Skipped.is_final());
+        assert!(refused().is_final(), "a 422 stays a 422");
+        let refused_connection = crate::TransportCause::ConnectionRefused;
+        let transient = GuestOutcome::Failed(failure(
+            Cause::Connect(refused_connection),
+            ErrorKind::Transport(refused_connection),
+        ));
+        assert!(!transient.is_final(), "a refused connection may pass");
+        assert!(!unavailable().is_final(), "an unknown outcome is re-sent");
+    }
+
+    #[test]
+    fn the_key_is_normalized_only_when_asked() {
+        let guest = Guest::new("Ann", "  Ann@Example.com ");
+        assert_eq!(
+            BulkKey::Email.of(&guest, true).as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(
+            BulkKey::Email.of(&guest, false).as_deref(),
+            Some("Ann@Example.com"),
+            "trimmed, but the case as given"
+        );
+        let mut guest = Guest::new("Ann", "");
+        assert_eq!(BulkKey::Email.of(&guest, true), None);
+        guest.external_id = Some(" crm-7 ".into());
+        assert_eq!(
+            BulkKey::ExternalId.of(&guest, true).as_deref(),
+            Some("crm-7")
+        );
+    }
+
+    #[test]
+    fn a_set_of_finished_keys_is_done_only_for_its_keys() {
+        let done: HashSet<String> = ["a@example.com".to_string()].into();
+        assert!(done.is_done("a@example.com"));
+        assert!(!done.is_done("b@example.com"));
+    }
+
+    #[test]
+    fn the_outage_streak_counts_failing_api_answers_in_a_row() {
+        let mut t = tally();
+        t.follow(&unavailable());
+        t.follow(&GuestOutcome::Skipped);
+        t.follow(&unavailable());
+        assert_eq!(
+            t.streak.as_ref().map(|s| s.count),
+            Some(2),
+            "a skip is no break"
+        );
+        assert_eq!(t.streak.as_ref().unwrap().answer, "HTTP 503");
+        assert!(t.outage(2, true).is_some());
+        assert!(t.outage(3, true).is_none(), "not enough in a row");
+        assert!(t.outage(2, false).is_none(), "the budget may still retry");
+        assert!(t.outage(0, true).is_none(), "0 never stops");
+        t.follow(&refused());
+        assert!(
+            t.streak.is_none(),
+            "a refusal is the guest's, not the API's"
+        );
+    }
+
+    #[test]
+    fn the_rate_is_sends_per_second_over_the_last_30_seconds() {
+        let now = Instant::now();
+        let mut t = tally();
+        assert_eq!(t.rate(), 0.0, "nothing sent");
+        t.recent = [
+            now - Duration::from_secs(10),
+            now - Duration::from_secs(5),
+            now,
+        ]
+        .into();
+        assert!((t.rate() - 0.2).abs() < 0.01, "{}", t.rate());
+        t.recent = [now - Duration::from_secs(4), now].into();
+        assert!(
+            (t.rate() - 0.25).abs() < 0.01,
+            "two sends give a rate: {}",
+            t.rate()
+        );
+        t.recent = [now].into();
+        assert_eq!(t.rate(), 0.0, "one send is no rate");
+        let later = now + Duration::from_secs(60);
+        t.recent = [later, later].into();
+        assert_eq!(t.rate(), 0.0, "no time between them is no rate");
+
+        // Sends older than the window are forgotten when the next counts.
+        t.recent = [now - Duration::from_secs(31), now - Duration::from_secs(1)].into();
+        t.count(&refused());
+        assert_eq!(t.recent.len(), 2, "the one from 31 s ago is gone");
+        t.count(&GuestOutcome::Skipped);
+        assert_eq!(t.recent.len(), 2, "a skip sends nothing");
+        assert_eq!(
+            (t.progress.done, t.progress.failed, t.progress.skipped),
+            (2, 1, 1)
+        );
+    }
 }
