@@ -15,6 +15,17 @@ use crate::observe::PacingReason;
 use crate::verdict::{Sent, Verdict};
 
 /// Which API a client or an error belongs to.
+///
+/// ```
+/// use event_invites::Service;
+///
+/// assert_eq!(Service::Artsvp.to_string(), "ARTSVP");
+/// # fn example(err: &event_invites::Error) {
+/// if err.api() == Some(Service::SecureGate) {
+///     eprintln!("SecureGate failed: {err}");
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Service {
@@ -42,6 +53,27 @@ impl fmt::Display for Service {
 
 /// Where a call was when its deadline ([`crate::Call::timeout`],
 /// [`crate::ClientBuilder::timeout`]) stopped it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use event_invites::ErrorKind;
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// fake.inject(FaultRule::new(Fault::Latency(Duration::from_millis(800))));
+/// let err = fake
+///     .client()
+///     .get_event(&fake.events()[0].id)
+///     .timeout(Duration::from_millis(100))
+///     .await
+///     .unwrap_err();
+/// let ErrorKind::Deadline { stage, .. } = err.kind() else { panic!("{err}") };
+/// println!("gave up during {stage}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DeadlineStage {
@@ -109,6 +141,27 @@ impl fmt::Display for Seconds {
 }
 
 /// A problem the server reported with one input field.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use event_invites::ErrorKind;
+/// use event_invites::artsvp::NewInvite;
+///
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// let client = fake.client();
+/// let err = client
+///     .create_invite(&NewInvite::for_event("no-such-event"))
+///     .await
+///     .unwrap_err();
+/// if let ErrorKind::Validation { problems, .. } = err.kind() {
+///     for p in problems {
+///         println!("{}: {}", p.field.as_deref().unwrap_or("(body)"), p.message);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
     /// The field or parameter, when the server named one (e.g. `limit`,
@@ -129,6 +182,24 @@ impl fmt::Display for FieldProblem {
 
 /// Why a connection failed or an answer was lost: the root cause, read
 /// from the whole chain of errors below the HTTP client's.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use event_invites::{Artsvp, ErrorKind, RetryPolicy, TransportCause};
+///
+/// // Nothing listens on port 9 of this machine.
+/// let client = Artsvp::builder()
+///     .base_url("http://127.0.0.1:9")
+///     .api_key("key")
+///     .retry(RetryPolicy::none())
+///     .build()?;
+/// let err = client.get_event("eve-1").await.unwrap_err();
+/// assert_eq!(err.kind(), &ErrorKind::Transport(TransportCause::ConnectionRefused));
+/// assert!(err.is_retryable(), "nothing was sent: safe to try again");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportCause {
@@ -161,6 +232,22 @@ impl fmt::Display for TransportCause {
 }
 
 /// Where and why a response body did not decode, without quoting it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use event_invites::ErrorKind;
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// fake.inject(FaultRule::new(Fault::MalformedJson));
+/// let err = fake.client().get_event(&fake.events()[0].id).await.unwrap_err();
+/// let ErrorKind::Decode(problem) = err.kind() else { panic!("{err}") };
+/// // The path and the problem; never a value from the body.
+/// println!("at {}: {}", problem.path, problem.problem);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeProblem {
     /// The JSON path of the value that did not decode (`data[3].amount_used`;
@@ -186,6 +273,23 @@ impl fmt::Display for DecodeProblem {
 }
 
 /// What went wrong, beyond what every [`Error`] has.
+///
+/// ```
+/// # async fn example(client: event_invites::Artsvp) {
+/// use event_invites::ErrorKind;
+///
+/// match client.get_event("eve-c60d5868").await {
+///     Ok(event) => println!("{}", event.name),
+///     Err(err) => match err.kind() {
+///         ErrorKind::NotFound { .. } => println!("no such event"),
+///         ErrorKind::Unauthorized => println!("check ARTSVP_API_KEY"),
+///         ErrorKind::RateLimited { .. } => println!("over the quota even after waiting"),
+///         _ if err.is_retryable() => println!("try again later: {err}"),
+///         _ => println!("{err}"),
+///     },
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -643,4 +747,11 @@ impl std::error::Error for Error {
 }
 
 /// The facade's result type.
+///
+/// ```
+/// fn first_code(page: &event_invites::artsvp::Page<event_invites::artsvp::Invite>) -> event_invites::Result<&str> {
+///     Ok(page.items.first().map(|i| i.code.as_str()).unwrap_or(""))
+/// }
+/// # let _ = first_code;
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

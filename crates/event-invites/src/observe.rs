@@ -70,6 +70,40 @@ impl<O: Observer> Observer for Arc<O> {
 }
 
 /// One attempt of an operation.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+///
+/// /// Counts retries, waits and refusals, e.g. for metrics.
+/// #[derive(Default)]
+/// struct Counts(Mutex<(u32, u32, u32)>);
+///
+/// impl Observer for Counts {
+///     fn attempt(&self, event: &AttemptEvent) {
+///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
+///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
+///             self.0.lock().unwrap().0 += 1;
+///         }
+///     }
+///     fn paced(&self, event: &PacingEvent) {
+///         println!("waited {:?} for {}", event.wait, event.reason);
+///         self.0.lock().unwrap().1 += 1;
+///     }
+///     fn budget_empty(&self, event: &BudgetEvent) {
+///         println!("{} not retried: budget empty", event.operation);
+///         self.0.lock().unwrap().2 += 1;
+///     }
+/// }
+///
+/// let counts = Arc::new(Counts::default());
+/// let client = event_invites::Artsvp::builder()
+///     .api_key("key")
+///     .observer(counts.clone())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct AttemptEvent {
@@ -88,6 +122,40 @@ pub struct AttemptEvent {
 }
 
 /// What came of one attempt.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+///
+/// /// Counts retries, waits and refusals, e.g. for metrics.
+/// #[derive(Default)]
+/// struct Counts(Mutex<(u32, u32, u32)>);
+///
+/// impl Observer for Counts {
+///     fn attempt(&self, event: &AttemptEvent) {
+///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
+///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
+///             self.0.lock().unwrap().0 += 1;
+///         }
+///     }
+///     fn paced(&self, event: &PacingEvent) {
+///         println!("waited {:?} for {}", event.wait, event.reason);
+///         self.0.lock().unwrap().1 += 1;
+///     }
+///     fn budget_empty(&self, event: &BudgetEvent) {
+///         println!("{} not retried: budget empty", event.operation);
+///         self.0.lock().unwrap().2 += 1;
+///     }
+/// }
+///
+/// let counts = Arc::new(Counts::default());
+/// let client = event_invites::Artsvp::builder()
+///     .api_key("key")
+///     .observer(counts.clone())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AttemptOutcome {
@@ -113,6 +181,40 @@ impl AttemptOutcome {
 }
 
 /// A wait before a request, to stay inside the rate limit.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+///
+/// /// Counts retries, waits and refusals, e.g. for metrics.
+/// #[derive(Default)]
+/// struct Counts(Mutex<(u32, u32, u32)>);
+///
+/// impl Observer for Counts {
+///     fn attempt(&self, event: &AttemptEvent) {
+///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
+///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
+///             self.0.lock().unwrap().0 += 1;
+///         }
+///     }
+///     fn paced(&self, event: &PacingEvent) {
+///         println!("waited {:?} for {}", event.wait, event.reason);
+///         self.0.lock().unwrap().1 += 1;
+///     }
+///     fn budget_empty(&self, event: &BudgetEvent) {
+///         println!("{} not retried: budget empty", event.operation);
+///         self.0.lock().unwrap().2 += 1;
+///     }
+/// }
+///
+/// let counts = Arc::new(Counts::default());
+/// let client = event_invites::Artsvp::builder()
+///     .api_key("key")
+///     .observer(counts.clone())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PacingEvent {
@@ -127,6 +229,40 @@ pub struct PacingEvent {
 }
 
 /// A retry refused because the client's retry budget is empty.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+///
+/// /// Counts retries, waits and refusals, e.g. for metrics.
+/// #[derive(Default)]
+/// struct Counts(Mutex<(u32, u32, u32)>);
+///
+/// impl Observer for Counts {
+///     fn attempt(&self, event: &AttemptEvent) {
+///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
+///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
+///             self.0.lock().unwrap().0 += 1;
+///         }
+///     }
+///     fn paced(&self, event: &PacingEvent) {
+///         println!("waited {:?} for {}", event.wait, event.reason);
+///         self.0.lock().unwrap().1 += 1;
+///     }
+///     fn budget_empty(&self, event: &BudgetEvent) {
+///         println!("{} not retried: budget empty", event.operation);
+///         self.0.lock().unwrap().2 += 1;
+///     }
+/// }
+///
+/// let counts = Arc::new(Counts::default());
+/// let client = event_invites::Artsvp::builder()
+///     .api_key("key")
+///     .observer(counts.clone())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct BudgetEvent {
@@ -141,6 +277,12 @@ pub struct BudgetEvent {
 }
 
 /// Why a request waited.
+///
+/// ```
+/// use event_invites::PacingReason;
+///
+/// assert_eq!(PacingReason::ServerWindow.to_string(), "server rate-limit window");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PacingReason {

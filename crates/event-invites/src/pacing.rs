@@ -25,6 +25,20 @@ use tokio::time::Instant;
 use crate::observe::PacingReason;
 
 /// A request quota: `limit` requests per `window`.
+///
+/// ```
+/// use std::time::Duration;
+/// use event_invites::{Artsvp, Quota};
+///
+/// // ARTSVP publishes 1,000 requests per 15 minutes; a shared key may warrant less.
+/// let client = Artsvp::builder()
+///     .api_key("key")
+///     .quota(Some(Quota::new(500, Duration::from_secs(900))))
+///     .build()?;
+/// assert_eq!(Quota::per_second(5).window, Duration::from_secs(1));
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     /// Requests allowed per window (and the most sent in one burst).
@@ -52,6 +66,19 @@ impl Quota {
 }
 
 /// The rate-limit state the server last reported.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// let response = client.get_event(&fake.events()[0].id).with_response().await?;
+/// if let Some(state) = response.rate_limit() {
+///     println!("{} requests left, window ends in {:?}", state.remaining, state.reset_after);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitState {
     /// `x-rate-limit-limit`, when sent.

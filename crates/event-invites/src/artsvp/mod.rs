@@ -20,7 +20,7 @@ pub use requests::{
     BookingQuery, BookingUpdate, Cursor, Dedupe, Duplicates, Guest, InviteQuery, InviteUpdate,
     NewBatch, NewInvite, normalize_email,
 };
-pub use stream::{CollectionQuery, EventQuery, Items, Pages};
+pub use stream::{CollectionQuery, EventQuery, HasId, Items, Listing, Pages};
 
 pub use crate::enums::{BookingStatus, ResourceKind};
 pub use crate::usage::{Usage, UsageParseError};

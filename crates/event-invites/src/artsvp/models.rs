@@ -12,6 +12,15 @@ use crate::usage::Usage;
 pub use artsvp_api::types::{Collection, Event};
 
 /// Free-form meta data (a JSON object).
+///
+/// ```
+/// use event_invites::artsvp::{Guest, MetaData};
+///
+/// let mut meta = MetaData::new();
+/// meta.insert("table".into(), 12.into());
+/// let guest = Guest::new("Lucy Green", "lucy@example.com").meta_data(meta);
+/// assert_eq!(guest.meta_data.as_ref().and_then(|m| m.get("table")), Some(&12.into()));
+/// ```
 pub type MetaData = Map<String, Value>;
 
 fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
@@ -19,6 +28,24 @@ fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
 }
 
 /// An event or a collection, as embedded in an invite.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{InviteQuery, ResourceKind};
+///
+/// let page = client.list_invites(&InviteQuery::new().limit(5)).await?;
+/// for invite in &page.items {
+///     if let Some(resource) = &invite.resource {
+///         let kind = if resource.kind == ResourceKind::Event { "event" } else { "collection" };
+///         println!("{} is for the {kind} {}", invite.code, resource.name);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Resource {
@@ -80,6 +107,22 @@ impl From<artsvp_api::types::Resource> for Resource {
 }
 
 /// An ARTSVP invite.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{Dedupe, NewInvite};
+///
+/// let event = &fake.events()[0].id;
+/// let new = NewInvite::for_event(event).email("lucy@example.com").dedupe(Dedupe::Email);
+/// let invite = client.create_invite(&new).await?.into_inner();
+/// assert!(!invite.is_used());
+/// println!("send {} the link {}", invite.email.as_deref().unwrap_or("?"), invite.url);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invite {
@@ -165,6 +208,20 @@ impl TryFrom<artsvp_api::types::Invite> for Invite {
 }
 
 /// An ARTSVP booking.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::BookingQuery;
+///
+/// let page = client.list_bookings(&BookingQuery::new()).await?;
+/// let confirmed = page.items.iter().filter(|b| b.is_confirmed()).count();
+/// println!("{confirmed} of {} bookings on this page are confirmed", page.items.len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Booking {
@@ -245,6 +302,18 @@ impl From<artsvp_api::types::Booking> for Booking {
 }
 
 /// An invite with its bookings (`GET /invites/{id}`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// let id = &fake.invites()[0].id;
+/// let detail = client.get_invite(id).await?;
+/// println!("{} has {} booking(s)", detail.invite.code, detail.bookings.len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InviteDetail {
@@ -299,6 +368,20 @@ impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
 }
 
 /// What a batch create made.
+///
+/// ```no_run
+/// use event_invites::artsvp::NewBatch;
+///
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// let batch = NewBatch::for_resource_tags(["vip"]).email("lucy@example.com");
+/// let result = client.batch_create_invites(&batch).await?;
+/// println!(
+///     "{} invites made across {} events and {} collections",
+///     result.total_invites_created, result.total_events, result.total_collections
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BatchResult {
@@ -374,6 +457,29 @@ impl<T> CreateOutcome<T> {
 }
 
 /// One page of a list, and the cursor to go on from.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{Cursor, InviteQuery};
+///
+/// // Page by hand (or let `client.invites(query)` do it).
+/// let mut query = InviteQuery::new().limit(50);
+/// let mut seen = 0;
+/// loop {
+///     let page = client.list_invites(&query).await?;
+///     seen += page.items.len();
+///     match (page.has_more, page.cursor) {
+///         (true, Some(last)) => query = query.cursor(Cursor::After(last)),
+///         _ => break,
+///     }
+/// }
+/// assert_eq!(seen, fake.invites().len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     /// The page's items, in list order.

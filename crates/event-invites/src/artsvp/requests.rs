@@ -13,6 +13,15 @@ use crate::error::ErrorKind;
 /// gives it. An empty id is refused before anything is sent
 /// (`ErrorKind::InvalidRequest`, no attempt made); an id that never named
 /// an object of the list is ARTSVP's 400 (`ErrorKind::Validation`).
+///
+/// ```
+/// use event_invites::artsvp::Cursor;
+///
+/// // A page's `cursor` is the id of its last item: the next page starts after it.
+/// let next = Some("inv-42".to_string()).map(Cursor::After).unwrap_or_default();
+/// assert_eq!(next, Cursor::After("inv-42".into()));
+/// assert_eq!(Cursor::default(), Cursor::Start);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Cursor {
     /// The start of the list.
@@ -33,6 +42,16 @@ pub enum Cursor {
 /// trimmed and lowercased ([`normalize_email`]) by default, in single
 /// creates, batches and bulk runs alike; `normalize_email(false)` on
 /// [`NewInvite`], [`NewBatch`] or [`super::BulkInvite`] sends it as given.
+///
+/// ```
+/// use event_invites::artsvp::{Dedupe, NewInvite};
+///
+/// // A second create for the same email returns the first invite.
+/// let new = NewInvite::for_event("eve-c60d5868")
+///     .email("Ann@Example.com")
+///     .dedupe(Dedupe::Email);
+/// assert!(new.is_deduped());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(rename_all = "snake_case"))]
@@ -283,6 +302,17 @@ impl NewInvite {
 }
 
 /// One invite for every event and collection whose resource tags match.
+///
+/// ```
+/// use event_invites::artsvp::{Dedupe, NewBatch};
+///
+/// // One invite for Lucy in every event and collection tagged `vip`.
+/// let batch = NewBatch::for_resource_tags(["vip"])
+///     .name("Lucy Green")
+///     .email("lucy@example.com")
+///     .dedupe(Dedupe::Email);
+/// assert!(batch.is_deduped());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewBatch {
     resource_tags: Vec<String>,
@@ -332,6 +362,17 @@ impl NewBatch {
 }
 
 /// Changes to an invite's whitelisted fields; absent fields stay as they are.
+///
+/// ```no_run
+/// use event_invites::artsvp::InviteUpdate;
+///
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// let update = InviteUpdate::new().total_count(4).tags(["vip", "press"]);
+/// let invite = client.update_invite("inv-7c1d", &update).await?;
+/// println!("{} now allows {:?}", invite.code, invite.usage.limit);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InviteUpdate {
     tags: Option<Vec<String>>,
@@ -397,6 +438,16 @@ impl InviteUpdate {
 }
 
 /// Changes to a booking's whitelisted fields; absent fields stay as they are.
+///
+/// ```no_run
+/// use event_invites::artsvp::BookingUpdate;
+///
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// let fix = BookingUpdate::new().email("lucy.green@example.com");
+/// client.update_booking("boo-46d60ac0", &fix).await?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BookingUpdate {
     name: Option<String>,
@@ -450,6 +501,23 @@ impl BookingUpdate {
 }
 
 /// Which invites to list.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use event_invites::artsvp::InviteQuery;
+/// use futures_util::TryStreamExt;
+///
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// let event = &fake.events()[0].id;
+/// // Every invite of one event tagged `vip`, page after page.
+/// let query = InviteQuery::new().event(event).tags(["vip"]).limit(100);
+/// let vips: Vec<_> = client.invites(query).try_collect().await?;
+/// assert!(vips.iter().all(|i| i.tags.iter().any(|t| t == "vip")));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InviteQuery {
     pub(crate) resource: Option<(String, ResourceKind)>,
@@ -549,6 +617,18 @@ impl InviteQuery {
 }
 
 /// Which bookings to list.
+///
+/// ```no_run
+/// use event_invites::artsvp::BookingQuery;
+/// use futures_util::TryStreamExt;
+///
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// // Lucy's bookings, whatever the event.
+/// let query = BookingQuery::new().email("lucy@example.com");
+/// let bookings: Vec<_> = client.bookings(query).try_collect().await?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BookingQuery {
     pub(crate) external_id: Option<String>,
@@ -615,6 +695,16 @@ impl BookingQuery {
 
 /// Who an invite is for (any part may be left out: an invite with none is a
 /// plain booking link).
+///
+/// ```
+/// use event_invites::artsvp::Guest;
+///
+/// let guest = Guest::new("Lucy Green", "lucy@example.com")
+///     .external_id("crm-1042")
+///     .tags(["vip"]);
+/// assert_eq!(guest.email.as_deref(), Some("lucy@example.com"));
+/// // From a SecureGate invite: `Guest::from(&invite)`.
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Guest {
     /// The guest's name.
@@ -660,6 +750,20 @@ impl Guest {
 
 /// Whether a new invite may duplicate an existing one: a choice the invite
 /// helpers make the caller state.
+///
+/// ```no_run
+/// use event_invites::artsvp::{Dedupe, Duplicates, Guest};
+///
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// let guest = Guest::new("Lucy Green", "lucy@example.com");
+/// // Safe to run twice: the second returns the first invite.
+/// let invite = client
+///     .invite_to_event("eve-c60d5868", guest, Duplicates::Prevent(Dedupe::Email))
+///     .await?;
+/// println!("{}", invite.get().url);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Duplicates {
     /// Return the existing invite of the resource with the same field

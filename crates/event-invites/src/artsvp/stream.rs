@@ -33,11 +33,34 @@ use super::models::{Booking, Collection, Event, Invite, Page};
 use super::requests::{BookingQuery, Cursor, InviteQuery};
 use crate::error::{Error, ErrorKind};
 
-// `Listing` and `HasId` are `pub` inside this private module: nameable in
-// the bounds of the public stream types, not by callers (sealed).
+/// Seals [`Listing`] and [`HasId`]: callers name them (in a bound such as
+/// `fn count<Q: Listing>(items: Items<Q>)`), but only this crate implements
+/// them, so a new method is not a breaking change.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Invite {}
+    impl Sealed for super::Booking {}
+    impl Sealed for super::Event {}
+    impl Sealed for super::Collection {}
+    impl Sealed for super::InviteQuery {}
+    impl Sealed for super::BookingQuery {}
+    impl Sealed for super::EventQuery {}
+    impl Sealed for super::CollectionQuery {}
+}
 
-/// An item that a cursor can name.
-pub trait HasId {
+/// An item that a cursor can name: [`Invite`], [`Booking`], [`Event`] and
+/// [`Collection`]. Sealed: implemented by this crate only.
+///
+/// ```
+/// use event_invites::artsvp::{HasId, Invite};
+///
+/// fn ids<T: HasId>(items: &[T]) -> Vec<&str> {
+///     items.iter().map(HasId::id).collect()
+/// }
+/// let none: Vec<Invite> = Vec::new();
+/// assert!(ids(&none).is_empty());
+/// ```
+pub trait HasId: sealed::Sealed {
     /// The id a cursor uses (`starting_after`/`ending_before`).
     fn id(&self) -> &str;
 }
@@ -75,8 +98,27 @@ async fn named<'a, T: Send + 'a>(call: crate::Call<'a, Page<T>>) -> Named<T> {
     (call.operation(), call.await)
 }
 
-/// A list query that pages: its filters, and where it starts.
-pub trait Listing: Clone + Send + Sync + 'static {
+/// A list query that pages: its filters, and where it starts. The four
+/// queries ([`InviteQuery`], [`BookingQuery`], [`EventQuery`],
+/// [`CollectionQuery`]) implement it, and [`Items`] and [`Pages`] stream any
+/// of them. Sealed: implemented by this crate only, so that a function of
+/// yours can take any listing.
+///
+/// ```no_run
+/// use event_invites::artsvp::{Items, Listing};
+/// use futures_util::TryStreamExt;
+///
+/// /// How many items a listing has, whichever it is.
+/// async fn count<Q: Listing>(items: Items<Q>) -> event_invites::Result<usize> {
+///     items.try_fold(0, |n, _| async move { Ok(n + 1) }).await
+/// }
+/// # async fn example(client: event_invites::Artsvp) -> event_invites::Result<()> {
+/// let invites = count(client.invites(Default::default())).await?;
+/// let events = count(client.events(event_invites::artsvp::Cursor::Start)).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub trait Listing: sealed::Sealed + Clone + Send + Sync + 'static {
     /// What the list holds.
     type Item: HasId + Send + 'static;
     /// Where the first page starts.
@@ -117,6 +159,20 @@ impl Listing for BookingQuery {
 
 /// The events list (it takes no filters), from a cursor: made by
 /// [`Artsvp::events`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::Cursor;
+/// use futures_util::TryStreamExt;
+///
+/// let events: Vec<_> = client.events(Cursor::Start).try_collect().await?;
+/// assert_eq!(events.len(), fake.events().len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventQuery(Cursor);
 
@@ -138,6 +194,20 @@ impl Listing for EventQuery {
 
 /// The collections list (it takes no filters), from a cursor: made by
 /// [`Artsvp::collections`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::Cursor;
+/// use futures_util::TryStreamExt;
+///
+/// let collections: Vec<_> = client.collections(Cursor::Start).try_collect().await?;
+/// assert_eq!(collections.len(), fake.collections().len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CollectionQuery(Cursor);
 
@@ -170,6 +240,21 @@ fn hash(cursor: &str) -> u64 {
 /// It goes forward from `Cursor::Start`/`Cursor::After`, back from
 /// `Cursor::Before` (pages then come newest first). While the caller holds
 /// one page the next is already being fetched; no more.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::InviteQuery;
+///
+/// let mut pages = client.invite_pages(InviteQuery::new().limit(25));
+/// while let Some(page) = pages.try_next().await? {
+///     println!("{} invites; resume later from {:?}", page.items.len(), pages.cursor());
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct Pages<Q: Listing> {
     client: Artsvp,
     query: Q,
@@ -332,6 +417,25 @@ impl<Q: Listing> Stream for Pages<Q> {
 
 /// A stream of items, page after page (see [`Pages`]). Going back, items
 /// come newest first.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::InviteQuery;
+/// use futures_util::TryStreamExt;
+///
+/// // One invite at a time; pages are fetched as the stream is read.
+/// let mut invites = client.invites(InviteQuery::new());
+/// let mut unused = 0;
+/// while let Some(invite) = invites.try_next().await? {
+///     unused += usize::from(!invite.is_used());
+/// }
+/// println!("{unused} invites not used yet");
+/// # Ok(())
+/// # }
+/// ```
 pub struct Items<Q: Listing> {
     pages: Pages<Q>,
     buffer: VecDeque<Q::Item>,
