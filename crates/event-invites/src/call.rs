@@ -215,6 +215,24 @@ impl<'a, T: Send + 'a> IntoFuture for Call<'a, T> {
 }
 
 /// A call's value and the facts of the response that carried it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// let response = client.get_event(&fake.events()[0].id).with_response().await?;
+/// println!(
+///     "HTTP {} after {} attempt(s), request id {:?}",
+///     response.status(),
+///     response.attempts(),
+///     response.request_id()
+/// );
+/// let event = response.into_value();
+/// # let _ = event;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Response<T> {
     value: T,

@@ -31,6 +31,20 @@ pub(crate) mod sealed {
 
 /// What differs between the two APIs' clients (sealed: implemented by
 /// [`crate::SecureGate`] and [`crate::Artsvp`] only).
+///
+/// ```
+/// use event_invites::{Api, Artsvp, ClientBuilder, SecureGate};
+///
+/// /// A client of either API from one function.
+/// fn client<A: Api>(key: &str) -> Result<A, event_invites::Error> {
+///     ClientBuilder::<A>::default().api_key(key).build()
+/// }
+/// let artsvp: Artsvp = client("key")?;
+/// let securegate: SecureGate = client("key")?;
+/// assert_eq!(<Artsvp as Api>::NAME, "ARTSVP");
+/// # let _ = (artsvp, securegate);
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 pub trait Api: sealed::Assemble {
     /// Which API it is.
     const SERVICE: Service;

@@ -102,6 +102,19 @@ macro_rules! open_enum {
 
 open_enum! {
     /// A SecureGate invite's status.
+    ///
+    /// Open: a value this version does not know arrives as `Unknown`, so a
+    /// new status from the server is not an error.
+    ///
+    /// ```
+    /// use event_invites::securegate::InviteStatus;
+    ///
+    /// assert_eq!(InviteStatus::from("accepted"), InviteStatus::Accepted);
+    /// assert_eq!(InviteStatus::Accepted.as_str(), "accepted");
+    /// let new = InviteStatus::from("expired");
+    /// assert!(!new.is_known());
+    /// assert_eq!(new.as_str(), "expired");
+    /// ```
     InviteStatus {
         /// Created, not sent yet.
         Pending = "pending",
@@ -116,6 +129,19 @@ open_enum! {
 
 open_enum! {
     /// How a SecureGate invitee authenticates at the door.
+    ///
+    /// Open: a value this version does not know arrives as `Unknown`, so a
+    /// new status from the server is not an error.
+    ///
+    /// ```
+    /// use event_invites::securegate::AuthenticationMethod;
+    ///
+    /// assert_eq!(AuthenticationMethod::from("QR Code"), AuthenticationMethod::QrCode);
+    /// assert_eq!(AuthenticationMethod::QrCode.as_str(), "QR Code");
+    /// let new = AuthenticationMethod::from("Retina Scan");
+    /// assert!(!new.is_known());
+    /// assert_eq!(new.as_str(), "Retina Scan");
+    /// ```
     AuthenticationMethod {
         /// A QR code.
         QrCode = "QR Code",
@@ -128,6 +154,19 @@ open_enum! {
 
 open_enum! {
     /// A SecureGate invitee's country calling code.
+    ///
+    /// Open: a value this version does not know arrives as `Unknown`, so a
+    /// new status from the server is not an error.
+    ///
+    /// ```
+    /// use event_invites::securegate::CountryCode;
+    ///
+    /// assert_eq!(CountryCode::from("44"), CountryCode::UnitedKingdom);
+    /// assert_eq!(CountryCode::UnitedKingdom.as_str(), "44");
+    /// let new = CountryCode::from("999");
+    /// assert!(!new.is_known());
+    /// assert_eq!(new.as_str(), "999");
+    /// ```
     CountryCode {
         /// +1 (North America).
         NorthAmerica = "1",
@@ -145,6 +184,19 @@ open_enum! {
 open_enum! {
     /// An ARTSVP booking's status (prefixed `is_`; the docs name only
     /// `is_confirmed`).
+    ///
+    /// Open: a value this version does not know arrives as `Unknown`, so a
+    /// new status from the server is not an error.
+    ///
+    /// ```
+    /// use event_invites::artsvp::BookingStatus;
+    ///
+    /// assert_eq!(BookingStatus::from("is_confirmed"), BookingStatus::Confirmed);
+    /// assert_eq!(BookingStatus::Confirmed.as_str(), "is_confirmed");
+    /// let new = BookingStatus::from("is_waitlisted");
+    /// assert!(!new.is_known());
+    /// assert_eq!(new.as_str(), "is_waitlisted");
+    /// ```
     BookingStatus {
         /// The booking is confirmed.
         Confirmed = "is_confirmed",
@@ -153,6 +205,19 @@ open_enum! {
 
 open_enum! {
     /// What an ARTSVP resource is.
+    ///
+    /// Open: a value this version does not know arrives as `Unknown`, so a
+    /// new status from the server is not an error.
+    ///
+    /// ```
+    /// use event_invites::artsvp::ResourceKind;
+    ///
+    /// assert_eq!(ResourceKind::from("event"), ResourceKind::Event);
+    /// assert_eq!(ResourceKind::Event.as_str(), "event");
+    /// let new = ResourceKind::from("venue");
+    /// assert!(!new.is_known());
+    /// assert_eq!(new.as_str(), "venue");
+    /// ```
     ResourceKind {
         /// An event.
         Event = "event",

@@ -6,6 +6,22 @@ use crate::securegate::Invite;
 
 /// One guest as a flat row of strings (serializes to CSV with any serde
 /// CSV writer, and to JSON).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeSecureGate::start().await?;
+/// # let client = fake.client();
+/// # let event = fake.event_ids()[0].clone();
+/// let rows = client.export(&event, None).await?;
+/// let mut out = String::from("name,email,status\n");
+/// for row in &rows {
+///     out += &format!("{},{},{}\n", row.name, row.email, row.status);
+/// }
+/// assert_eq!(out.lines().count(), rows.len() + 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GuestRow {

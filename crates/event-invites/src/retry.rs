@@ -22,6 +22,25 @@ use std::time::Duration;
 use crate::verdict::{Cause, Verdict};
 
 /// How failed calls are retried.
+///
+/// ```
+/// use std::time::Duration;
+/// use event_invites::{Artsvp, RetryPolicy};
+///
+/// // A batch job can wait longer than a web request should.
+/// let patient = RetryPolicy::new()
+///     .max_attempts(6)
+///     .max_delay(Duration::from_secs(60))
+///     .budget(Duration::from_secs(300));
+/// let client = Artsvp::builder().api_key("key").retry(patient).build()?;
+/// // One call without retries.
+/// # async fn one(client: &Artsvp) {
+/// let event = client.get_event("eve-1").retry(RetryPolicy::none()).await;
+/// # let _ = event;
+/// # }
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub(crate) max_attempts: u32,

@@ -11,6 +11,19 @@ use crate::retry::Safety;
 use crate::shell::client_shell;
 
 /// A SecureGate invite.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeSecureGate::start().await?;
+/// # let client = fake.client();
+/// # let event = fake.event_ids()[0].clone();
+/// for invite in client.invites(&event).await? {
+///     println!("{} <{}> {}: {}", invite.full_name(), invite.email, invite.display_number(), invite.status);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Invite {
@@ -129,6 +142,21 @@ impl From<&Invite> for crate::artsvp::Guest {
 
 /// How an event's invitations are doing: counts per status and two rates,
 /// from one request ([`SecureGate::invite_stats`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeSecureGate::start().await?;
+/// # let client = fake.client();
+/// # let event = fake.event_ids()[0].clone();
+/// let stats = client.invite_stats(&event).await?;
+/// println!("{} invites, {} accepted", stats.total, stats.accepted);
+/// if let Some(rate) = stats.acceptance_rate() {
+///     println!("{:.0} % of answers are yes", rate * 100.0);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct InviteStats {

@@ -5,6 +5,16 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How many times an invite was used, and how many it allows.
+///
+/// ```
+/// use event_invites::artsvp::Usage;
+///
+/// let usage: Usage = "1/3".parse()?;
+/// assert_eq!(usage.remaining(), Some(2));
+/// let unlimited: Usage = "5/0".parse()?;
+/// assert_eq!((unlimited.limit, unlimited.is_exhausted()), (None, false));
+/// # Ok::<(), event_invites::artsvp::UsageParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Usage {
@@ -27,6 +37,13 @@ impl Usage {
 }
 
 /// Why an `amount_used` string is not `used/total`.
+///
+/// ```
+/// use event_invites::artsvp::Usage;
+///
+/// let err = "three".parse::<Usage>().unwrap_err();
+/// assert!(err.to_string().starts_with("expected `used/total`"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageParseError(pub String);
 

@@ -12,6 +12,18 @@ use crate::error::TransportCause;
 use crate::retry::Safety;
 
 /// Whether a failed request reached the server.
+///
+/// ```
+/// # fn example(err: &event_invites::Error) {
+/// use event_invites::Sent;
+///
+/// match err.was_sent() {
+///     Sent::No => println!("nothing reached the server: send it again"),
+///     Sent::Maybe => println!("it may have been applied: look before writing again"),
+///     _ => println!("the server answered: {err}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Sent {

@@ -67,6 +67,13 @@ use crate::error::{Error, ErrorKind};
 use crate::observe::PacingReason;
 
 /// Where a bulk run sends its invites.
+///
+/// ```
+/// use event_invites::artsvp::Target;
+///
+/// assert_eq!(Target::event("eve-1").to_string(), "event eve-1");
+/// assert_eq!(Target::collection("col-2").to_string(), "collection col-2");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// An event, by id or code.
@@ -105,6 +112,14 @@ impl fmt::Display for Target {
 
 /// What makes two guests the same guest in a bulk run: the dedupe filter
 /// every create carries, and the key a [`Checkpoint`] is asked about.
+///
+/// ```
+/// use event_invites::artsvp::{BulkKey, Guest};
+///
+/// let guest = Guest::new("Ann", " Ann@Example.com").external_id("crm-7");
+/// assert_eq!(BulkKey::Email.of(&guest, true).as_deref(), Some("ann@example.com"));
+/// assert_eq!(BulkKey::ExternalId.of(&guest, true).as_deref(), Some("crm-7"));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BulkKey {
@@ -136,6 +151,31 @@ impl BulkKey {
 }
 
 /// An error from a [`Checkpoint`] (it could not record a guest).
+///
+/// ```
+/// use std::collections::HashSet;
+/// use std::sync::Mutex;
+/// use event_invites::artsvp::{Checkpoint, CheckpointError, GuestOutcome};
+///
+/// /// Finished guests in memory; a real one writes them to a file or table.
+/// #[derive(Default)]
+/// struct Journal(Mutex<HashSet<String>>);
+///
+/// impl Checkpoint for Journal {
+///     fn is_done(&self, key: &str) -> bool {
+///         self.0.lock().unwrap().contains(key)
+///     }
+///     fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+///         if outcome.is_final() {
+///             self.0.lock().unwrap().insert(key.to_string());
+///         }
+///         Ok(())
+///     }
+/// }
+/// # let journal = Journal::default();
+/// # journal.finished("a@example.com", &GuestOutcome::Skipped).unwrap();
+/// # assert!(journal.is_done("a@example.com"));
+/// ```
 pub type CheckpointError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a bulk run remembers across runs: which guests are finished, and
@@ -144,6 +184,31 @@ pub type CheckpointError = Box<dyn std::error::Error + Send + Sync>;
 /// skips.
 ///
 /// The run calls it from its own task; each call should be quick.
+///
+/// ```
+/// use std::collections::HashSet;
+/// use std::sync::Mutex;
+/// use event_invites::artsvp::{Checkpoint, CheckpointError, GuestOutcome};
+///
+/// /// Finished guests in memory; a real one writes them to a file or table.
+/// #[derive(Default)]
+/// struct Journal(Mutex<HashSet<String>>);
+///
+/// impl Checkpoint for Journal {
+///     fn is_done(&self, key: &str) -> bool {
+///         self.0.lock().unwrap().contains(key)
+///     }
+///     fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+///         if outcome.is_final() {
+///             self.0.lock().unwrap().insert(key.to_string());
+///         }
+///         Ok(())
+///     }
+/// }
+/// # let journal = Journal::default();
+/// # journal.finished("a@example.com", &GuestOutcome::Skipped).unwrap();
+/// # assert!(journal.is_done("a@example.com"));
+/// ```
 pub trait Checkpoint: Send + Sync + 'static {
     /// Whether an earlier run finished this guest: nothing is sent for it
     /// and its outcome is [`GuestOutcome::Skipped`].
@@ -185,6 +250,37 @@ impl<C: Checkpoint> Checkpoint for Arc<C> {
 }
 
 /// What happened to one guest.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+///
+/// let guests = vec![
+///     Guest::new("Lucy Green", "lucy@example.com"),
+///     Guest::new("Sam Hill", "sam@example.com"),
+/// ];
+/// let event = &fake.events()[0].id;
+/// let mut run = client
+///     .bulk_invite(Target::event(event), guests)
+///     .key(BulkKey::Email)
+///     .concurrency(4)
+///     .start();
+/// while let Some(done) = run.try_next().await? {
+///     match &done.outcome {
+///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
+///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
+///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
+///         _ => {}
+///     }
+/// }
+/// let progress = run.progress();
+/// assert_eq!((progress.done, progress.created), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum GuestOutcome {
@@ -261,6 +357,37 @@ pub(crate) fn failure_label(verdict: &crate::Verdict) -> &'static str {
 }
 
 /// One guest's outcome in a bulk run.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+///
+/// let guests = vec![
+///     Guest::new("Lucy Green", "lucy@example.com"),
+///     Guest::new("Sam Hill", "sam@example.com"),
+/// ];
+/// let event = &fake.events()[0].id;
+/// let mut run = client
+///     .bulk_invite(Target::event(event), guests)
+///     .key(BulkKey::Email)
+///     .concurrency(4)
+///     .start();
+/// while let Some(done) = run.try_next().await? {
+///     match &done.outcome {
+///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
+///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
+///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
+///         _ => {}
+///     }
+/// }
+/// let progress = run.progress();
+/// assert_eq!((progress.done, progress.created), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct BulkOutcome {
@@ -273,6 +400,20 @@ pub struct BulkOutcome {
 }
 
 /// How a bulk run is doing, for a progress bar.
+///
+/// ```
+/// # async fn example(run: event_invites::artsvp::BulkRun) {
+/// let p = run.progress();
+/// print!("{}/{} done, {} failed", p.done, p.total, p.failed);
+/// if let Some(eta) = p.eta() {
+///     print!(", about {} s left", eta.as_secs());
+/// }
+/// if let (Some(until), Some(why)) = (p.waiting_until, p.waiting_for) {
+///     print!(" (waiting {:?} for the {why})", until - std::time::Instant::now());
+/// }
+/// println!();
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
@@ -462,6 +603,37 @@ impl Tally {
 }
 
 /// A bulk run being set up: [`Artsvp::bulk_invite`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+///
+/// let guests = vec![
+///     Guest::new("Lucy Green", "lucy@example.com"),
+///     Guest::new("Sam Hill", "sam@example.com"),
+/// ];
+/// let event = &fake.events()[0].id;
+/// let mut run = client
+///     .bulk_invite(Target::event(event), guests)
+///     .key(BulkKey::Email)
+///     .concurrency(4)
+///     .start();
+/// while let Some(done) = run.try_next().await? {
+///     match &done.outcome {
+///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
+///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
+///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
+///         _ => {}
+///     }
+/// }
+/// let progress = run.progress();
+/// assert_eq!((progress.done, progress.created), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "a bulk run does nothing until it is started"]
 pub struct BulkInvite {
     client: Artsvp,
@@ -821,6 +993,37 @@ fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
 /// ([`ErrorKind::Outage`], see [`BulkInvite::stop_on_outage_after`]); a
 /// guest's own failure is an `Ok` item with [`GuestOutcome::Failed`] or
 /// [`GuestOutcome::Unknown`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// # let client = fake.client();
+/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+///
+/// let guests = vec![
+///     Guest::new("Lucy Green", "lucy@example.com"),
+///     Guest::new("Sam Hill", "sam@example.com"),
+/// ];
+/// let event = &fake.events()[0].id;
+/// let mut run = client
+///     .bulk_invite(Target::event(event), guests)
+///     .key(BulkKey::Email)
+///     .concurrency(4)
+///     .start();
+/// while let Some(done) = run.try_next().await? {
+///     match &done.outcome {
+///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
+///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
+///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
+///         _ => {}
+///     }
+/// }
+/// let progress = run.progress();
+/// assert_eq!((progress.done, progress.created), (2, 2));
+/// # Ok(())
+/// # }
+/// ```
 pub struct BulkRun {
     receiver: mpsc::Receiver<Result<BulkOutcome, Error>>,
     driver: JoinHandle<()>,
