@@ -169,6 +169,19 @@ impl ControlApi {
 }
 
 /// A running control API; stops when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{ControlApi, FakeSecureGate};
+///
+/// let fake = FakeSecureGate::start().await?;
+/// let control = ControlApi::new().securegate(&fake).start().await?;
+/// println!("POST {}/securegate/faults to script a fault", control.base_url());
+/// control.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ControlServer {
     addr: SocketAddr,

@@ -9,6 +9,22 @@ use crate::{FakeArtsvp, FakeSecureGate};
 
 /// What a fake ARTSVP holds, in the facade's types (`event_code`, `usage`,
 /// open enums), in list order.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites::artsvp::{Dedupe, NewInvite};
+/// use event_invites_fake::FakeArtsvp;
+///
+/// let fake = FakeArtsvp::builder().invites(0).start().await?;
+/// let event = fake.state().events[0].id.clone();
+/// let new = NewInvite::for_event(&event).email("lucy@example.com").dedupe(Dedupe::Email);
+/// fake.client().create_invite(&new).await.expect("created");
+/// // What the server holds, in the facade's own types.
+/// assert_eq!(fake.state().invites_of(&event).len(), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ArtsvpState {
@@ -37,6 +53,19 @@ impl ArtsvpState {
 }
 
 /// What a fake SecureGate holds, in the facade's types.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::FakeSecureGate;
+///
+/// let fake = FakeSecureGate::start().await?;
+/// let event = fake.event_ids()[0].clone();
+/// let served = fake.client().invites(&event).await.expect("listed");
+/// assert_eq!(served, fake.state().invites(&event));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SecureGateState {

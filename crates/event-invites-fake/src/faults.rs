@@ -24,6 +24,22 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// One thing a fake server can do wrong.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule, Timing};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// // The next create applies its write, then loses the connection: a client
+/// // that retries it without a dedupe filter makes a second invite.
+/// let rule = FaultRule::new(Fault::DropConnection).on("POST", "/invites").after_write();
+/// let id = fake.inject(rule);
+/// assert_eq!(fake.faults()[0].0, id);
+/// # let _ = Timing::AfterWrite;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -83,6 +99,22 @@ impl fmt::Display for Fault {
 }
 
 /// When a fault that replaces the answer strikes.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule, Timing};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// // The next create applies its write, then loses the connection: a client
+/// // that retries it without a dedupe filter makes a second invite.
+/// let rule = FaultRule::new(Fault::DropConnection).on("POST", "/invites").after_write();
+/// let id = fake.inject(rule);
+/// assert_eq!(fake.faults()[0].0, id);
+/// # let _ = Timing::AfterWrite;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timing {
     /// Before the request is handled: nothing is written.
@@ -92,6 +124,22 @@ pub enum Timing {
 }
 
 /// A fault and the requests it applies to.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule, Timing};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// // The next create applies its write, then loses the connection: a client
+/// // that retries it without a dedupe filter makes a second invite.
+/// let rule = FaultRule::new(Fault::DropConnection).on("POST", "/invites").after_write();
+/// let id = fake.inject(rule);
+/// assert_eq!(fake.faults()[0].0, id);
+/// # let _ = Timing::AfterWrite;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     fault: Fault,
@@ -227,6 +275,19 @@ impl fmt::Display for FaultId {
 
 /// A fault rule for a route or method the API does not serve: it could
 /// never strike, so it is refused rather than left to pass a test silently.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
+///
+/// let fake = FakeArtsvp::start().await?;
+/// // ARTSVP's routes have no `/api/v2` prefix: such a rule would never strike.
+/// let refused = fake.try_inject(FaultRule::new(Fault::Status(503)).route("/api/v2/events"));
+/// assert!(refused.unwrap_err().to_string().contains("GET /events"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownRoute {
     message: String,

@@ -8,6 +8,20 @@ use std::sync::{Arc, Mutex};
 pub const REDACTED: &str = "[redacted]";
 
 /// One request as the fake server received and answered it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::FakeArtsvp;
+///
+/// let fake = FakeArtsvp::start().await?;
+/// fake.client().get_event(&fake.events()[0].id).await.expect("found");
+/// let last = fake.requests().last().expect("one request");
+/// assert_eq!((last.method.as_str(), last.status), ("GET", Some(200)));
+/// assert_eq!(last.header("authorization"), Some("[redacted]"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LoggedRequest {
     /// `GET`, `POST`, ….
@@ -46,6 +60,20 @@ impl LoggedRequest {
 /// A fake server's request log, shared with the test that reads it. It
 /// keeps every request, or only the most recent ones when the server was
 /// built with a log limit (for long runs: soaks, benchmarks).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::FakeArtsvp;
+///
+/// let fake = FakeArtsvp::start().await?;
+/// fake.client().get_event(&fake.events()[0].id).await.expect("found");
+/// let last = fake.requests().last().expect("one request");
+/// assert_eq!((last.method.as_str(), last.status), ("GET", Some(200)));
+/// assert_eq!(last.header("authorization"), Some("[redacted]"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog {
     entries: Arc<Mutex<VecDeque<LoggedRequest>>>,

@@ -8,6 +8,22 @@ use std::time::Duration;
 use crate::clock::Clock;
 
 /// A request quota: `limit` requests per `window`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// use event_invites_fake::{FakeSecureGate, RateLimit};
+///
+/// // Two requests a minute: the third is a 429 with Retry-After.
+/// let fake = FakeSecureGate::builder()
+///     .rate_limit(RateLimit::new(2, Duration::from_secs(60)))
+///     .start()
+///     .await?;
+/// # let _ = fake;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed per window.

@@ -41,6 +41,24 @@ use seed::SeedSize;
 use store::Store;
 
 /// Builds a [`FakeArtsvp`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use std::time::Duration;
+/// use event_invites_fake::{FakeArtsvp, RateLimit};
+///
+/// let fake = FakeArtsvp::builder()
+///     .seed(7)
+///     .invites(30)
+///     .rate_limit(RateLimit::new(10, Duration::from_secs(1)))
+///     .latency(Duration::from_millis(5))
+///     .start()
+///     .await?;
+/// assert_eq!(fake.invites().len(), 30);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ArtsvpBuilder {
     settings: Settings,

@@ -27,6 +27,18 @@ use crate::settings::{Server, Settings, server_methods, settings_methods};
 use store::{Data, Shared};
 
 /// Builds a [`FakeSecureGate`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use event_invites_fake::FakeSecureGate;
+///
+/// let fake = FakeSecureGate::builder().events(2).invites_per_event(5).start().await?;
+/// assert_eq!(fake.event_ids().len(), 2);
+/// assert_eq!(fake.invites(&fake.event_ids()[0]).len(), 5);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SecureGateBuilder {
     settings: Settings,
