@@ -444,9 +444,16 @@ impl Error {
         }
     }
 
-    /// An error of `kind` in `operation`, before any attempt.
+    /// An error of `kind` in `operation` (as the spec names it), before any
+    /// attempt.
     pub(crate) fn new(operation: &'static str, kind: ErrorKind) -> Self {
         Self::from_parts(Some(operation), kind)
+    }
+
+    /// An error of `kind` outside any API operation: converting a generated
+    /// type, or a bulk run's checkpoint.
+    pub(crate) fn without_operation(kind: ErrorKind) -> Self {
+        Self::from_parts(None, kind)
     }
 
     /// A configuration error (no operation).

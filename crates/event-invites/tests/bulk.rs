@@ -304,7 +304,7 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
     assert_eq!((answer.as_str(), *failing), ("HTTP 503", "create_invite"));
     let text = stopped.to_string();
     assert!(
-        text.starts_with("ARTSVP bulk_invite (127.0.0.1:")
+        text.starts_with("ARTSVP create_invite (127.0.0.1:")
             && text.contains("HTTP 503 to every create_invite since ")
             && text.contains(&format!("{not_sent} guests not sent, still pending")),
         "{text}"

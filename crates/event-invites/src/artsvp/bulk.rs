@@ -550,7 +550,7 @@ impl Tally {
         let streak = self.streak.as_ref()?;
         (threshold > 0 && streak.count >= threshold && budget_spent).then(|| {
             Error::new(
-                "bulk_invite",
+                "create_invite",
                 ErrorKind::Outage {
                     since: streak.since,
                     failed_in_a_row: streak.count,
@@ -972,13 +972,12 @@ async fn report(
     sender.send(Ok(done)).await.is_ok()
 }
 
+/// A checkpoint's failure: no API operation failed, so the error names
+/// none.
 fn checkpoint_error(e: &CheckpointError) -> Error {
-    Error::new(
-        "bulk_invite",
-        ErrorKind::Checkpoint {
-            message: e.to_string(),
-        },
-    )
+    Error::without_operation(ErrorKind::Checkpoint {
+        message: e.to_string(),
+    })
 }
 
 fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {

@@ -203,7 +203,7 @@ impl TryFrom<artsvp_api::types::Invite> for Invite {
     /// Fails with [`ErrorKind::Decode`] naming `amount_used` when it is not
     /// `used/total`.
     fn try_from(raw: artsvp_api::types::Invite) -> Result<Self, Error> {
-        Self::from_raw(raw).map_err(|kind| Error::new("convert_invite", kind))
+        Self::from_raw(raw).map_err(Error::without_operation)
     }
 }
 
@@ -363,7 +363,7 @@ impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
     /// Fails with [`ErrorKind::Decode`] naming `amount_used` when it is not
     /// `used/total`.
     fn try_from(raw: artsvp_api::types::InviteWithBookings) -> Result<Self, Error> {
-        Self::from_raw(raw).map_err(|kind| Error::new("convert_invite", kind))
+        Self::from_raw(raw).map_err(Error::without_operation)
     }
 }
 
@@ -525,7 +525,7 @@ mod tests {
             ErrorKind::Decode(problem) => assert_eq!(problem.path, "amount_used"),
             other => panic!("expected a decode error, got {other:?}"),
         }
-        assert_eq!(err.operation(), Some("convert_invite"));
+        assert_eq!(err.operation(), None, "a conversion is no API operation");
         assert!(!format!("{err} {err:?}").contains("lots"), "{err}");
     }
 }

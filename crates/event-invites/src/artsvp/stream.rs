@@ -121,6 +121,8 @@ async fn named<'a, T: Send + 'a>(call: crate::Call<'a, Page<T>>) -> Named<T> {
 pub trait Listing: sealed::Sealed + Clone + Send + Sync + 'static {
     /// What the list holds.
     type Item: HasId + Send + 'static;
+    /// The list operation, as the spec names it (`list_invites`, …).
+    const OPERATION: &'static str;
     /// Where the first page starts.
     fn start(&self) -> Cursor;
     /// Fetches the page at `cursor`, with every filter of the query.
@@ -134,6 +136,7 @@ pub trait Listing: sealed::Sealed + Clone + Send + Sync + 'static {
 
 impl Listing for InviteQuery {
     type Item = Invite;
+    const OPERATION: &'static str = "list_invites";
     fn start(&self) -> Cursor {
         self.cursor.clone()
     }
@@ -145,6 +148,7 @@ impl Listing for InviteQuery {
 
 impl Listing for BookingQuery {
     type Item = Booking;
+    const OPERATION: &'static str = "list_bookings";
     fn start(&self) -> Cursor {
         self.cursor.clone()
     }
@@ -184,6 +188,7 @@ impl From<Cursor> for EventQuery {
 
 impl Listing for EventQuery {
     type Item = Event;
+    const OPERATION: &'static str = "list_events";
     fn start(&self) -> Cursor {
         self.0.clone()
     }
@@ -219,6 +224,7 @@ impl From<Cursor> for CollectionQuery {
 
 impl Listing for CollectionQuery {
     type Item = Collection;
+    const OPERATION: &'static str = "list_collections";
     fn start(&self) -> Cursor {
         self.0.clone()
     }
@@ -260,7 +266,7 @@ pub struct Pages<Q: Listing> {
     query: Q,
     backward: bool,
     next: Option<JoinHandle<Named<Q::Item>>>,
-    /// The list operation, once a page named it (for pagination errors).
+    /// The list operation (for pagination errors).
     operation: &'static str,
     resume: Cursor,
     /// Hashes of the cursors seen (8 bytes a page, not a whole id).
@@ -290,7 +296,7 @@ impl<Q: Listing> Pages<Q> {
             backward: matches!(resume, Cursor::Before(_)),
             query,
             next: None,
-            operation: "list",
+            operation: Q::OPERATION,
             resume,
             seen,
             done: false,
