@@ -67,6 +67,8 @@ mod generated;
 
 pub use generated::*;
 
+pub mod facts;
+
 event_invites_hooks::impl_client_hooks!(Client);
 
 /// Cursors usually come from a page's `last_<thing>_id` (an

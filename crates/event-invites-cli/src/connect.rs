@@ -4,7 +4,7 @@
 //! never falls back to the fakes by itself: a missing key is a
 //! configuration error that names the variable and the flag.
 
-use event_invites::{Artsvp, SecureGate};
+use event_invites::{Api, Artsvp, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
 use crate::error::CliError;
@@ -29,8 +29,8 @@ impl Apis {
     pub fn from_env(needs: Needs) -> Result<Self, CliError> {
         let mut missing = Vec::new();
         for (needed, name) in [
-            (needs.securegate, "SECUREGATE_API_KEY"),
-            (needs.artsvp, "ARTSVP_API_KEY"),
+            (needs.securegate, <SecureGate as Api>::ENV_KEY),
+            (needs.artsvp, <Artsvp as Api>::ENV_KEY),
         ] {
             if needed && std::env::var(name).map_or(true, |v| v.trim().is_empty()) {
                 missing.push(name);

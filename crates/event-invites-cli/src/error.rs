@@ -52,8 +52,10 @@ impl CliError {
             ErrorKind::Unauthorized => Self::KeyRefused(format!(
                 "{text}; check {}",
                 match error.api() {
-                    Some(event_invites::Service::SecureGate) => "SECUREGATE_API_KEY",
-                    _ => "ARTSVP_API_KEY",
+                    Some(event_invites::Service::SecureGate) => {
+                        <event_invites::SecureGate as event_invites::Api>::ENV_KEY
+                    }
+                    _ => <event_invites::Artsvp as event_invites::Api>::ENV_KEY,
                 }
             )),
             ErrorKind::Config { .. } => Self::Config(text),

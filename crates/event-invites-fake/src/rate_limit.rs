@@ -35,8 +35,8 @@ pub struct RateLimit {
 impl RateLimit {
     /// ARTSVP's published quota: 1,000 requests every 15 minutes.
     pub const ARTSVP: RateLimit = RateLimit {
-        limit: 1_000,
-        window: Duration::from_secs(15 * 60),
+        limit: artsvp_api::facts::QUOTA_LIMIT as u64,
+        window: Duration::from_secs(artsvp_api::facts::QUOTA_WINDOW_SECS),
     };
 
     /// `limit` requests per `window`.

@@ -552,17 +552,17 @@ pub(crate) fn replace_strings(value: &mut Value, key: &str, new: &str) {
 fn rate_limit_headers(response: &mut Response<Body>, d: Decision) {
     set_header(
         response,
-        HeaderName::from_static("x-rate-limit-limit"),
+        HeaderName::from_static(artsvp_api::facts::RATE_LIMIT_LIMIT),
         d.limit,
     );
     set_header(
         response,
-        HeaderName::from_static("x-rate-limit-remaining"),
+        HeaderName::from_static(artsvp_api::facts::RATE_LIMIT_REMAINING),
         d.remaining,
     );
     set_header(
         response,
-        HeaderName::from_static("x-rate-limit-reset"),
+        HeaderName::from_static(artsvp_api::facts::RATE_LIMIT_RESET),
         d.reset_secs,
     );
 }

@@ -194,39 +194,61 @@ fn transport(source: reqwest::Error, cause: Cause) -> Failure {
     failure
 }
 
-/// The root cause of a connection failure, read from the error chain.
+/// The root cause of a connection failure, read from the error chain: the
+/// first typed error that says ([`typed_cause`]), else, as a last resort,
+/// the chain's words ([`cause_in_words`]).
 pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause {
-    use std::io::ErrorKind as Io;
     let mut text = String::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            match io.kind() {
-                Io::ConnectionRefused => return TransportCause::ConnectionRefused,
-                Io::ConnectionReset => return TransportCause::ConnectionReset,
-                Io::UnexpectedEof | Io::BrokenPipe | Io::ConnectionAborted => {
-                    return TransportCause::ConnectionClosed;
-                }
-                _ => {}
-            }
+        if let Some(cause) = typed_cause(e) {
+            return cause;
         }
         text.push_str(&e.to_string().to_ascii_lowercase());
         text.push('\n');
         next = e.source();
     }
-    if text.contains("dns error") || text.contains("failed to lookup address") {
+    cause_in_words(&text)
+}
+
+/// What one error of the chain says by its type: an `io::Error`'s kind, or
+/// hyper's "the connection closed" (before or while the response came).
+fn typed_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+    use std::io::ErrorKind as Io;
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            Io::ConnectionRefused => Some(TransportCause::ConnectionRefused),
+            Io::ConnectionReset => Some(TransportCause::ConnectionReset),
+            Io::UnexpectedEof | Io::BrokenPipe | Io::ConnectionAborted => {
+                Some(TransportCause::ConnectionClosed)
+            }
+            _ => None,
+        };
+    }
+    let hyper = e.downcast_ref::<hyper::Error>()?;
+    (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+        .then_some(TransportCause::ConnectionClosed)
+}
+
+/// The cause the chain's words name, for what has no typed kind: DNS and
+/// TLS failures (reqwest and the TLS crates expose no kind for them), and
+/// closes reported only in words.
+fn cause_in_words(text: &str) -> TransportCause {
+    let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if says(&["dns error", "failed to lookup address"]) {
         TransportCause::Dns
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+    } else if says(&["certificate", "tls", "handshake"]) {
         TransportCause::Tls
-    } else if text.contains("connection reset") {
+    } else if says(&["connection reset"]) {
         TransportCause::ConnectionReset
-    } else if text.contains("closed before message completed")
-        || text.contains("end of file")
-        || text.contains("incomplete")
-        || text.contains("connection closed")
-        || text.contains("error decoding response body")
-        || text.contains("error reading a body")
-    {
+    } else if says(&[
+        "closed before message completed",
+        "end of file",
+        "incomplete",
+        "connection closed",
+        "error decoding response body",
+        "error reading a body",
+    ]) {
         TransportCause::ConnectionClosed
     } else {
         TransportCause::Other
@@ -436,7 +458,7 @@ fn from_status(
 /// The wait a 429 asks for: `Retry-After` (seconds), else
 /// `x-rate-limit-reset`.
 fn wait_asked(headers: &HeaderMap) -> Option<Duration> {
-    ["retry-after", "x-rate-limit-reset"]
+    ["retry-after", artsvp_api::facts::RATE_LIMIT_RESET]
         .iter()
         .find_map(|name| {
             let seconds: f64 = headers.get(*name)?.to_str().ok()?.trim().parse().ok()?;
@@ -536,14 +558,166 @@ mod tests {
         assert_eq!(offset(b"ab", 1, 99), Some(2));
     }
 
+    /// An error with a message and, optionally, a source: a link of a chain.
+    #[derive(Debug)]
+    struct Link(
+        &'static str,
+        Option<Box<dyn std::error::Error + Send + Sync>>,
+    );
+
+    impl std::fmt::Display for Link {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Link {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
     #[test]
-    fn io_errors_name_their_cause() {
-        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert_eq!(cause(&refused), TransportCause::ConnectionRefused);
-        let dns = std::io::Error::other("dns error: failed to lookup address information");
-        assert_eq!(cause(&dns), TransportCause::Dns);
-        let tls = std::io::Error::other("invalid peer certificate: UnknownIssuer");
-        assert_eq!(cause(&tls), TransportCause::Tls);
-        assert_eq!(cause(&std::io::Error::other("odd")), TransportCause::Other);
+    fn an_io_error_kind_anywhere_in_the_chain_names_the_cause() {
+        use std::io::{Error, ErrorKind as Io};
+        for (kind, expected) in [
+            (Io::ConnectionRefused, TransportCause::ConnectionRefused),
+            (Io::ConnectionReset, TransportCause::ConnectionReset),
+            (Io::UnexpectedEof, TransportCause::ConnectionClosed),
+            (Io::BrokenPipe, TransportCause::ConnectionClosed),
+            (Io::ConnectionAborted, TransportCause::ConnectionClosed),
+        ] {
+            assert_eq!(cause(&Error::from(kind)), expected, "{kind:?}");
+            // Under two wrappers whose words say something else.
+            let chain = Link(
+                "error sending request",
+                Some(Box::new(Link(
+                    "client error (Connect)",
+                    Some(Box::new(Error::from(kind))),
+                ))),
+            );
+            assert_eq!(cause(&chain), expected, "{kind:?} in a chain");
+        }
+        // An io error of another kind says nothing: the words decide.
+        let other = Error::other("dns error: failed to lookup address information");
+        assert_eq!(cause(&other), TransportCause::Dns);
+        assert_eq!(cause(&Error::from(Io::TimedOut)), TransportCause::Other);
+    }
+
+    #[test]
+    fn without_a_typed_cause_each_phrase_names_its_cause() {
+        for (words, expected) in [
+            ("dns error: no record", TransportCause::Dns),
+            ("failed to lookup address information", TransportCause::Dns),
+            (
+                "invalid peer certificate: UnknownIssuer",
+                TransportCause::Tls,
+            ),
+            ("received fatal alert from TLS peer", TransportCause::Tls),
+            ("handshake failure", TransportCause::Tls),
+            ("Connection reset by peer", TransportCause::ConnectionReset),
+            (
+                "connection closed before message completed",
+                TransportCause::ConnectionClosed,
+            ),
+            ("unexpected end of file", TransportCause::ConnectionClosed),
+            ("incomplete message", TransportCause::ConnectionClosed),
+            ("connection closed", TransportCause::ConnectionClosed),
+            (
+                "error decoding response body",
+                TransportCause::ConnectionClosed,
+            ),
+            (
+                "error reading a body from connection",
+                TransportCause::ConnectionClosed,
+            ),
+            ("something odd", TransportCause::Other),
+        ] {
+            let chain = Link("error sending request", Some(Box::new(Link(words, None))));
+            assert_eq!(cause(&chain), expected, "{words}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_mid_answer_is_read_from_hypers_error() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            // Headers that promise a body, then the connection closes.
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"a\"")
+                .await;
+        });
+        let response = reqwest::get(format!("http://{addr}/")).await.unwrap();
+        let error = response.bytes().await.unwrap_err();
+        assert_eq!(cause(&error), TransportCause::ConnectionClosed, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_before_any_answer_is_read_from_hypers_error() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            // Read the request, answer nothing, close.
+        });
+        let error = reqwest::get(format!("http://{addr}/")).await.unwrap_err();
+        let mut link: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        let mut typed = None;
+        while let Some(e) = link {
+            typed = typed.or_else(|| typed_cause(e));
+            link = e.source();
+        }
+        assert_eq!(typed, Some(TransportCause::ConnectionClosed), "{error:?}");
+        assert_eq!(cause(&error), TransportCause::ConnectionClosed);
+    }
+
+    #[test]
+    fn securegates_validation_errors_give_each_field_path() {
+        use securegate_api::types::{
+            ErrorDetail, HttpValidationError, LocationItem, ValidationError,
+        };
+        let body = HttpValidationError {
+            detail: Some(ErrorDetail::Array(vec![ValidationError {
+                loc: vec![
+                    LocationItem::String("query".into()),
+                    LocationItem::String("status".into()),
+                ],
+                msg: "Input should be 'pending' or 'sent'".into(),
+                type_: "enum".into(),
+            }])),
+        };
+        let (message, problems) = body.details();
+        assert_eq!(message, None);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field.as_deref(), Some("query.status"));
+        assert!(problems[0].message.starts_with("Input should be"));
+        let plain = HttpValidationError {
+            detail: Some(ErrorDetail::String("Not Found".into())),
+        };
+        assert_eq!(plain.details(), (Some("Not Found".into()), Vec::new()));
+        let empty = HttpValidationError { detail: None };
+        assert_eq!(empty.details(), (None, Vec::new()));
+    }
+
+    #[test]
+    fn a_request_id_is_read_when_plausible() {
+        let mut h = HeaderMap::new();
+        assert_eq!(request_id(&h), None);
+        h.insert("request-id", "req-1".parse().unwrap());
+        assert_eq!(request_id(&h).as_deref(), Some("req-1"));
+        h.insert("x-request-id", "".parse().unwrap());
+        assert_eq!(request_id(&h), None, "an empty id is none");
+        h.insert("x-request-id", "r".repeat(201).parse().unwrap());
+        assert_eq!(request_id(&h), None, "too long to be an id");
+        h.insert("x-request-id", "r".repeat(200).parse().unwrap());
+        assert_eq!(request_id(&h).map(|id| id.len()), Some(200));
     }
 }

@@ -50,8 +50,8 @@ pub struct Quota {
 impl Quota {
     /// ARTSVP's published quota: 1,000 requests every 15 minutes.
     pub const ARTSVP: Quota = Quota {
-        limit: 1_000,
-        window: Duration::from_secs(15 * 60),
+        limit: artsvp_api::facts::QUOTA_LIMIT,
+        window: Duration::from_secs(artsvp_api::facts::QUOTA_WINDOW_SECS),
     };
 
     /// `limit` requests per `window`.
@@ -248,8 +248,8 @@ impl Pacer {
         let number =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let (Some(remaining), Some(reset)) = (
-            number("x-rate-limit-remaining"),
-            number("x-rate-limit-reset"),
+            number(artsvp_api::facts::RATE_LIMIT_REMAINING),
+            number(artsvp_api::facts::RATE_LIMIT_RESET),
         ) else {
             return;
         };
@@ -287,7 +287,7 @@ impl Pacer {
             }
         }
         s.last = Some(RateLimitState {
-            limit: number("x-rate-limit-limit"),
+            limit: number(artsvp_api::facts::RATE_LIMIT_LIMIT),
             remaining,
             reset_after: reset,
             observed_at: now.into_std(),

@@ -232,10 +232,7 @@ client_shell! {
     SecureGate {
         raw: securegate_api::Client,
         service: crate::Service::SecureGate,
-        base_url: "https://api.securegate.ai",
-        key_header: "x-api-key",
-        env_key: "SECUREGATE_API_KEY",
-        env_base_url: "SECUREGATE_BASE_URL",
+        facts: securegate_api::facts,
         quota: None,
     }
 }

@@ -38,10 +38,7 @@ macro_rules! client_shell {
         $client:ident {
             raw: $raw:ty,
             service: $service:expr,
-            base_url: $base:literal,
-            key_header: $header:literal,
-            env_key: $env_key:literal,
-            env_base_url: $env_base:literal,
+            facts: $facts:path,
             quota: $quota:expr,
         }
     ) => {
@@ -60,10 +57,10 @@ macro_rules! client_shell {
 
         impl $crate::config::Api for $client {
             const SERVICE: $crate::Service = $service;
-            const DEFAULT_BASE_URL: &'static str = $base;
-            const KEY_HEADER: &'static str = $header;
-            const ENV_KEY: &'static str = $env_key;
-            const ENV_BASE_URL: &'static str = $env_base;
+            const DEFAULT_BASE_URL: &'static str = { use $facts as facts; facts::BASE_URL };
+            const KEY_HEADER: &'static str = { use $facts as facts; facts::KEY_HEADER };
+            const ENV_KEY: &'static str = { use $facts as facts; facts::ENV_API_KEY };
+            const ENV_BASE_URL: &'static str = { use $facts as facts; facts::ENV_BASE_URL };
             const DEFAULT_QUOTA: Option<$crate::Quota> = $quota;
         }
 
@@ -84,7 +81,9 @@ macro_rules! client_shell {
         }
 
         impl $client {
-            #[doc = concat!("A client for the production API (`", $base, "`) with this key.")]
+            /// A client for the production API
+            /// ([`DEFAULT_BASE_URL`](crate::Api::DEFAULT_BASE_URL)) with this
+            /// key.
             pub fn new(api_key: impl Into<String>) -> Result<Self, $crate::Error> {
                 Self::builder().api_key(api_key).build()
             }
@@ -95,7 +94,11 @@ macro_rules! client_shell {
                 $crate::ClientBuilder::default()
             }
 
-            #[doc = concat!("A client from `", $env_key, "` and, if set, `", $env_base, "`.")]
+            /// A client from the environment: the key from
+            /// [`ENV_KEY`](crate::Api::ENV_KEY) and, if set, the base URL
+            /// from [`ENV_BASE_URL`](crate::Api::ENV_BASE_URL)
+            /// (`ARTSVP_API_KEY` and `ARTSVP_BASE_URL`, `SECUREGATE_API_KEY`
+            /// and `SECUREGATE_BASE_URL`).
             pub fn from_env() -> Result<Self, $crate::Error> {
                 $crate::config::from_env()
             }

@@ -266,3 +266,23 @@ async fn invalid_request_and_config() {
         assert_eq!(err.operation(), None);
     }
 }
+
+#[tokio::test]
+async fn an_error_answer_whose_body_does_not_decode_keeps_its_status() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    fake.inject(FaultRule::new(Fault::MalformedJson).on("GET", "/events/{id}"));
+    let err = no_retries(&fake)
+        .get_event("eve-missing")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::NotFound { .. }),
+        "a 404 is a 404 whatever its body: {err:?}"
+    );
+    assert_eq!(err.status(), Some(404));
+    // A success whose body does not decode is a decode error.
+    fake.inject(FaultRule::new(Fault::MalformedJson).on("GET", "/events/{id}"));
+    let id = fake.events()[0].id.clone();
+    let err = no_retries(&fake).get_event(&id).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+}

@@ -44,4 +44,6 @@ mod generated;
 
 pub use generated::*;
 
+pub mod facts;
+
 event_invites_hooks::impl_client_hooks!(Client);

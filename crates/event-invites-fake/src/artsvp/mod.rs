@@ -138,7 +138,7 @@ struct ArtsvpApi;
 
 impl Api for ArtsvpApi {
     const NAME: &'static str = "ARTSVP";
-    const KEY_HEADER: &'static str = "authorization";
+    const KEY_HEADER: &'static str = artsvp_api::facts::KEY_HEADER;
     const ROUTES: &'static [(&'static str, &'static str)] = handlers::ROUTES;
 
     fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {

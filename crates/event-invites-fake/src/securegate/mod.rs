@@ -101,7 +101,7 @@ struct SecureGateApi;
 
 impl Api for SecureGateApi {
     const NAME: &'static str = "SecureGate";
-    const KEY_HEADER: &'static str = "x-api-key";
+    const KEY_HEADER: &'static str = securegate_api::facts::KEY_HEADER;
     const ROUTES: &'static [(&'static str, &'static str)] = handlers::ROUTES;
 
     fn error(status: StatusCode, _code: &str, message: &str) -> Response<Body> {

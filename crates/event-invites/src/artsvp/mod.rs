@@ -51,10 +51,7 @@ client_shell! {
     Artsvp {
         raw: artsvp_api::Client,
         service: crate::Service::Artsvp,
-        base_url: "https://app.artsvp.com/api/v2",
-        key_header: "authorization",
-        env_key: "ARTSVP_API_KEY",
-        env_base_url: "ARTSVP_BASE_URL",
+        facts: artsvp_api::facts,
         quota: Some(crate::Quota::ARTSVP),
     }
 }
