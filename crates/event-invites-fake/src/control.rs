@@ -484,7 +484,26 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> 
 /// A fault rule from its JSON form (see [`ControlApi`]).
 fn parse_rule(bytes: &[u8]) -> Result<FaultRule, String> {
     let b: RuleBody = json_body(bytes)?;
-    // Each field that only some faults take, and which.
+    let mut rule = FaultRule::new(fault_of(&b)?);
+    match (b.method, b.route) {
+        (Some(method), Some(route)) => rule = rule.on(&method, &route),
+        (None, Some(route)) => rule = rule.route(&route),
+        (Some(method), None) => rule = rule.method(&method),
+        (None, None) => {}
+    }
+    if let Some(skip) = b.skip {
+        rule = rule.skip(skip);
+    }
+    rule = counted(rule, b.times, b.share)?;
+    if b.after_write == Some(true) {
+        rule = rule.after_write();
+    }
+    Ok(rule)
+}
+
+/// The fault a rule's body names, with the fields it takes (and none that
+/// only another fault takes).
+fn fault_of(b: &RuleBody) -> Result<Fault, String> {
     let only = [
         ("status", b.status.is_some(), FaultName::Status),
         (
@@ -503,7 +522,7 @@ fn parse_rule(bytes: &[u8]) -> Result<FaultRule, String> {
         }
     }
     let required = |field: &str| format!("`{field}`: required by `fault: {}`", fault_name(b.fault));
-    let fault = match b.fault {
+    Ok(match b.fault {
         FaultName::Status => match b.status {
             Some(s) if (100..=599).contains(&s) => Fault::Status(s),
             Some(s) => {
@@ -524,44 +543,31 @@ fn parse_rule(bytes: &[u8]) -> Result<FaultRule, String> {
         FaultName::MalformedJson => Fault::MalformedJson,
         FaultName::UnknownEnumValue => Fault::UnknownEnumValue,
         FaultName::ExtraFields => Fault::ExtraFields,
-    };
-    let mut rule = FaultRule::new(fault);
-    match (b.method, b.route) {
-        (Some(method), Some(route)) => rule = rule.on(&method, &route),
-        (None, Some(route)) => rule = rule.route(&route),
-        (Some(method), None) => rule = rule.method(&method),
-        (None, None) => {}
-    }
-    if let Some(skip) = b.skip {
-        rule = rule.skip(skip);
-    }
-    match (b.times, b.share) {
-        (Some(_), Some(_)) => {
-            return Err("`share`: strikes until removed, so it takes no `times`".into());
-        }
-        (None, Some(Share { strike, of })) => {
-            if of == 0 || strike > of {
-                return Err(format!(
-                    "`share`: `strike` must be at most `of`, and `of` at least 1; got {strike} of {of}"
-                ));
-            }
-            rule = rule.share(strike, of);
-        }
-        (None, None) => {}
-        (Some(Value::String(s)), None) if s == "always" => rule = rule.always(),
+    })
+}
+
+/// How often the rule strikes: `times` (a count or `"always"`) or a
+/// `share`, not both.
+fn counted(
+    rule: FaultRule,
+    times: Option<Value>,
+    share: Option<Share>,
+) -> Result<FaultRule, String> {
+    match (times, share) {
+        (Some(_), Some(_)) => Err("`share`: strikes until removed, so it takes no `times`".into()),
+        (None, Some(Share { strike, of })) if of == 0 || strike > of => Err(format!(
+            "`share`: `strike` must be at most `of`, and `of` at least 1; got {strike} of {of}"
+        )),
+        (None, Some(Share { strike, of })) => Ok(rule.share(strike, of)),
+        (None, None) => Ok(rule),
+        (Some(Value::String(s)), None) if s == "always" => Ok(rule.always()),
         (Some(v), None) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) if n > 0 => rule = rule.times(n),
-            _ => {
-                return Err(format!(
-                    "`times`: must be a count ≥ 1 or \"always\", got {v}"
-                ));
-            }
+            Some(n) if n > 0 => Ok(rule.times(n)),
+            _ => Err(format!(
+                "`times`: must be a count ≥ 1 or \"always\", got {v}"
+            )),
         },
     }
-    if b.after_write == Some(true) {
-        rule = rule.after_write();
-    }
-    Ok(rule)
 }
 
 /// A fault's name as the JSON form spells it.

@@ -363,54 +363,60 @@ fn parse(args: &[String]) -> Result<Command, String> {
             Some(value) => value,
             None => return Err(format!("{flag}: needs a value")),
         };
-        let v = value.as_str();
-        match flag {
-            "--host" => {
-                o.host = v
-                    .parse()
-                    .map_err(|_| format!("{flag}: `{v}` is not an IP address"))?;
-            }
-            "--securegate-port" => o.securegate_port = number(flag, v)?,
-            "--artsvp-port" => o.artsvp_port = number(flag, v)?,
-            "--control-port" => o.control_port = Some(number(flag, v)?),
-            "--base-path" => {
-                if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
-                    return Err(format!("{flag}: `{v}` is not a path such as /api/v2"));
-                }
-                o.base_path = value;
-            }
-            "--seed" => o.seed = number(flag, v)?,
-            "--events" => o.events = Some(number(flag, v)?),
-            "--collections" => o.collections = Some(number(flag, v)?),
-            "--invites" => o.invites = Some(number(flag, v)?),
-            "--bookings" => o.bookings = Some(number(flag, v)?),
-            "--securegate-events" => o.securegate_events = Some(number(flag, v)?),
-            "--securegate-invites" => o.securegate_invites = Some(number(flag, v)?),
-            "--artsvp-key" | "--securegate-key" => {
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(format!(
-                        "{flag}: a key must be printable ASCII without spaces"
-                    ));
-                }
-                if flag == "--artsvp-key" {
-                    o.artsvp_key = Some(value);
-                } else {
-                    o.securegate_key = Some(value);
-                }
-            }
-            "--rate-limit" => {
-                let quota = rate_limit(flag, v)?;
-                o.artsvp_rate_limit = Some(quota);
-                o.securegate_rate_limit = Some(quota);
-            }
-            "--artsvp-rate-limit" => o.artsvp_rate_limit = Some(rate_limit(flag, v)?),
-            "--securegate-rate-limit" => o.securegate_rate_limit = Some(rate_limit(flag, v)?),
-            "--latency" => o.latency = duration(flag, v)?,
-            "--request-log-limit" => o.request_log_limit = Some(number(flag, v)?),
-            _ => unreachable!("every known flag is matched"),
-        }
+        set(&mut o, flag, value)?;
     }
     Ok(Command::Serve(Box::new(o)))
+}
+
+/// Sets what a flag of [`FLAGS`] that takes a value says.
+fn set(o: &mut Options, flag: &str, value: String) -> Result<(), String> {
+    let v = value.as_str();
+    match flag {
+        "--host" => {
+            o.host = v
+                .parse()
+                .map_err(|_| format!("{flag}: `{v}` is not an IP address"))?;
+        }
+        "--securegate-port" => o.securegate_port = number(flag, v)?,
+        "--artsvp-port" => o.artsvp_port = number(flag, v)?,
+        "--control-port" => o.control_port = Some(number(flag, v)?),
+        "--base-path" => {
+            if !v.starts_with('/') || v.contains(['?', '#', ' ']) {
+                return Err(format!("{flag}: `{v}` is not a path such as /api/v2"));
+            }
+            o.base_path = value;
+        }
+        "--seed" => o.seed = number(flag, v)?,
+        "--events" => o.events = Some(number(flag, v)?),
+        "--collections" => o.collections = Some(number(flag, v)?),
+        "--invites" => o.invites = Some(number(flag, v)?),
+        "--bookings" => o.bookings = Some(number(flag, v)?),
+        "--securegate-events" => o.securegate_events = Some(number(flag, v)?),
+        "--securegate-invites" => o.securegate_invites = Some(number(flag, v)?),
+        "--artsvp-key" | "--securegate-key" => {
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(format!(
+                    "{flag}: a key must be printable ASCII without spaces"
+                ));
+            }
+            if flag == "--artsvp-key" {
+                o.artsvp_key = Some(value);
+            } else {
+                o.securegate_key = Some(value);
+            }
+        }
+        "--rate-limit" => {
+            let quota = rate_limit(flag, v)?;
+            o.artsvp_rate_limit = Some(quota);
+            o.securegate_rate_limit = Some(quota);
+        }
+        "--artsvp-rate-limit" => o.artsvp_rate_limit = Some(rate_limit(flag, v)?),
+        "--securegate-rate-limit" => o.securegate_rate_limit = Some(rate_limit(flag, v)?),
+        "--latency" => o.latency = duration(flag, v)?,
+        "--request-log-limit" => o.request_log_limit = Some(number(flag, v)?),
+        _ => return Err(format!("unknown flag `{flag}`")),
+    }
+    Ok(())
 }
 
 async fn start(o: &Options) -> std::io::Result<(FakeSecureGate, FakeArtsvp)> {
