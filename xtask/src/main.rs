@@ -31,11 +31,13 @@ const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
                    before writing anything, keep it in specs/vendor-docs with its
                    provenance, write the spec and the generated code, print the
                    change report, run tests/spec_coverage.rs, print a CHANGELOG draft
-  mutants [FILES…] [--in-diff REV] [--lib]
+  mutants [FILES…] [--in-diff REV] [--lib | --full]
                    mutation testing with a pinned cargo-mutants (installed once) of
                    FILES (default: the decision core), or only the mutants in the
-                   diff since REV; --lib runs unit tests only (a fast lower bound);
-                   prints each file's score and fails under 90 %
+                   diff since REV, each with its package's unit tests and the
+                   integration suites that exercise it (--lib: unit tests only;
+                   --full: every test, hours); prints each file's score and fails
+                   under 90 %
   release-check [--baseline REV]
                    the version bump each publishable library crate needs, from
                    cargo-semver-checks (pinned; installed once with cargo install)
@@ -186,11 +188,12 @@ fn update_spec_command(root: &Path, name: &str, path: &str, source: Option<&str>
 /// when one is under the threshold.
 fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
     let mut files = Vec::new();
-    let (mut in_diff, mut lib_only) = (None, false);
+    let (mut in_diff, mut tests) = (None, xtask::mutants::Tests::Suites);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match *arg {
-            "--lib" => lib_only = true,
+            "--lib" => tests = xtask::mutants::Tests::Lib,
+            "--full" => tests = xtask::mutants::Tests::Full,
             "--in-diff" => match args.next() {
                 Some(rev) => in_diff = Some(rev.to_string()),
                 None => {
@@ -207,7 +210,7 @@ fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
             .map(|f| f.to_string())
             .collect();
     }
-    let scores = match xtask::mutants::run(root, &files, in_diff.as_deref(), lib_only) {
+    let scores = match xtask::mutants::run(root, &files, in_diff.as_deref(), tests) {
         Ok(scores) => scores,
         Err(e) => {
             eprintln!("error: {e}");
@@ -234,7 +237,7 @@ fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
             under.push(file.clone());
         }
     }
-    println!("missed mutants: target/mutants/mutants.out/missed.txt");
+    println!("missed mutants: target/mutants/<file>/mutants.out/missed.txt");
     if under.is_empty() {
         ExitCode::SUCCESS
     } else {

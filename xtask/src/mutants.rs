@@ -33,6 +33,60 @@ pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites-cli/src/journal.rs",
 ];
 
+/// The integration test targets that exercise each file of the decision
+/// core, run beside the package's unit tests for that file's mutants (a
+/// file not listed gets the unit tests only). A full-suite run (`--full`)
+/// takes 40–60 s a mutant; these take 10–25 s.
+pub const SUITES: &[(&str, &[&str])] = &[
+    (
+        "crates/event-invites/src/classify.rs",
+        &["errors", "fault_matrix"],
+    ),
+    (
+        "crates/event-invites/src/call.rs",
+        &["calls", "retries", "fault_matrix"],
+    ),
+    (
+        "crates/event-invites/src/transport.rs",
+        &["calls", "retries", "fault_matrix"],
+    ),
+    ("crates/event-invites/src/artsvp/bulk.rs", &["bulk"]),
+    (
+        "crates/event-invites/src/redact.rs",
+        &["secrets", "personal_data"],
+    ),
+];
+
+/// Which tests a mutant is tested with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tests {
+    /// The package's unit tests and the file's [`SUITES`] (the default).
+    Suites,
+    /// The unit tests only: the fastest, a lower bound of the score.
+    Lib,
+    /// Every test of the package: hours for the whole core.
+    Full,
+}
+
+/// The `cargo test` arguments for `file`'s mutants.
+pub fn test_args(file: &str, tests: Tests) -> Vec<String> {
+    let suites = SUITES
+        .iter()
+        .find(|(f, _)| *f == file)
+        .map_or(&[][..], |(_, s)| *s);
+    match tests {
+        Tests::Full => Vec::new(),
+        Tests::Lib => vec!["--lib".into()],
+        Tests::Suites => std::iter::once("--lib".to_string())
+            .chain(
+                suites
+                    .iter()
+                    .flat_map(|s| ["--test".to_string(), s.to_string()]),
+            )
+            .collect(),
+    }
+}
+
 /// One file's outcomes.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Score {
@@ -105,65 +159,82 @@ pub fn scores(outcomes: &Value) -> BTreeMap<String, Score> {
     out
 }
 
-/// Runs cargo-mutants on `files` (or only the mutants in the diff since
-/// `in_diff`), with the packages' whole test suites, or only their unit
-/// tests (`lib_only`: minutes instead of hours, a lower bound of the
-/// score). Returns the per-file scores.
+/// Runs cargo-mutants on each of `files` (or only the mutants in the diff
+/// since `in_diff`), with the tests `tests` picks, one run per file (each
+/// has its own suites), into `target/mutants/<file>/`. Returns the
+/// per-file scores.
 pub fn run(
     root: &Path,
     files: &[String],
     in_diff: Option<&str>,
-    lib_only: bool,
+    tests: Tests,
 ) -> Result<BTreeMap<String, Score>, Error> {
     ensure_tool()?;
-    let out_dir = root.join("target/mutants");
-    let mut command = Command::new("cargo");
-    command
-        .current_dir(root)
-        .args(["mutants", "--no-shuffle", "--timeout", "300", "--output"])
-        .arg(&out_dir);
-    let mut packages: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.strip_prefix("crates/")?.split('/').next())
-        .collect();
-    packages.sort_unstable();
-    packages.dedup();
-    for package in &packages {
-        command.args(["--package", package]);
-    }
+    let diff = match in_diff {
+        None => None,
+        Some(rev) => Some(write_diff(root, rev)?),
+    };
+    let mut scores = BTreeMap::new();
     for file in files {
-        command.args(["--file", file]);
-    }
-    if let Some(rev) = in_diff {
-        let diff = Command::new("git")
+        let out_dir = root.join("target/mutants").join(file.replace('/', "__"));
+        let package = file
+            .strip_prefix("crates/")
+            .and_then(|f| f.split('/').next())
+            .ok_or_else(|| {
+                tool_error(format!("{file}: not under crates/"), "name a crate's file")
+            })?;
+        let mut command = Command::new("cargo");
+        command
             .current_dir(root)
-            .args(["diff", rev])
-            .output()
-            .map_err(|e| tool_error(format!("cannot run git diff: {e}"), "install git"))?;
-        let path = out_dir.with_extension("diff");
-        std::fs::create_dir_all(root.join("target"))
-            .and_then(|()| std::fs::write(&path, &diff.stdout))
-            .map_err(|e| tool_error(format!("cannot write the diff: {e}"), "check target/"))?;
-        command.arg("--in-diff").arg(&path);
+            .args(["mutants", "--no-shuffle", "--timeout", "120", "--output"])
+            .arg(&out_dir)
+            .args(["--package", package, "--file", file]);
+        if let Some(diff) = &diff {
+            command.arg("--in-diff").arg(diff);
+        }
+        let args = test_args(file, tests);
+        if !args.is_empty() {
+            command.arg("--").args(&args);
+        }
+        eprintln!(
+            "mutants of {file}, tested with: {}",
+            if args.is_empty() {
+                "every test".to_string()
+            } else {
+                args.join(" ")
+            }
+        );
+        // cargo-mutants exits non-zero when a mutant is missed: the scores
+        // say which, so only a failure to run at all is an error here.
+        let status = command
+            .status()
+            .map_err(|e| tool_error(format!("cannot run cargo mutants: {e}"), "check it"))?;
+        let outcomes = out_dir.join("mutants.out/outcomes.json");
+        let text = std::fs::read_to_string(&outcomes).map_err(|e| {
+            tool_error(
+                format!("cargo mutants wrote no outcomes ({status}): {e}"),
+                "read its output above",
+            )
+        })?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| tool_error(format!("{}: {e}", outcomes.display()), "re-run it"))?;
+        scores.extend(self::scores(&value));
     }
-    if lib_only {
-        command.args(["--", "--lib"]);
-    }
-    // cargo-mutants exits non-zero when a mutant is missed: the scores below
-    // say which, so only a failure to run at all is an error here.
-    let status = command
-        .status()
-        .map_err(|e| tool_error(format!("cannot run cargo mutants: {e}"), "check it"))?;
-    let outcomes = out_dir.join("mutants.out/outcomes.json");
-    let text = std::fs::read_to_string(&outcomes).map_err(|e| {
-        tool_error(
-            format!("cargo mutants wrote no outcomes ({status}): {e}"),
-            "read its output above",
-        )
-    })?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| tool_error(format!("{}: {e}", outcomes.display()), "re-run it"))?;
-    Ok(scores(&value))
+    Ok(scores)
+}
+
+/// The diff since `rev`, written where cargo-mutants reads it.
+fn write_diff(root: &Path, rev: &str) -> Result<std::path::PathBuf, Error> {
+    let diff = Command::new("git")
+        .current_dir(root)
+        .args(["diff", rev])
+        .output()
+        .map_err(|e| tool_error(format!("cannot run git diff: {e}"), "install git"))?;
+    let path = root.join("target/mutants.diff");
+    std::fs::create_dir_all(root.join("target"))
+        .and_then(|()| std::fs::write(&path, &diff.stdout))
+        .map_err(|e| tool_error(format!("cannot write the diff: {e}"), "check target/"))?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -185,5 +256,22 @@ mod tests {
         assert_eq!((a.caught, a.missed, a.timeout, a.unviable), (1, 1, 1, 1));
         assert_eq!(a.ratio(), Some(2.0 / 3.0));
         assert_eq!(scores["b.rs"].ratio(), None, "nothing viable");
+    }
+
+    #[test]
+    fn each_file_is_tested_with_its_suites() {
+        let bulk = "crates/event-invites/src/artsvp/bulk.rs";
+        assert_eq!(test_args(bulk, Tests::Suites), ["--lib", "--test", "bulk"]);
+        assert_eq!(test_args(bulk, Tests::Lib), ["--lib"]);
+        assert!(test_args(bulk, Tests::Full).is_empty());
+        let verdict = "crates/event-invites/src/verdict.rs";
+        assert_eq!(
+            test_args(verdict, Tests::Suites),
+            ["--lib"],
+            "unit tests only"
+        );
+        for (file, _) in SUITES {
+            assert!(DECISION_CORE.contains(file), "{file} is not in the core");
+        }
     }
 }
