@@ -55,6 +55,24 @@
 //!
 //! For tests, `event-invites-fake` runs both APIs in-process and hands out
 //! clients pointed at them (`fake.client()`).
+//!
+//! # Models: re-exported, or copied into a typed form
+//!
+//! Each model is decided by one rule. A generated type (from
+//! `securegate-api` / `artsvp-api`) is **re-exported** when every field is
+//! already what a caller wants: ARTSVP's `Event` and `Collection`. It is
+//! **copied** into a facade type when a field needs a typed or open form:
+//! a status that must survive values the vendor adds later (open enums), a
+//! string with numbers in it (`amount_used` as [`artsvp::Usage`]), a nested
+//! resource whose kind matters ([`artsvp::Resource`]), or a field the
+//! vendor's spec gets wrong (see the overlay). That is ARTSVP's
+//! [`artsvp::Invite`], [`artsvp::Booking`], [`artsvp::InviteDetail`] and
+//! [`artsvp::BatchResult`], and SecureGate's [`securegate::Invite`]. No
+//! model is **wrapped**: a wrapper would put the fields behind accessors
+//! and add nothing. A copy cannot drop a field silently: the workspace's
+//! spec-coverage test fails when a field of the generated type is neither
+//! carried nor listed as omitted, with the reason; the raw types stay one
+//! call away ([`raw`], `client.raw()`).
 
 //! # Cargo features
 //!
