@@ -187,7 +187,9 @@ impl Status {
     }
 }
 
-/// Which field makes two guests one.
+/// Which field makes two guests one: `BulkKey`'s values as clap parses
+/// them (clap's `ValueEnum` cannot be implemented for the library's type
+/// here, and the library does not depend on clap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DedupeBy {
     Email,

@@ -113,6 +113,10 @@ impl fmt::Display for Target {
 /// What makes two guests the same guest in a bulk run: the dedupe filter
 /// every create carries, and the key a [`Checkpoint`] is asked about.
 ///
+/// Why not [`Dedupe`]: a bulk run needs a key that names one guest, and a
+/// name does not (two guests may share one), so `BulkKey` has no `Name`.
+/// Each key sends the matching [`Dedupe`] filter.
+///
 /// ```
 /// use event_invites::artsvp::{BulkKey, Guest};
 ///
