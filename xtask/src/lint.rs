@@ -64,6 +64,20 @@ fn check_operation(
             "give it one (in the overlay for a vendor document): it names the client method",
         ));
     }
+    check_path_parameters(doc, file, path, operation, shared_parameters, pointer)?;
+    check_request_body(doc, file, operation, pointer)?;
+    check_responses(doc, file, operation, pointer)
+}
+
+/// Every path parameter appears in the path.
+fn check_path_parameters(
+    doc: &Value,
+    file: &Path,
+    path: &str,
+    operation: &Value,
+    shared_parameters: Option<&Value>,
+    pointer: &str,
+) -> Result<(), Error> {
     let parameters = shared_parameters
         .and_then(Value::as_array)
         .into_iter()
@@ -89,21 +103,42 @@ fn check_operation(
             }
         }
     }
-    if let Some(body) = operation.get("requestBody") {
-        let body = resolve(doc, body);
-        let count = body
-            .get("content")
-            .and_then(Value::as_object)
-            .map_or(0, |c| c.len());
-        if count > 1 {
-            return Err(Error::at(
-                file,
-                push_pointer(&push_pointer(pointer, "requestBody"), "content"),
-                format!("the request body offers {count} media types; progenitor takes one"),
-                "keep one media type (usually application/json)",
-            ));
-        }
+    Ok(())
+}
+
+/// A request body offers one media type (progenitor takes one).
+fn check_request_body(
+    doc: &Value,
+    file: &Path,
+    operation: &Value,
+    pointer: &str,
+) -> Result<(), Error> {
+    let Some(body) = operation.get("requestBody") else {
+        return Ok(());
+    };
+    let count = resolve(doc, body)
+        .get("content")
+        .and_then(Value::as_object)
+        .map_or(0, |c| c.len());
+    if count > 1 {
+        return Err(Error::at(
+            file,
+            push_pointer(&push_pointer(pointer, "requestBody"), "content"),
+            format!("the request body offers {count} media types; progenitor takes one"),
+            "keep one media type (usually application/json)",
+        ));
     }
+    Ok(())
+}
+
+/// The success responses share one body type, and so do the error
+/// responses (progenitor generates one of each per operation).
+fn check_responses(
+    doc: &Value,
+    file: &Path,
+    operation: &Value,
+    pointer: &str,
+) -> Result<(), Error> {
     let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
         return Ok(());
     };
