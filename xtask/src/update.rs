@@ -42,25 +42,7 @@ pub fn run(root: &Path, name: &str, path: &Path, source: Option<&str>) -> Result
         })?;
     let bytes = std::fs::read(path)
         .map_err(|e| Error::file(path, format!("cannot read: {e}"), "check the path"))?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| {
-        Error::file(
-            path,
-            "not UTF-8 text",
-            "pass the vendor's page or YAML file",
-        )
-    })?;
-    let yaml = if path.extension().is_some_and(|e| e == "md") {
-        crate::fenced_yaml(&text).ok_or_else(|| {
-            Error::file(
-                path,
-                "no ```yaml fence in this page",
-                "pass the vendor's page whose last ```yaml fence is the OpenAPI document, or the \
-                 YAML file itself",
-            )
-        })?
-    } else {
-        text.as_str()
-    };
+    let yaml = vendor_yaml(path, &bytes)?;
     let (code, prepared) = check(root, &spec, path, yaml)?;
     // Everything checked: now write, spec last but one, code last.
     let before = codegen::prepare(root, &spec).ok().map(|(doc, _)| doc);
@@ -83,21 +65,7 @@ pub fn run(root: &Path, name: &str, path: &Path, source: Option<&str>) -> Result
     write(&kept, &bytes)?;
     let provenance = Path::new("specs/vendor-docs/PROVENANCE.md");
     let table = std::fs::read_to_string(root.join(provenance)).unwrap_or_default();
-    let source = source.map_or_else(
-        || {
-            format!(
-                "given to `cargo xtask update-spec {name}` as `{}`",
-                path.display()
-            )
-        },
-        str::to_string,
-    );
-    let row = Row {
-        file: file_name.display().to_string(),
-        sha256: format!("{:x}", Sha256::digest(&bytes)),
-        date: today(),
-        source,
-    };
+    let row = provenance_row(name, path, &file_name, &bytes, source);
     write(provenance, with_row(&table, &row).as_bytes())?;
     write(&spec.spec, yaml.as_bytes())?;
     write(&spec.output, code.as_bytes())?;
@@ -117,6 +85,56 @@ pub fn run(root: &Path, name: &str, path: &Path, source: Option<&str>) -> Result
         report: changes::text(api, &changes),
         changelog: changes::markdown(api, &format!("{name}-api"), &changes),
     })
+}
+
+/// The OpenAPI document in what the vendor gave: a page's last ```yaml
+/// fence (`.md`), or the YAML itself.
+fn vendor_yaml<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Error::file(
+            path,
+            "not UTF-8 text",
+            "pass the vendor's page or YAML file",
+        )
+    })?;
+    if path.extension().is_some_and(|e| e == "md") {
+        crate::fenced_yaml(text).ok_or_else(|| {
+            Error::file(
+                path,
+                "no ```yaml fence in this page",
+                "pass the vendor's page whose last ```yaml fence is the OpenAPI document, or the \
+                 YAML file itself",
+            )
+        })
+    } else {
+        Ok(text)
+    }
+}
+
+/// The provenance row of a kept vendor file: its name, hash, today's
+/// date, and where it came from.
+fn provenance_row(
+    name: &str,
+    path: &Path,
+    file_name: &Path,
+    bytes: &[u8],
+    source: Option<&str>,
+) -> Row {
+    let source = source.map_or_else(
+        || {
+            format!(
+                "given to `cargo xtask update-spec {name}` as `{}`",
+                path.display()
+            )
+        },
+        str::to_string,
+    );
+    Row {
+        file: file_name.display().to_string(),
+        sha256: format!("{:x}", Sha256::digest(bytes)),
+        date: today(),
+        source,
+    }
 }
 
 /// Checks the new document as the generator would take it, writing
