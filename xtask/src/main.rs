@@ -218,12 +218,33 @@ fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
         }
     };
     let threshold = xtask::mutants::THRESHOLD;
+    let under = print_scores(&scores, threshold);
+    println!("missed mutants: target/mutants/<file>/mutants.out/missed.txt");
+    if under.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "error: under {:.0} %: {}; kill the missed mutants with tests, or list an equivalent \
+             one in .cargo/mutants.toml (exclude_re) with the reason",
+            threshold * 100.0,
+            under.join(", ")
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints each file's outcomes and score; returns the files under
+/// `threshold`.
+fn print_scores(
+    scores: &std::collections::BTreeMap<String, xtask::mutants::Score>,
+    threshold: f64,
+) -> Vec<String> {
     let mut under = Vec::new();
     println!(
         "{:<45} {:>6} {:>6} {:>8} {:>8} {:>7}",
         "file", "caught", "missed", "timeout", "unviable", "score"
     );
-    for (file, s) in &scores {
+    for (file, s) in scores {
         let ratio = s.ratio();
         println!(
             "{file:<45} {:>6} {:>6} {:>8} {:>8} {:>7}",
@@ -237,18 +258,7 @@ fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
             under.push(file.clone());
         }
     }
-    println!("missed mutants: target/mutants/<file>/mutants.out/missed.txt");
-    if under.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        eprintln!(
-            "error: under {:.0} %: {}; kill the missed mutants with tests, or list an equivalent \
-             one in .cargo/mutants.toml (exclude_re) with the reason",
-            threshold * 100.0,
-            under.join(", ")
-        );
-        ExitCode::FAILURE
-    }
+    under
 }
 
 /// Prints the bump each publishable library crate needs.
