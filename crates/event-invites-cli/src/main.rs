@@ -295,11 +295,7 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
                 .export(&event, status.map(Status::api))
                 .await?;
             hint_if_empty(rows.is_empty(), &event);
-            out.write(&rows).map_err(CliError::Failed)?;
-            if demo {
-                eprintln!("{}{} row(s)", demo_prefix(demo), rows.len());
-            }
-            Ok(Outcome::Done)
+            write_rows(&out, &rows, demo)
         }
         Command::Stats { event } => {
             let stats = apis.securegate()?.invite_stats(&event).await?;
@@ -311,12 +307,18 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
             let artsvp = apis.artsvp()?;
             bulk::check_target(artsvp, &Target::event(&event)).await?;
             let rows = artsvp.export_guest_list(&event).await?;
-            out.write(&rows).map_err(CliError::Failed)?;
-            if demo {
-                eprintln!("{}{} row(s)", demo_prefix(demo), rows.len());
-            }
-            Ok(Outcome::Done)
+            write_rows(&out, &rows, demo)
         }
+        command @ (Command::Invite { .. } | Command::Sync { .. }) => {
+            bulk_command(&apis, demo, command).await
+        }
+        Command::Completions { .. } | Command::Manpage => offline(&cli.command),
+    }
+}
+
+/// `invite` and `sync`: a bulk run with a journal.
+async fn bulk_command(apis: &Apis, demo: bool, command: Command) -> Result<Outcome, CliError> {
+    match command {
         Command::Invite {
             event,
             collection,
@@ -326,15 +328,7 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
             journal,
             run,
         } => {
-            let target = match (event, collection) {
-                (Some(event), None) => Target::event(event),
-                (None, Some(collection)) => Target::collection(collection),
-                _ => {
-                    return Err(CliError::Usage(
-                        "invite needs a target: pass --event ID or --collection ID".into(),
-                    ));
-                }
-            };
+            let target = invite_target(event, collection)?;
             let journal = JournalPath::new(journal, demo, || {
                 let mut name = csv.as_os_str().to_owned();
                 name.push(".journal.sqlite");
@@ -374,7 +368,33 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
             };
             bulk::sync(apis.securegate()?, run, &from_securegate, status.api()).await
         }
-        Command::Completions { .. } | Command::Manpage => offline(&cli.command),
+        _ => Err(CliError::Failed(
+            "internal error: not a bulk command".into(),
+        )),
+    }
+}
+
+/// Writes a read command's rows (and, in demo mode, how many there were).
+fn write_rows(
+    out: &output::Output,
+    rows: &[event_invites::GuestRow],
+    demo: bool,
+) -> Result<Outcome, CliError> {
+    out.write(rows).map_err(CliError::Failed)?;
+    if demo {
+        eprintln!("{}{} row(s)", demo_prefix(demo), rows.len());
+    }
+    Ok(Outcome::Done)
+}
+
+/// `invite`'s target: one of `--event` and `--collection`.
+fn invite_target(event: Option<String>, collection: Option<String>) -> Result<Target, CliError> {
+    match (event, collection) {
+        (Some(event), None) => Ok(Target::event(event)),
+        (None, Some(collection)) => Ok(Target::collection(collection)),
+        _ => Err(CliError::Usage(
+            "invite needs a target: pass --event ID or --collection ID".into(),
+        )),
     }
 }
 
