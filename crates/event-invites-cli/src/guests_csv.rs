@@ -72,24 +72,7 @@ pub fn parse(
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read the file: {e}"))?;
     check_delimiter(&bytes, delimiter)?;
-    // The line of a byte offset, counted here: the csv crate's own line
-    // numbers do not count the blank lines it skips.
-    let newlines: Vec<usize> = bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    let line_at = |byte: u64| -> u64 {
-        // A record's position is where reading began, before any blank
-        // lines the reader skipped.
-        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
-            at += 1;
-        }
-        let before = newlines.partition_point(|&nl| nl < at);
-        before as u64 + 1
-    };
+    let lines = Lines::of(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -107,12 +90,12 @@ pub fn parse(
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut record = csv::ByteRecord::new();
     loop {
-        let line = line_at(reader.position().byte());
+        let line = lines.at(reader.position().byte());
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, |p| line_at(p.byte()));
+                let line = e.position().map_or(line, |p| lines.at(p.byte()));
                 list.bad.push(BadRow {
                     line,
                     problem: format!("unreadable CSV ({})", csv_problem(&e)),
@@ -120,43 +103,67 @@ pub fn parse(
                 continue;
             }
         }
-        let line = record.position().map_or(line, |p| line_at(p.byte()));
+        let line = record.position().map_or(line, |p| lines.at(p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // a blank line
         }
-        match guest(&record, &columns) {
+        match guest(&record, &columns).and_then(|guest| keyed(guest, key, line, &mut seen)) {
             Err(problem) => list.bad.push(BadRow { line, problem }),
-            Ok(guest) => {
-                let Some(k) = key.of(&guest, true) else {
-                    list.bad.push(BadRow {
-                        line,
-                        problem: match key {
-                            BulkKey::ExternalId => "no external_id".to_string(),
-                            _ => "no email".to_string(),
-                        },
-                    });
-                    continue;
-                };
-                if let Some(first) = seen.get(&k) {
-                    list.bad.push(BadRow {
-                        line,
-                        problem: format!(
-                            "the same {} as line {first}",
-                            if key == BulkKey::ExternalId {
-                                "external_id"
-                            } else {
-                                "email"
-                            }
-                        ),
-                    });
-                    continue;
-                }
-                seen.insert(k, line);
-                list.rows.push(Row { line, guest });
-            }
+            Ok(guest) => list.rows.push(Row { line, guest }),
         }
     }
     Ok(list)
+}
+
+/// Line numbers of byte offsets, counted here: the csv crate's own line
+/// numbers do not count the blank lines it skips.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn of(bytes: &'a [u8]) -> Self {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Self { bytes, newlines }
+    }
+
+    /// The line a record read from `byte` is on: a record's position is
+    /// where reading began, before any blank lines the reader skipped.
+    fn at(&self, byte: u64) -> u64 {
+        let bytes = self.bytes;
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        self.newlines.partition_point(|&nl| nl < at) as u64 + 1
+    }
+}
+
+/// The guest, unless it has no key or the same key as an earlier line.
+fn keyed(
+    guest: Guest,
+    key: BulkKey,
+    line: u64,
+    seen: &mut HashMap<String, u64>,
+) -> Result<Guest, String> {
+    let field = match key {
+        BulkKey::ExternalId => "external_id",
+        _ => "email",
+    };
+    let Some(k) = key.of(&guest, true) else {
+        return Err(format!("no {field}"));
+    };
+    if let Some(first) = seen.get(&k) {
+        return Err(format!("the same {field} as line {first}"));
+    }
+    seen.insert(k, line);
+    Ok(guest)
 }
 
 /// The position of each known column; an unknown, repeated or missing
