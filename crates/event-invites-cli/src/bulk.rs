@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Progress, Target};
+use event_invites::artsvp::{BulkKey, BulkRun, Guest, GuestOutcome, Progress, Target};
 use event_invites::securegate::InviteStatus;
 use event_invites::{Artsvp, ErrorKind, SecureGate};
 
@@ -223,29 +223,11 @@ async fn bulk(
         .checkpoint(journal.clone())
         .start();
     let mut reporter = Reporter::new(run.args.progress, run.args.quiet, bulk.progress().total);
-    let mut ticker = tokio::time::interval(Duration::from_millis(250));
-    let ended = loop {
-        tokio::select! {
-            next = bulk.try_next() => match next {
-                Ok(Some(done)) => {
-                    let line = lines.get(done.index).copied().unwrap_or_default();
-                    match &done.outcome {
-                        GuestOutcome::Failed(e) => reporter.say(format!("line {line}: failed: {e}")),
-                        GuestOutcome::Unknown(e) => reporter.say(format!(
-                            "line {line}: outcome unknown (re-run to send it again, deduped): {e}"
-                        )),
-                        _ => {}
-                    }
-                }
-                Ok(None) => break Ended::AllDone,
-                Err(e) if matches!(e.kind(), ErrorKind::Outage { .. }) => break Ended::Outage(e),
-                Err(e) => {
-                    reporter.finish(&bulk.progress());
-                    return Err(e.into());
-                }
-            },
-            _ = ticker.tick() => reporter.show(&bulk.progress()),
-            () = interrupt.wait() => break Ended::Interrupted,
+    let ended = match follow(&mut bulk, &mut reporter, lines, &mut interrupt).await {
+        Ok(ended) => ended,
+        Err(e) => {
+            reporter.finish(&bulk.progress());
+            return Err(e.into());
         }
     };
     let progress = bulk.progress();
@@ -266,6 +248,38 @@ async fn bulk(
             Outcome::Done
         },
     )
+}
+
+/// Reports each guest's failure and the progress until the run ends, stops
+/// for an outage, or Ctrl-C comes; any other error stops it.
+async fn follow(
+    bulk: &mut BulkRun,
+    reporter: &mut Reporter,
+    lines: &[u64],
+    interrupt: &mut Interrupt,
+) -> Result<Ended, event_invites::Error> {
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            next = bulk.try_next() => match next {
+                Ok(Some(done)) => {
+                    let line = lines.get(done.index).copied().unwrap_or_default();
+                    match &done.outcome {
+                        GuestOutcome::Failed(e) => reporter.say(format!("line {line}: failed: {e}")),
+                        GuestOutcome::Unknown(e) => reporter.say(format!(
+                            "line {line}: outcome unknown (re-run to send it again, deduped): {e}"
+                        )),
+                        _ => {}
+                    }
+                }
+                Ok(None) => return Ok(Ended::AllDone),
+                Err(e) if matches!(e.kind(), ErrorKind::Outage { .. }) => return Ok(Ended::Outage(e)),
+                Err(e) => return Err(e),
+            },
+            _ = ticker.tick() => reporter.show(&bulk.progress()),
+            () = interrupt.wait() => return Ok(Ended::Interrupted),
+        }
+    }
 }
 
 /// What Ctrl-C leaves behind, in this mode.
