@@ -488,15 +488,7 @@ async fn list_invites(State(store): State<Shared>, RawQuery(query): RawQuery) ->
     )?;
     let cursor = params.cursor()?;
     let limit = params.limit()?;
-    let kind = params.get("resource_type").unwrap_or("event");
-    if !matches!(kind, "event" | "collection") {
-        return Err(field_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_parameter",
-            "resource_type",
-            &format!("must be `event` or `collection`, got `{kind}`"),
-        ));
-    }
+    let kind = resource_type(&params)?;
     let store = lock(&store);
     // Unknown resource: nothing matches (an empty page, not an error).
     let resource = params
@@ -531,6 +523,21 @@ async fn list_invites(State(store): State<Shared>, RawQuery(query): RawQuery) ->
             last_invite_id: page.last_id,
         },
     ))
+}
+
+/// `resource_type`: `event` (the default) or `collection`.
+fn resource_type(params: &Params) -> Result<&str, Response<Body>> {
+    let kind = params.get("resource_type").unwrap_or("event");
+    if matches!(kind, "event" | "collection") {
+        Ok(kind)
+    } else {
+        Err(field_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "resource_type",
+            &format!("must be `event` or `collection`, got `{kind}`"),
+        ))
+    }
 }
 
 /// The invite of `resource` whose filtered field equals the new invite's.
@@ -663,19 +670,7 @@ async fn batch_create_invites(
     }
     let filter = filter_value(batch.filter, &batch.name, &batch.email, &batch.external_id)?;
     let mut store = lock(&store);
-    let wanted: Vec<&str> = batch.resource_tags.iter().map(String::as_str).collect();
-    let events: Vec<ResourceRef> = store
-        .events
-        .iter()
-        .filter(|e| any_tag(tag_list(&e.resource_tags), &wanted))
-        .map(|e| ResourceRef::Event(e.id.clone()))
-        .collect();
-    let collections: Vec<ResourceRef> = store
-        .collections
-        .iter()
-        .filter(|c| any_tag(tag_list(&c.resource_tags), &wanted))
-        .map(|c| ResourceRef::Collection(c.id.clone()))
-        .collect();
+    let (events, collections) = tagged(&store, &batch.resource_tags);
     let (total_events, total_collection) = (events.len(), collections.len());
     let now = Utc::now();
     let mut data = Vec::new();
@@ -715,6 +710,25 @@ async fn batch_create_invites(
             total_invites_created: Some(created),
         },
     ))
+}
+
+/// The events and the collections with any of `tags` among their
+/// resource tags.
+fn tagged(store: &Store, tags: &[String]) -> (Vec<ResourceRef>, Vec<ResourceRef>) {
+    let wanted: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let events = store
+        .events
+        .iter()
+        .filter(|e| any_tag(tag_list(&e.resource_tags), &wanted))
+        .map(|e| ResourceRef::Event(e.id.clone()))
+        .collect();
+    let collections = store
+        .collections
+        .iter()
+        .filter(|c| any_tag(tag_list(&c.resource_tags), &wanted))
+        .map(|c| ResourceRef::Collection(c.id.clone()))
+        .collect();
+    (events, collections)
 }
 
 async fn get_invite(
