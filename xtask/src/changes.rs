@@ -349,56 +349,15 @@ fn properties(name: &str, side: &str, old: &Value, new: &Value, out: &mut Vec<Ch
             });
             continue;
         };
-        let (was, is) = (signature(previous), signature(schema));
-        if was != is {
-            out.push(change(
-                format!("{field} retyped: {was} → {is}"),
-                Impact::Breaking,
-                Impact::Breaking,
-                "change the facade's field and its conversion",
-            ));
-        }
-        match (nullable(previous), nullable(schema)) {
-            (false, true) => out.push(change(
-                format!("{field} made nullable"),
-                Impact::Breaking,
-                Impact::Breaking,
-                "make the facade's field an Option (or keep a default, and say so)",
-            )),
-            (true, false) => out.push(change(
-                format!("{field} no longer nullable"),
-                Impact::Breaking,
-                Impact::Additive,
-                "the facade may keep its Option",
-            )),
-            _ => {}
-        }
-        match (
-            was_required.contains(property),
-            is_required.contains(property),
-        ) {
-            (false, true) => out.push(change(
-                format!("{field} made required"),
-                Impact::Breaking,
-                if side == "request" {
-                    Impact::Breaking
-                } else {
-                    Impact::Additive
-                },
-                "fill it in every facade request (responses: nothing to do)",
-            )),
-            (true, false) => out.push(change(
-                format!("{field} made optional"),
-                Impact::Breaking,
-                if side == "request" {
-                    Impact::Additive
-                } else {
-                    Impact::Breaking
-                },
-                "responses: the facade's field must become an Option",
-            )),
-            _ => {}
-        }
+        let facts = Facts {
+            field: &field,
+            side,
+            required: (
+                was_required.contains(property),
+                is_required.contains(property),
+            ),
+        };
+        changed_property(&facts, previous, schema, out);
     }
     for property in before.keys() {
         if !after.contains_key(property) {
@@ -409,6 +368,74 @@ fn properties(name: &str, side: &str, old: &Value, new: &Value, out: &mut Vec<Ch
                 "remove the facade's field (or keep it empty, and say so)",
             ));
         }
+    }
+}
+
+/// What a kept property's changes are judged by.
+struct Facts<'a> {
+    /// `request field Name.property` or `response field …`.
+    field: &'a str,
+    /// `request` or `response`.
+    side: &'a str,
+    /// Whether it was required, and whether it is.
+    required: (bool, bool),
+}
+
+/// The changes of a property that is in both documents: its type, its
+/// nullability, and whether it is required.
+fn changed_property(facts: &Facts<'_>, previous: &Value, schema: &Value, out: &mut Vec<Change>) {
+    let Facts {
+        field,
+        side,
+        required,
+    } = *facts;
+    let (was, is) = (signature(previous), signature(schema));
+    if was != is {
+        out.push(change(
+            format!("{field} retyped: {was} → {is}"),
+            Impact::Breaking,
+            Impact::Breaking,
+            "change the facade's field and its conversion",
+        ));
+    }
+    match (nullable(previous), nullable(schema)) {
+        (false, true) => out.push(change(
+            format!("{field} made nullable"),
+            Impact::Breaking,
+            Impact::Breaking,
+            "make the facade's field an Option (or keep a default, and say so)",
+        )),
+        (true, false) => out.push(change(
+            format!("{field} no longer nullable"),
+            Impact::Breaking,
+            Impact::Additive,
+            "the facade may keep its Option",
+        )),
+        _ => {}
+    }
+    let request = side == "request";
+    match required {
+        (false, true) => out.push(change(
+            format!("{field} made required"),
+            Impact::Breaking,
+            if request {
+                Impact::Breaking
+            } else {
+                Impact::Additive
+            },
+            "fill it in every facade request (responses: nothing to do)",
+        )),
+        (true, false) => out.push(change(
+            format!("{field} made optional"),
+            Impact::Breaking,
+            if request {
+                Impact::Additive
+            } else {
+                Impact::Breaking
+            },
+            "responses: the facade's field must become an Option",
+        )),
+        _ => {}
     }
 }
 
