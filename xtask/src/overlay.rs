@@ -90,28 +90,7 @@ fn apply_action(doc: &mut Value, action: Action, file: &Path, pointer: &str) -> 
             "say in `description` why the vendor document needs this fix",
         ));
     }
-    let path = JsonPath::parse(&action.target).map_err(|e| {
-        Error::at(
-            file,
-            push_pointer(pointer, "target"),
-            format!("`{}` is not a valid JSONPath: {e}", action.target),
-            "write the target as an RFC 9535 JSONPath, e.g. `$.paths['/x'].get`",
-        )
-    })?;
-    let targets: Vec<String> = path
-        .query_located(doc)
-        .locations()
-        .map(|l| l.to_json_pointer())
-        .collect();
-    if targets.is_empty() {
-        return Err(Error::at(
-            file,
-            push_pointer(pointer, "target"),
-            format!("the target `{}` matches nothing in the spec", action.target),
-            "the spec changed under the overlay: fix the target, or delete the action if the \
-             spec no longer needs it",
-        ));
-    }
+    let targets = locate(doc, &action.target, file, pointer)?;
     match (action.update, action.remove) {
         (Some(_), true) => Err(Error::at(
             file,
@@ -134,29 +113,67 @@ fn apply_action(doc: &mut Value, action: Action, file: &Path, pointer: &str) -> 
         }
         (Some(update), false) => {
             for target in &targets {
-                let node = doc
-                    .pointer_mut(target)
-                    .expect("a location the query just returned exists");
-                match node {
-                    Value::Object(_) => merge(node, update.clone()),
-                    Value::Array(items) => items.push(update.clone()),
-                    _ => {
-                        return Err(Error::at(
-                            file,
-                            push_pointer(pointer, "target"),
-                            format!(
-                                "the target `{}` selects `{target}`, which is neither a \
-                                 mapping nor a list",
-                                action.target
-                            ),
-                            "target the mapping that holds the value and update the key",
-                        ));
-                    }
-                }
+                update_at(doc, target, &update, &action.target, file, pointer)?;
             }
             Ok(())
         }
     }
+}
+
+/// The JSON pointers of what `target` (a JSONPath) selects; an error when
+/// it is not a JSONPath or selects nothing.
+fn locate(doc: &Value, target: &str, file: &Path, pointer: &str) -> Result<Vec<String>, Error> {
+    let path = JsonPath::parse(target).map_err(|e| {
+        Error::at(
+            file,
+            push_pointer(pointer, "target"),
+            format!("`{target}` is not a valid JSONPath: {e}"),
+            "write the target as an RFC 9535 JSONPath, e.g. `$.paths['/x'].get`",
+        )
+    })?;
+    let targets: Vec<String> = path
+        .query_located(doc)
+        .locations()
+        .map(|l| l.to_json_pointer())
+        .collect();
+    if targets.is_empty() {
+        return Err(Error::at(
+            file,
+            push_pointer(pointer, "target"),
+            format!("the target `{target}` matches nothing in the spec"),
+            "the spec changed under the overlay: fix the target, or delete the action if the \
+             spec no longer needs it",
+        ));
+    }
+    Ok(targets)
+}
+
+/// Applies `update` at `location`: merged into a mapping, appended to a
+/// list; anything else cannot be updated.
+fn update_at(
+    doc: &mut Value,
+    location: &str,
+    update: &Value,
+    target: &str,
+    file: &Path,
+    pointer: &str,
+) -> Result<(), Error> {
+    match doc.pointer_mut(location) {
+        Some(node @ Value::Object(_)) => merge(node, update.clone()),
+        Some(Value::Array(items)) => items.push(update.clone()),
+        _ => {
+            return Err(Error::at(
+                file,
+                push_pointer(pointer, "target"),
+                format!(
+                    "the target `{target}` selects `{location}`, which is neither a mapping nor \
+                     a list"
+                ),
+                "target the mapping that holds the value and update the key",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Merges `update` into `target`: mappings recursively, anything else
