@@ -409,6 +409,12 @@ impl Normalizer<'_> {
 
         // Subschemas, after this schema's own rewrites (which may have moved
         // a variant's keywords up into it).
+        self.subschemas(map, pointer)
+    }
+
+    /// Normalizes the schemas inside one: `items`, `not`,
+    /// `additionalProperties`, the properties, and `allOf`/`anyOf`/`oneOf`.
+    fn subschemas(&self, map: &mut Map<String, Value>, pointer: &str) -> Result<(), Error> {
         for key in ["items", "not"] {
             if let Some(child) = map.get_mut(key) {
                 self.schema(child, &push_pointer(pointer, key))?;
