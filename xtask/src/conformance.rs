@@ -55,17 +55,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     let schemathesis = install(root, &work)?;
     let fake_bin = build_fake(root, &target_dir)?;
 
-    let securegate_doc = work.join("securegate.json");
-    let specs = codegen::discover(root).map_err(|e| e.to_string())?;
-    let securegate = specs
-        .iter()
-        .find(|s| s.name == "securegate")
-        .ok_or("specs/securegate.yaml is missing")?;
-    let doc = codegen::with_overlay(root, securegate).map_err(|e| e.to_string())?;
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-    std::fs::write(&securegate_doc, text)
-        .map_err(|e| format!("{}: {e}", securegate_doc.display()))?;
-
+    let securegate_doc = securegate_document(root, &work)?;
     let (fake, info) = start_fake(&fake_bin)?;
     let targets = [
         Target {
@@ -82,28 +72,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         let base_url = info[target.name]["base_url"]
             .as_str()
             .ok_or_else(|| format!("the fake did not say where {} is", target.name))?;
-        let dir = root.join("conformance");
-        let config = dir.join(format!("{}.toml", target.name));
-        eprintln!("conformance: {} at {base_url}", target.name);
-        let mut command = Command::new(&schemathesis);
-        // `conformance/<api>_hooks.py`, when there is one, is loaded as a
-        // Schemathesis hooks module.
-        let hooks = format!("{}_hooks", target.name);
-        if dir.join(format!("{hooks}.py")).exists() {
-            command
-                .env("PYTHONPATH", &dir)
-                .env("SCHEMATHESIS_HOOKS", &hooks)
-                .env("PYTHONDONTWRITEBYTECODE", "1");
-        }
-        let status = command
-            .arg("--config-file")
-            .arg(&config)
-            .arg("run")
-            .arg(&target.document)
-            .args(["--url", base_url, "--checks", "all", "--no-color"])
-            .current_dir(&work)
-            .status()
-            .map_err(|e| format!("cannot run {}: {e}", schemathesis.display()))?;
+        let status = schemathesis_run(root, &schemathesis, &work, target, base_url)?;
         if !status.success() {
             failed.push(target.name);
         }
@@ -118,6 +87,53 @@ pub fn run(root: &Path) -> Result<(), String> {
             failed.join(", ")
         ))
     }
+}
+
+/// SecureGate's document with our overlay applied, written to `work`.
+fn securegate_document(root: &Path, work: &Path) -> Result<PathBuf, String> {
+    let path = work.join("securegate.json");
+    let specs = codegen::discover(root).map_err(|e| e.to_string())?;
+    let securegate = specs
+        .iter()
+        .find(|s| s.name == "securegate")
+        .ok_or("specs/securegate.yaml is missing")?;
+    let doc = codegen::with_overlay(root, securegate).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Runs Schemathesis on one API's document against its fake, with its
+/// `conformance/<api>.toml` and, when there is one, its hooks module.
+fn schemathesis_run(
+    root: &Path,
+    schemathesis: &Path,
+    work: &Path,
+    target: &Target,
+    base_url: &str,
+) -> Result<std::process::ExitStatus, String> {
+    let dir = root.join("conformance");
+    let config = dir.join(format!("{}.toml", target.name));
+    eprintln!("conformance: {} at {base_url}", target.name);
+    let mut command = Command::new(schemathesis);
+    // `conformance/<api>_hooks.py`, when there is one, is loaded as a
+    // Schemathesis hooks module.
+    let hooks = format!("{}_hooks", target.name);
+    if dir.join(format!("{hooks}.py")).exists() {
+        command
+            .env("PYTHONPATH", &dir)
+            .env("SCHEMATHESIS_HOOKS", &hooks)
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+    }
+    command
+        .arg("--config-file")
+        .arg(&config)
+        .arg("run")
+        .arg(&target.document)
+        .args(["--url", base_url, "--checks", "all", "--no-color"])
+        .current_dir(work)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", schemathesis.display()))
 }
 
 fn target_dir(root: &Path) -> Result<PathBuf, String> {
