@@ -474,39 +474,52 @@ impl Normalizer<'_> {
                 }
                 1 => {
                     map.remove(key);
-                    let only = rest.remove(0);
-                    if is_reference(&only) && only.as_object().is_some_and(|o| o.len() == 1) {
-                        map.insert("allOf".into(), Value::Array(vec![only]));
-                    } else if let Value::Object(inner) = only {
-                        for (k, v) in inner {
-                            match map.get(&k) {
-                                None => {
-                                    map.insert(k, v);
-                                }
-                                Some(outer) if *outer == v => {}
-                                Some(_) if ANNOTATIONS.contains(&k.as_str()) => {}
-                                Some(_) => {
-                                    return Err(self.error(
-                                        &key_pointer,
-                                        format!(
-                                            "the non-null variant sets `{k}`, which the \
-                                             schema around it also sets to another value"
-                                        ),
-                                        format!("set `{k}` in one place only"),
-                                    ));
-                                }
-                            }
-                        }
-                    } else {
-                        return Err(self.error(
-                            &key_pointer,
-                            "the non-null variant is not a schema mapping",
-                            "fix the document",
-                        ));
-                    }
+                    self.lift_variant(map, rest.remove(0), &key_pointer)?;
                 }
                 _ => {
                     map.insert(key.into(), Value::Array(rest));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the one non-null variant of a union in the union's place: a
+    /// lone `$ref` as `allOf: [$ref]`, a schema's keywords merged up (a
+    /// keyword set to two values is refused, annotations aside).
+    fn lift_variant(
+        &self,
+        map: &mut Map<String, Value>,
+        only: Value,
+        key_pointer: &str,
+    ) -> Result<(), Error> {
+        if is_reference(&only) && only.as_object().is_some_and(|o| o.len() == 1) {
+            map.insert("allOf".into(), Value::Array(vec![only]));
+            return Ok(());
+        }
+        let Value::Object(inner) = only else {
+            return Err(self.error(
+                key_pointer,
+                "the non-null variant is not a schema mapping",
+                "fix the document",
+            ));
+        };
+        for (k, v) in inner {
+            match map.get(&k) {
+                None => {
+                    map.insert(k, v);
+                }
+                Some(outer) if *outer == v => {}
+                Some(_) if ANNOTATIONS.contains(&k.as_str()) => {}
+                Some(_) => {
+                    return Err(self.error(
+                        key_pointer,
+                        format!(
+                            "the non-null variant sets `{k}`, which the schema around it also \
+                             sets to another value"
+                        ),
+                        format!("set `{k}` in one place only"),
+                    ));
                 }
             }
         }
