@@ -243,31 +243,8 @@ fn unix(path: &Path) -> String {
 /// path items and components one by one (untagged enums hide the place of an
 /// error when the whole document is parsed at once), then the document.
 fn locate_invalid(doc: &Value) -> Option<(String, String)> {
-    use crate::error::push_pointer;
     use openapiv3::{Operation, Parameter, PathItem, ReferenceOr, RequestBody, Response, Schema};
-    use serde::de::DeserializeOwned;
-
-    /// Where `openapiv3` rejects a part of the document, and why.
-    type Found = Option<(String, String)>;
     type Check = fn(&Value, &str) -> Found;
-
-    fn narrow<T: DeserializeOwned>(value: &Value, base: &str) -> Found {
-        serde_path_to_error::deserialize::<_, T>(value)
-            .err()
-            .map(|e| {
-                (
-                    format!("{base}{}", pointer_of(e.path())),
-                    e.inner().to_string(),
-                )
-            })
-    }
-    fn entries<'a>(doc: &'a Value, pointer: &str) -> impl Iterator<Item = (String, &'a Value)> {
-        doc.pointer(pointer)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(move |(k, v)| (push_pointer(pointer, k), v))
-    }
 
     for (pointer, item) in entries(doc, "/paths") {
         for (op_pointer, operation) in entries(doc, &pointer) {
@@ -302,6 +279,30 @@ fn locate_invalid(doc: &Value) -> Option<(String, String)> {
         }
     }
     narrow::<openapiv3::OpenAPI>(doc, "")
+}
+
+/// Where `openapiv3` rejects a part of the document, and why.
+type Found = Option<(String, String)>;
+
+/// Where and why `value` (at `base`) is not a `T`.
+fn narrow<T: serde::de::DeserializeOwned>(value: &Value, base: &str) -> Found {
+    serde_path_to_error::deserialize::<_, T>(value)
+        .err()
+        .map(|e| {
+            (
+                format!("{base}{}", pointer_of(e.path())),
+                e.inner().to_string(),
+            )
+        })
+}
+
+/// The entries of the mapping at `pointer`, each with its own pointer.
+fn entries<'a>(doc: &'a Value, pointer: &str) -> impl Iterator<Item = (String, &'a Value)> {
+    doc.pointer(pointer)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(move |(k, v)| (crate::error::push_pointer(pointer, k), v))
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
