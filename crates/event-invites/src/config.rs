@@ -232,25 +232,7 @@ impl<A: Api> ClientBuilder<A> {
         let base_url = self
             .base_url
             .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
-        let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| Error::config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
-        if parsed.scheme() == "https"
-            && !cfg!(any(
-                feature = "rustls",
-                feature = "rustls-no-provider",
-                feature = "native-tls"
-            ))
-        {
-            return Err(Error::config(format!(
-                "the base URL {base_url:?} is https, but event-invites was built without TLS: \
-                 enable its `rustls` (default), `rustls-no-provider` or `native-tls` feature"
-            )));
-        }
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(Error::config(format!(
-                "the base URL {base_url:?} must be an http or https URL with a host"
-            )));
-        }
+        let parsed = checked_base_url(&base_url)?;
         let attempt_timeout = self.http.is_none().then_some(self.request_timeout);
         let http = match self.http {
             Some(http) => http,
@@ -284,6 +266,31 @@ impl<A: Api> ClientBuilder<A> {
             },
         ))
     }
+}
+
+/// The base URL, parsed: an http or https URL with a host, and https only
+/// when a TLS feature is built in.
+fn checked_base_url(base_url: &str) -> Result<reqwest::Url, Error> {
+    let parsed = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
+    if parsed.scheme() == "https"
+        && !cfg!(any(
+            feature = "rustls",
+            feature = "rustls-no-provider",
+            feature = "native-tls"
+        ))
+    {
+        return Err(Error::config(format!(
+            "the base URL {base_url:?} is https, but event-invites was built without TLS: \
+             enable its `rustls` (default), `rustls-no-provider` or `native-tls` feature"
+        )));
+    }
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(Error::config(format!(
+            "the base URL {base_url:?} must be an http or https URL with a host"
+        )));
+    }
+    Ok(parsed)
 }
 
 /// Reads `A::ENV_KEY` (required) and `A::ENV_BASE_URL` (optional).
