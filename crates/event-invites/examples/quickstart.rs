@@ -127,6 +127,17 @@ async fn securegate_part(client: &SecureGate, fakes: &Fakes) -> Result<(), Error
 }
 
 async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
+    stream_invites(client).await?;
+    if !may_write {
+        println!("\n(read-only against the real ARTSVP API: pass --write to create invites)");
+        return Ok(());
+    }
+    invite_twice(client).await?;
+    batch(client).await
+}
+
+/// Streams the first three pages of invites, and says where to go on.
+async fn stream_invites(client: &Artsvp) -> Result<(), Error> {
     println!("\n== ARTSVP invites, streamed 10 per page (the first 30)");
     let mut pages = client.invite_pages(InviteQuery::new().limit(10));
     let mut rows = Vec::new();
@@ -159,11 +170,12 @@ async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
         Cursor::Start => "start again from the beginning".to_string(),
     };
     println!("({pages_seen} pages; to go on later, {resume})");
+    Ok(())
+}
 
-    if !may_write {
-        println!("\n(read-only against the real ARTSVP API: pass --write to create invites)");
-        return Ok(());
-    }
+/// Invites one guest twice, deduped by email: the second create returns
+/// the first invite.
+async fn invite_twice(client: &Artsvp) -> Result<(), Error> {
     let event = client.list_events(&Default::default()).await?;
     let Some(event) = event.items.first() else {
         println!("\n(no ARTSVP events to invite to)");
@@ -203,7 +215,11 @@ async fn artsvp_part(client: &Artsvp, may_write: bool) -> Result<(), Error> {
             held.len().to_string(),
         ]],
     );
+    Ok(())
+}
 
+/// One invite per resource tagged `vip`.
+async fn batch(client: &Artsvp) -> Result<(), Error> {
     println!("\n== ARTSVP batch: one invite per resource tagged \"vip\" (deduped by email)");
     let batch = client
         .batch_create_invites(
