@@ -638,8 +638,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_connection_closed_mid_answer_is_read_from_hypers_error() {
+    /// A server on loopback that reads one request, writes `answer` and
+    /// closes the connection.
+    async fn answer_once_then_close(answer: &'static [u8]) -> std::net::SocketAddr {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -647,11 +648,16 @@ mod tests {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 1024];
             let _ = stream.read(&mut buf).await;
-            // Headers that promise a body, then the connection closes.
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"a\"")
-                .await;
+            let _ = stream.write_all(answer).await;
         });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_mid_answer_is_read_from_hypers_error() {
+        // Headers that promise a body, then the connection closes.
+        let addr =
+            answer_once_then_close(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"a\"").await;
         let response = reqwest::get(format!("http://{addr}/")).await.unwrap();
         let error = response.bytes().await.unwrap_err();
         assert_eq!(cause(&error), TransportCause::ConnectionClosed, "{error:?}");
@@ -659,15 +665,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_closed_before_any_answer_is_read_from_hypers_error() {
-        use tokio::io::AsyncReadExt;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let mut buf = [0u8; 1024];
-            let _ = stream.read(&mut buf).await;
-            // Read the request, answer nothing, close.
-        });
+        let addr = answer_once_then_close(b"").await;
         let error = reqwest::get(format!("http://{addr}/")).await.unwrap_err();
         let mut link: Option<&(dyn std::error::Error + 'static)> = Some(&error);
         let mut typed = None;

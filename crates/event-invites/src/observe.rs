@@ -72,35 +72,17 @@ impl<O: Observer> Observer for Arc<O> {
 /// One attempt of an operation.
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
-/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+/// use event_invites::{AttemptEvent, Observer};
 ///
-/// /// Counts retries, waits and refusals, e.g. for metrics.
-/// #[derive(Default)]
-/// struct Counts(Mutex<(u32, u32, u32)>);
+/// /// Logs each attempt's status and latency.
+/// struct Log;
 ///
-/// impl Observer for Counts {
-///     fn attempt(&self, event: &AttemptEvent) {
-///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
-///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
-///             self.0.lock().unwrap().0 += 1;
-///         }
-///     }
-///     fn paced(&self, event: &PacingEvent) {
-///         println!("waited {:?} for {}", event.wait, event.reason);
-///         self.0.lock().unwrap().1 += 1;
-///     }
-///     fn budget_empty(&self, event: &BudgetEvent) {
-///         println!("{} not retried: budget empty", event.operation);
-///         self.0.lock().unwrap().2 += 1;
+/// impl Observer for Log {
+///     fn attempt(&self, e: &AttemptEvent) {
+///         println!("{} {} #{}: {:?} in {:?}", e.api, e.operation, e.attempt, e.status, e.latency);
 ///     }
 /// }
-///
-/// let counts = Arc::new(Counts::default());
-/// let client = event_invites::Artsvp::builder()
-///     .api_key("key")
-///     .observer(counts.clone())
-///     .build()?;
+/// let client = event_invites::Artsvp::builder().api_key("key").observer(Log).build()?;
 /// # let _ = client;
 /// # Ok::<(), event_invites::Error>(())
 /// ```
@@ -124,37 +106,16 @@ pub struct AttemptEvent {
 /// What came of one attempt.
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
-/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+/// # fn example(event: &event_invites::AttemptEvent) {
+/// use event_invites::AttemptOutcome;
 ///
-/// /// Counts retries, waits and refusals, e.g. for metrics.
-/// #[derive(Default)]
-/// struct Counts(Mutex<(u32, u32, u32)>);
-///
-/// impl Observer for Counts {
-///     fn attempt(&self, event: &AttemptEvent) {
-///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
-///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
-///             self.0.lock().unwrap().0 += 1;
-///         }
-///     }
-///     fn paced(&self, event: &PacingEvent) {
-///         println!("waited {:?} for {}", event.wait, event.reason);
-///         self.0.lock().unwrap().1 += 1;
-///     }
-///     fn budget_empty(&self, event: &BudgetEvent) {
-///         println!("{} not retried: budget empty", event.operation);
-///         self.0.lock().unwrap().2 += 1;
-///     }
+/// match &event.outcome {
+///     AttemptOutcome::Retry { reason, wait } => println!("retry in {wait:?}: {reason}"),
+///     AttemptOutcome::Failed => println!("gave up"),
+///     _ => {}
 /// }
-///
-/// let counts = Arc::new(Counts::default());
-/// let client = event_invites::Artsvp::builder()
-///     .api_key("key")
-///     .observer(counts.clone())
-///     .build()?;
-/// # let _ = client;
-/// # Ok::<(), event_invites::Error>(())
+/// assert_eq!(event.outcome.is_retry(), matches!(event.outcome, AttemptOutcome::Retry { .. }));
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -183,37 +144,19 @@ impl AttemptOutcome {
 /// A wait before a request, to stay inside the rate limit.
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
-/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use event_invites::{Observer, PacingEvent};
 ///
-/// /// Counts retries, waits and refusals, e.g. for metrics.
+/// /// Adds up the time spent waiting for the rate limit.
 /// #[derive(Default)]
-/// struct Counts(Mutex<(u32, u32, u32)>);
+/// struct Waited(AtomicU64);
 ///
-/// impl Observer for Counts {
-///     fn attempt(&self, event: &AttemptEvent) {
-///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
-///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
-///             self.0.lock().unwrap().0 += 1;
-///         }
-///     }
-///     fn paced(&self, event: &PacingEvent) {
-///         println!("waited {:?} for {}", event.wait, event.reason);
-///         self.0.lock().unwrap().1 += 1;
-///     }
-///     fn budget_empty(&self, event: &BudgetEvent) {
-///         println!("{} not retried: budget empty", event.operation);
-///         self.0.lock().unwrap().2 += 1;
+/// impl Observer for Waited {
+///     fn paced(&self, e: &PacingEvent) {
+///         self.0.fetch_add(e.wait.as_millis() as u64, Ordering::Relaxed);
 ///     }
 /// }
-///
-/// let counts = Arc::new(Counts::default());
-/// let client = event_invites::Artsvp::builder()
-///     .api_key("key")
-///     .observer(counts.clone())
-///     .build()?;
-/// # let _ = client;
-/// # Ok::<(), event_invites::Error>(())
+/// # let _ = Waited::default();
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -231,37 +174,17 @@ pub struct PacingEvent {
 /// A retry refused because the client's retry budget is empty.
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
-/// use event_invites::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent};
+/// use event_invites::{BudgetEvent, Observer};
 ///
-/// /// Counts retries, waits and refusals, e.g. for metrics.
-/// #[derive(Default)]
-/// struct Counts(Mutex<(u32, u32, u32)>);
+/// /// Warns when calls stop being retried: the API has failed a lot lately.
+/// struct Alarm;
 ///
-/// impl Observer for Counts {
-///     fn attempt(&self, event: &AttemptEvent) {
-///         if let AttemptOutcome::Retry { reason, wait } = &event.outcome {
-///             println!("{} {}: retry in {wait:?} ({reason})", event.api, event.operation);
-///             self.0.lock().unwrap().0 += 1;
-///         }
-///     }
-///     fn paced(&self, event: &PacingEvent) {
-///         println!("waited {:?} for {}", event.wait, event.reason);
-///         self.0.lock().unwrap().1 += 1;
-///     }
-///     fn budget_empty(&self, event: &BudgetEvent) {
-///         println!("{} not retried: budget empty", event.operation);
-///         self.0.lock().unwrap().2 += 1;
+/// impl Observer for Alarm {
+///     fn budget_empty(&self, e: &BudgetEvent) {
+///         eprintln!("{}: {} not retried ({} tokens left)", e.api, e.operation, e.tokens_left);
 ///     }
 /// }
-///
-/// let counts = Arc::new(Counts::default());
-/// let client = event_invites::Artsvp::builder()
-///     .api_key("key")
-///     .observer(counts.clone())
-///     .build()?;
-/// # let _ = client;
-/// # Ok::<(), event_invites::Error>(())
+/// # let _ = Alarm;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -358,14 +358,19 @@ async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
     assert!(sent as f64 <= 1.6 * 120.0, "{sent}");
 }
 
-#[tokio::test]
-async fn stopping_on_an_outage_can_be_turned_off() {
-    let (fake, client, event) = unlimited().await;
+/// Every create answers 503 from now on.
+fn fail_every_create(fake: &FakeArtsvp) {
     fake.inject(
         FaultRule::new(Fault::Status(503))
             .on("POST", "/invites")
             .always(),
     );
+}
+
+#[tokio::test]
+async fn stopping_on_an_outage_can_be_turned_off() {
+    let (fake, client, event) = unlimited().await;
+    fail_every_create(&fake);
     let progress = client
         .bulk_invite(Target::event(&event), guests(12))
         .stop_on_outage_after(0)
@@ -423,11 +428,7 @@ async fn a_guest_whose_failure_may_pass_is_tried_once_more_at_the_end_and_only_o
     let (fake, _, event) = unlimited().await;
     // One attempt per call, so each try of a guest is one request.
     let client = common::artsvp_with(&fake, RetryPolicy::none(), None);
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .always(),
-    );
+    fail_every_create(&fake);
     let progress = client
         .bulk_invite(Target::event(&event), guests(3))
         .concurrency(1)
@@ -507,15 +508,9 @@ async fn dropping_a_run_stops_it() {
 
 #[tokio::test]
 async fn a_finished_run_waits_for_nothing() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .start()
-        .await
-        .unwrap();
-    // Two a second: the second guest waits, and the bucket is empty at the end.
+    let (fake, _, event) = unlimited().await;
+    // One a second: the second guest waits, and the bucket is empty at the end.
     let client = common::artsvp_with(&fake, RetryPolicy::none(), Some(Quota::per_second(1)));
-    let event = fake.state().events[0].id.clone();
     let progress = client
         .bulk_invite(Target::event(&event), guests(2))
         .start()

@@ -157,28 +157,20 @@ impl BulkKey {
 /// An error from a [`Checkpoint`] (it could not record a guest).
 ///
 /// ```
-/// use std::collections::HashSet;
-/// use std::sync::Mutex;
-/// use event_invites::artsvp::{Checkpoint, CheckpointError, GuestOutcome};
+/// use event_invites::artsvp::{Checkpoint, CheckpointError};
 ///
-/// /// Finished guests in memory; a real one writes them to a file or table.
-/// #[derive(Default)]
-/// struct Journal(Mutex<HashSet<String>>);
+/// /// A checkpoint whose store is read-only: the run stops before sending.
+/// struct ReadOnly;
 ///
-/// impl Checkpoint for Journal {
-///     fn is_done(&self, key: &str) -> bool {
-///         self.0.lock().unwrap().contains(key)
+/// impl Checkpoint for ReadOnly {
+///     fn is_done(&self, _key: &str) -> bool {
+///         false
 ///     }
-///     fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
-///         if outcome.is_final() {
-///             self.0.lock().unwrap().insert(key.to_string());
-///         }
-///         Ok(())
+///     fn sending(&self, _key: &str) -> Result<(), CheckpointError> {
+///         Err("the journal is read-only".into())
 ///     }
 /// }
-/// # let journal = Journal::default();
-/// # journal.finished("a@example.com", &GuestOutcome::Skipped).unwrap();
-/// # assert!(journal.is_done("a@example.com"));
+/// assert!(ReadOnly.sending("a@example.com").is_err());
 /// ```
 pub type CheckpointError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -256,33 +248,19 @@ impl<C: Checkpoint> Checkpoint for Arc<C> {
 /// What happened to one guest.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
-/// # let client = fake.client();
-/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+/// # fn example(outcome: &event_invites::artsvp::GuestOutcome) {
+/// use event_invites::artsvp::GuestOutcome;
 ///
-/// let guests = vec![
-///     Guest::new("Lucy Green", "lucy@example.com"),
-///     Guest::new("Sam Hill", "sam@example.com"),
-/// ];
-/// let event = &fake.events()[0].id;
-/// let mut run = client
-///     .bulk_invite(Target::event(event), guests)
-///     .key(BulkKey::Email)
-///     .concurrency(4)
-///     .start();
-/// while let Some(done) = run.try_next().await? {
-///     match &done.outcome {
-///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
-///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
-///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
-///         _ => {}
-///     }
+/// match outcome {
+///     GuestOutcome::Created(invite) => println!("new invite {}", invite.url),
+///     GuestOutcome::Existing(invite) => println!("had one already: {}", invite.url),
+///     GuestOutcome::Skipped => println!("finished in an earlier run"),
+///     GuestOutcome::Unknown(e) => println!("may exist; the next run checks: {e}"),
+///     GuestOutcome::Failed(e) if e.is_retryable() => println!("try again later: {e}"),
+///     other => println!("{}", other.label()),
 /// }
-/// let progress = run.progress();
-/// assert_eq!((progress.done, progress.created), (2, 2));
-/// # Ok(())
+/// // What a journal keeps as done.
+/// let _done = outcome.is_final();
 /// # }
 /// ```
 #[derive(Debug)]
@@ -363,33 +341,10 @@ pub(crate) fn failure_label(verdict: &crate::Verdict) -> &'static str {
 /// One guest's outcome in a bulk run.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
-/// # let client = fake.client();
-/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
-///
-/// let guests = vec![
-///     Guest::new("Lucy Green", "lucy@example.com"),
-///     Guest::new("Sam Hill", "sam@example.com"),
-/// ];
-/// let event = &fake.events()[0].id;
-/// let mut run = client
-///     .bulk_invite(Target::event(event), guests)
-///     .key(BulkKey::Email)
-///     .concurrency(4)
-///     .start();
-/// while let Some(done) = run.try_next().await? {
-///     match &done.outcome {
-///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
-///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
-///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
-///         _ => {}
-///     }
-/// }
-/// let progress = run.progress();
-/// assert_eq!((progress.done, progress.created), (2, 2));
-/// # Ok(())
+/// # fn example(done: event_invites::artsvp::BulkOutcome, lines: &[u64]) {
+/// // `index` is the guest's place in the list given to the run.
+/// let line = lines[done.index];
+/// println!("line {line} ({}): {}", done.key, done.outcome.label());
 /// # }
 /// ```
 #[derive(Debug)]
@@ -609,33 +564,20 @@ impl Tally {
 /// A bulk run being set up: [`Artsvp::bulk_invite`].
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
-/// # let client = fake.client();
-/// use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
+/// # fn example(client: event_invites::Artsvp, guests: Vec<event_invites::artsvp::Guest>) {
+/// use std::collections::HashSet;
+/// use event_invites::artsvp::{BulkKey, Target};
 ///
-/// let guests = vec![
-///     Guest::new("Lucy Green", "lucy@example.com"),
-///     Guest::new("Sam Hill", "sam@example.com"),
-/// ];
-/// let event = &fake.events()[0].id;
-/// let mut run = client
-///     .bulk_invite(Target::event(event), guests)
-///     .key(BulkKey::Email)
-///     .concurrency(4)
+/// // Keys finished in an earlier run are skipped.
+/// let finished: HashSet<String> = HashSet::from(["crm-1".to_string()]);
+/// let run = client
+///     .bulk_invite(Target::collection("col-2"), guests)
+///     .key(BulkKey::ExternalId)
+///     .concurrency(8)
+///     .stop_on_outage_after(10)
+///     .checkpoint(finished)
 ///     .start();
-/// while let Some(done) = run.try_next().await? {
-///     match &done.outcome {
-///         GuestOutcome::Created(invite) => println!("{}: new invite {}", done.key, invite.code),
-///         GuestOutcome::Existing(_) => println!("{}: had one already", done.key),
-///         GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => println!("{}: {e}", done.key),
-///         _ => {}
-///     }
-/// }
-/// let progress = run.progress();
-/// assert_eq!((progress.done, progress.created), (2, 2));
-/// # Ok(())
+/// # drop(run);
 /// # }
 /// ```
 #[must_use = "a bulk run does nothing until it is started"]
