@@ -16,7 +16,19 @@ use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
 use crate::transport::Transport;
 
-/// The user agent sent by default: `event-invites/<version>`.
+/// The user agent sent by default: `event-invites/<version>`. Public so
+/// that an application can name itself and keep ours beside it:
+///
+/// ```
+/// use event_invites::{Artsvp, USER_AGENT};
+///
+/// let client = Artsvp::builder()
+///     .api_key("key")
+///     .user_agent(format!("guest-desk/2.1 {USER_AGENT}"))
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
 pub const USER_AGENT: &str = concat!("event-invites/", env!("CARGO_PKG_VERSION"));
 
 /// Builds a client from its parts; not nameable outside the crate, so
