@@ -552,6 +552,32 @@ mod tests {
     }
 
     #[test]
+    fn a_body_cut_inside_a_key_names_the_object_not_the_half_key() {
+        let p = problem(r#"{"data":[{"id":"a","sea"#);
+        assert_eq!(p.path, "data[0]", "the object, not the half key `sea`");
+    }
+
+    #[test]
+    fn a_problem_without_a_position_keeps_its_words() {
+        // From a `Value`: serde_json gives no line, so nothing is cut at a
+        // " at line " that only the value contained.
+        let error = serde_json::from_value::<u8>(serde_json::json!("soon at line 9")).unwrap_err();
+        assert_eq!(error.line(), 0);
+        assert_eq!(serde_problem(&error), "invalid type, expected u8");
+    }
+
+    #[test]
+    fn a_negative_or_endless_wait_is_not_taken() {
+        for bad in ["-5", "inf", "NaN"] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", bad.parse().unwrap());
+            assert_eq!(wait_asked(&h), None, "{bad}");
+            h.insert("x-rate-limit-reset", "3".parse().unwrap());
+            assert_eq!(wait_asked(&h), Some(Duration::from_secs(3)), "{bad}");
+        }
+    }
+
+    #[test]
     fn offsets_count_bytes_across_lines() {
         assert_eq!(offset(b"ab\ncd", 2, 2), Some(4));
         assert_eq!(offset(b"ab", 0, 0), None);
