@@ -217,13 +217,13 @@ async fn get_overhead(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error
         }
         fake.requests().clear();
     }
-    Ok(Figure::at_most(
-        "get_overhead",
-        ms(median(ours)),
-        ms(median(baseline)),
-        "ms",
-        1.05,
-    ))
+    Ok(medians("get_overhead", ours, baseline, 1.05))
+}
+
+/// A figure of the medians of two timings, in ms, at most `limit` × the
+/// baseline.
+fn medians(name: &'static str, ours: Vec<Duration>, baseline: Vec<Duration>, limit: f64) -> Figure {
+    Figure::at_most(name, ms(median(ours)), ms(median(baseline)), "ms", limit)
 }
 
 /// Decoding a body of invites into the facade's models (through the
@@ -243,13 +243,7 @@ fn decode_10k(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
         assert_eq!(a.len(), b.len());
         drop((a, b));
     }
-    Ok(Figure::at_most(
-        "decode_10k",
-        ms(median(ours)),
-        ms(median(baseline)),
-        "ms",
-        1.10,
-    ))
+    Ok(medians("decode_10k", ours, baseline, 1.10))
 }
 
 /// A SecureGate response body with `n` invites.
@@ -330,13 +324,7 @@ async fn stream_overlap(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Err
         }
         baseline.push(t.elapsed());
     }
-    Ok(Figure::at_most(
-        "stream_overlap",
-        ms(median(ours)),
-        ms(median(baseline)),
-        "ms",
-        0.60,
-    ))
+    Ok(medians("stream_overlap", ours, baseline, 0.60))
 }
 
 /// Peak heap growth while streaming a long list against a list a tenth as

@@ -75,8 +75,9 @@ async fn patch_and_delete_are_retried() {
     assert!(fake.invite(&invite).is_none());
 }
 
-#[tokio::test]
-async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
+/// A fake whose next create is applied, then its connection dropped; and
+/// an event to create an invite for.
+async fn losing_a_create_answer() -> (FakeArtsvp, String) {
     let fake = fake().await;
     let event = fake.events()[0].id.clone();
     fake.inject(
@@ -84,6 +85,12 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
             .on("POST", "/invites")
             .after_write(),
     );
+    (fake, event)
+}
+
+#[tokio::test]
+async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
+    let (fake, event) = losing_a_create_answer().await;
     let err = common::artsvp(&fake)
         .create_invite(&NewInvite::for_event(&event).email("once@example.com"))
         .await
@@ -102,13 +109,7 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
 
 #[tokio::test]
 async fn a_create_with_filter_whose_answer_is_lost_is_repeated_safely() {
-    let fake = fake().await;
-    let event = fake.events()[0].id.clone();
-    fake.inject(
-        FaultRule::new(Fault::DropConnection)
-            .on("POST", "/invites")
-            .after_write(),
-    );
+    let (fake, event) = losing_a_create_answer().await;
     let response = common::artsvp(&fake)
         .create_invite(
             &NewInvite::for_event(&event)

@@ -139,9 +139,9 @@ async fn an_error_ends_the_stream() {
     assert!(stream.next().await.is_none());
 }
 
-/// A server whose list says "more" forever with the same cursor, or with an
-/// empty page.
-async fn misbehaving(body: serde_json::Value) -> String {
+/// A client of a server whose list says "more" forever with the same
+/// cursor, or with an empty page.
+async fn misbehaving(body: serde_json::Value) -> event_invites::Artsvp {
     use axum::{Router, http::header::CONTENT_TYPE, routing::get};
     let body = body.to_string();
     let app = Router::new().route(
@@ -151,7 +151,11 @@ async fn misbehaving(body: serde_json::Value) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    event_invites::Artsvp::builder()
+        .base_url(url)
+        .api_key("k")
+        .build()
+        .unwrap()
 }
 
 fn invite_json(id: &str) -> serde_json::Value {
@@ -164,15 +168,10 @@ fn invite_json(id: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_repeated_cursor_ends_the_stream_with_an_error() {
-    let url = misbehaving(serde_json::json!({
+    let client = misbehaving(serde_json::json!({
         "object": "list", "data": [invite_json("inv-1")], "has_more": true, "last_invite_id": "inv-1"
     }))
     .await;
-    let client = event_invites::Artsvp::builder()
-        .base_url(url)
-        .api_key("k")
-        .build()
-        .unwrap();
     let mut stream = client.invite_pages(InviteQuery::new());
     assert!(
         stream.next().await.unwrap().is_ok(),
@@ -189,15 +188,10 @@ async fn a_repeated_cursor_ends_the_stream_with_an_error() {
 
 #[tokio::test]
 async fn more_promised_after_an_empty_page_ends_the_stream_with_an_error() {
-    let url = misbehaving(serde_json::json!({
+    let client = misbehaving(serde_json::json!({
         "object": "list", "data": [], "has_more": true, "last_invite_id": "inv-9"
     }))
     .await;
-    let client = event_invites::Artsvp::builder()
-        .base_url(url)
-        .api_key("k")
-        .build()
-        .unwrap();
     let err = client
         .invites(InviteQuery::new())
         .collect_all()
