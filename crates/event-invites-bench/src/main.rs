@@ -408,12 +408,7 @@ async fn pacing(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
             .await?;
     }
     let elapsed = t.elapsed().as_secs_f64();
-    let limited = fake
-        .requests()
-        .entries()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count();
+    let limited = rate_limited(&fake);
     let achieved = sizes.pacing_creates as f64 / elapsed;
     let quota = f64::from(sizes.pacing_quota);
     let ratio = achieved / quota;
@@ -557,6 +552,15 @@ async fn resume_waste(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error
 }
 
 /// Creates (`POST /invites`) the fake has answered so far.
+/// The requests the fake answered 429.
+fn rate_limited(fake: &FakeArtsvp) -> usize {
+    fake.requests()
+        .entries()
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .count()
+}
+
 fn creates_sent(fake: &FakeArtsvp) -> usize {
     fake.requests()
         .entries()
@@ -664,12 +668,7 @@ async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
         .finish()
         .await?;
     let sent = creates_sent(&fake);
-    let limited = fake
-        .requests()
-        .entries()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count();
+    let limited = rate_limited(&fake);
     let held = fake.state().invites_of(&event).len();
     let ratio = sent as f64 / rows as f64;
     Ok(Figure {
