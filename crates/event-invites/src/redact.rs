@@ -21,14 +21,7 @@ pub(crate) fn masked(text: &str, sent: &[String]) -> String {
         .map(|v| v.trim())
         .filter(|v| v.chars().count() >= 2)
     {
-        text = text.replace(value, "[redacted]");
-        let lower = value.to_lowercase();
-        if lower != value && text.is_ascii() && lower.is_ascii() {
-            let found = text.to_ascii_lowercase().find(&lower);
-            if let Some(at) = found {
-                text.replace_range(at..at + lower.len(), "[redacted]");
-            }
-        }
+        text = mask_every(&text, value);
     }
     let quoted = mask_quotes(&text);
     let words = quoted
@@ -43,6 +36,28 @@ pub(crate) fn masked(text: &str, sent: &[String]) -> String {
     } else {
         words
     }
+}
+
+/// What a value the request carried becomes.
+const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of `value` masked: as given, and, where both
+/// are ASCII, in any case (a server may echo `lucy green` as `Lucy Green`).
+fn mask_every(text: &str, value: &str) -> String {
+    let mut text = text.replace(value, REDACTED);
+    if !(text.is_ascii() && value.is_ascii()) {
+        return text;
+    }
+    let value = value.to_ascii_lowercase();
+    let mut from = 0;
+    // Search after each mask, so a value inside `[redacted]` ("red")
+    // cannot match it again.
+    while let Some(at) = text.to_ascii_lowercase()[from..].find(&value) {
+        let at = from + at;
+        text.replace_range(at..at + value.len(), REDACTED);
+        from = at + REDACTED.len();
+    }
+    text
 }
 
 /// `'…'` and `"…"` for every single- or double-quoted value.
@@ -172,6 +187,22 @@ mod tests {
             masked("ZANZIBAR QUOKKAFIELD is already invited", &sent),
             "[redacted] is already invited"
         );
+    }
+
+    #[test]
+    fn a_value_echoed_in_another_case_is_masked_every_time() {
+        // Sent lowercase, echoed capitalised and shouting.
+        let sent = ["zanzibar quokkafield".to_string()];
+        assert_eq!(
+            masked("Zanzibar Quokkafield, also ZANZIBAR QUOKKAFIELD", &sent),
+            "[redacted], also [redacted]"
+        );
+        // A value that the mask itself contains is masked once, not forever.
+        let sent = ["red".to_string()];
+        assert_eq!(masked("Red and RED", &sent), "[redacted] and [redacted]");
+        // Non-ASCII text: only the value as given is masked.
+        let sent = ["Zoë Quokka".to_string()];
+        assert_eq!(masked("Zoë Quokka arrives", &sent), "[redacted] arrives");
     }
 
     #[test]
