@@ -190,6 +190,31 @@ mod tests {
     }
 
     #[test]
+    fn apostrophes_in_words_open_no_quote_but_a_quote_after_a_word_does() {
+        assert_eq!(
+            server_text("we can't and won't invite 'Lucy'"),
+            "we can't and won't invite '…'"
+        );
+        assert_eq!(
+            server_text("name\"Lucy Green\" refused"),
+            "name\"…\" refused"
+        );
+    }
+
+    #[test]
+    fn a_message_of_exactly_the_limit_is_kept_whole() {
+        let exact = "a".repeat(MAX_CHARS);
+        assert_eq!(server_text(&exact), exact);
+        let over = "a".repeat(MAX_CHARS + 1);
+        assert_eq!(
+            server_text(&over).chars().count(),
+            MAX_CHARS + 1,
+            "cut, with …"
+        );
+        assert!(server_text(&over).ends_with('…'));
+    }
+
+    #[test]
     fn a_value_echoed_in_another_case_is_masked_every_time() {
         // Sent lowercase, echoed capitalised and shouting.
         let sent = ["zanzibar quokkafield".to_string()];
