@@ -202,6 +202,14 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_backticks_are_names_and_stay() {
+        assert_eq!(
+            server_text("no booking `1234567`; call 020 7946 0958"),
+            "no booking `1234567`; call [number]"
+        );
+    }
+
+    #[test]
     fn a_message_of_exactly_the_limit_is_kept_whole() {
         let exact = "a".repeat(MAX_CHARS);
         assert_eq!(server_text(&exact), exact);
