@@ -202,6 +202,14 @@ mod tests {
     }
 
     #[test]
+    fn digits_glued_to_letters_are_a_code_and_stay() {
+        assert_eq!(
+            server_text("code ab1234567 for 1234567"),
+            "code ab1234567 for [number]"
+        );
+    }
+
+    #[test]
     fn numbers_in_backticks_are_names_and_stay() {
         assert_eq!(
             server_text("no booking `1234567`; call 020 7946 0958"),
