@@ -62,7 +62,8 @@ pub const SUITES: &[(&str, &[&str])] = &[
 pub enum Tests {
     /// The package's unit tests and the file's [`SUITES`] (the default).
     Suites,
-    /// The unit tests only: the fastest, a lower bound of the score.
+    /// The unit tests only (the library's, or the CLI binary's): the
+    /// fastest, a lower bound of the score.
     Lib,
     /// Every test of the package: hours for the whole core.
     Full,
@@ -74,10 +75,17 @@ pub fn test_args(file: &str, tests: Tests) -> Vec<String> {
         .iter()
         .find(|(f, _)| *f == file)
         .map_or(&[][..], |(_, s)| *s);
+    // The CLI is a binary crate: its unit tests are the binary's.
+    let unit: &[&str] = if file.starts_with("crates/event-invites-cli/") {
+        &["--bin", "event-invites"]
+    } else {
+        &["--lib"]
+    };
+    let unit = unit.iter().map(|a| a.to_string());
     match tests {
         Tests::Full => Vec::new(),
-        Tests::Lib => vec!["--lib".into()],
-        Tests::Suites => std::iter::once("--lib".to_string())
+        Tests::Lib => unit.collect(),
+        Tests::Suites => unit
             .chain(
                 suites
                     .iter()
@@ -264,6 +272,8 @@ mod tests {
         assert_eq!(test_args(bulk, Tests::Suites), ["--lib", "--test", "bulk"]);
         assert_eq!(test_args(bulk, Tests::Lib), ["--lib"]);
         assert!(test_args(bulk, Tests::Full).is_empty());
+        let journal = "crates/event-invites-cli/src/journal.rs";
+        assert_eq!(test_args(journal, Tests::Lib), ["--bin", "event-invites"]);
         let verdict = "crates/event-invites/src/verdict.rs";
         assert_eq!(
             test_args(verdict, Tests::Suites),
