@@ -55,6 +55,7 @@ pub const SUITES: &[(&str, &[&str])] = &[
         "crates/event-invites/src/redact.rs",
         &["secrets", "personal_data"],
     ),
+    ("crates/event-invites-cli/src/journal.rs", &["cli"]),
 ];
 
 /// Which tests a mutant is tested with.
