@@ -358,3 +358,28 @@ async fn a_client_timeout_is_every_calls_deadline() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_call_names_its_operation_and_prints_its_settings_without_values() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let call = client
+        .get_event("eve-1")
+        .timeout(Duration::from_secs(3))
+        .header("x-trace", "secret-trace-value");
+    assert_eq!(call.operation(), "get_event");
+    let shown = format!("{call:?}");
+    assert!(
+        shown.starts_with("Call { operation: \"get_event\", timeout: Some(3s)"),
+        "{shown}"
+    );
+    assert!(shown.contains("\"x-trace\""), "header names: {shown}");
+    assert!(
+        !shown.contains("secret-trace-value"),
+        "no header values: {shown}"
+    );
+    assert_eq!(
+        client.list_invites(&Default::default()).operation(),
+        "list_invites"
+    );
+}
