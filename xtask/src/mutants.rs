@@ -50,6 +50,7 @@ pub const SUITES: &[(&str, &[&str])] = &[
         "crates/event-invites/src/transport.rs",
         &["calls", "retries", "fault_matrix"],
     ),
+    ("crates/event-invites/src/pacing.rs", &["pacing"]),
     ("crates/event-invites/src/artsvp/bulk.rs", &["bulk"]),
     (
         "crates/event-invites/src/redact.rs",
