@@ -383,3 +383,18 @@ async fn a_call_names_its_operation_and_prints_its_settings_without_values() {
         "list_invites"
     );
 }
+
+#[tokio::test]
+async fn a_value_the_generated_client_refuses_is_no_attempt() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let err = common::artsvp(&fake)
+        .list_events(&Cursor::After(String::new()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidRequest { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.attempts(), 0, "nothing was sent");
+    assert!(fake.requests().is_empty());
+}
