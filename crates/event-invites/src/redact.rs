@@ -41,13 +41,13 @@ pub(crate) fn masked(text: &str, sent: &[String]) -> String {
 /// What a value the request carried becomes.
 const REDACTED: &str = "[redacted]";
 
-/// `text` with every occurrence of `value` masked: as given, and, where both
-/// are ASCII, in any case (a server may echo `lucy green` as `Lucy Green`).
+/// `text` with every occurrence of `value` masked: as given, and in any
+/// ASCII case (a server may echo `lucy green` as `Lucy Green`). ASCII case
+/// folding keeps every byte where it is, so the offsets found in the folded
+/// text are the text's own, whatever else it holds; letters beyond ASCII
+/// (`Ë`, `ë`) are compared as given.
 fn mask_every(text: &str, value: &str) -> String {
     let mut text = text.replace(value, REDACTED);
-    if !(text.is_ascii() && value.is_ascii()) {
-        return text;
-    }
     let value = value.to_ascii_lowercase();
     let mut from = 0;
     // Search after each mask, so a value inside `[redacted]` ("red")
@@ -241,9 +241,14 @@ mod tests {
         // A value that the mask itself contains is masked once, not forever.
         let sent = ["red".to_string()];
         assert_eq!(masked("Red and RED", &sent), "[redacted] and [redacted]");
-        // Non-ASCII text: only the value as given is masked.
+        // Beyond ASCII: the ASCII letters fold, other letters as given.
+        let sent = ["zanzibar".to_string()];
+        assert_eq!(masked("Zanzibar ist schön", &sent), "[redacted] ist schön");
         let sent = ["Zoë Quokka".to_string()];
-        assert_eq!(masked("Zoë Quokka arrives", &sent), "[redacted] arrives");
+        assert_eq!(
+            masked("Zoë Quokka arrives, zoë quokka too, ZOË QUOKKA not", &sent),
+            "[redacted] arrives, [redacted] too, ZOË QUOKKA not"
+        );
     }
 
     #[test]

@@ -95,9 +95,12 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
         .create_invite(&NewInvite::for_event(&event).email("once@example.com"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::OutcomeUnknown { .. }),
-        "{err:?}"
+    let ErrorKind::OutcomeUnknown { cause } = err.kind() else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        cause, "connection closed before the response was complete",
+        "it says what happened to the answer"
     );
     assert_eq!(common::posts(&fake), 1, "sent once");
     assert_eq!(
