@@ -26,6 +26,7 @@ use crate::shell::client_shell;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(description = "A SecureGate invite."))]
 pub struct Invite {
     /// The invite's id.
     pub id: String,
@@ -159,6 +160,12 @@ impl From<&Invite> for crate::artsvp::Guest {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(
+        description = "How an event's invitations are doing: counts per status and two rates,\nfrom one request ([`SecureGate::invite_stats`])."
+    )
+)]
 pub struct InviteStats {
     /// Every invite of the event.
     pub total: u32,

@@ -17,6 +17,10 @@ use std::str::FromStr;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(description = "How many times an invite was used, and how many it allows.")
+)]
 pub struct Usage {
     /// Times used.
     pub used: u32,

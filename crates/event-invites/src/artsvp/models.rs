@@ -48,6 +48,10 @@ fn tags(raw: Option<artsvp_api::types::Tags>) -> Vec<String> {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(description = "An event or a collection, as embedded in an invite.")
+)]
 pub struct Resource {
     /// `eve-…` or `col-…`.
     pub id: String,
@@ -125,6 +129,7 @@ impl From<artsvp_api::types::Resource> for Resource {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(description = "An ARTSVP invite."))]
 pub struct Invite {
     /// `inv-…`.
     pub id: String,
@@ -224,6 +229,7 @@ impl TryFrom<artsvp_api::types::Invite> for Invite {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(description = "An ARTSVP booking."))]
 pub struct Booking {
     /// `boo-…`.
     pub id: String,
@@ -316,6 +322,10 @@ impl From<artsvp_api::types::Booking> for Booking {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(description = "An invite with its bookings (`GET /invites/{id}`).")
+)]
 pub struct InviteDetail {
     /// The invite.
     pub invite: Invite,
@@ -384,6 +394,10 @@ impl TryFrom<artsvp_api::types::InviteWithBookings> for InviteDetail {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(description = "What a batch create made.")
+)]
 pub struct BatchResult {
     /// One invite per matching resource (with a dedupe filter, existing
     /// matches included).
@@ -418,6 +432,12 @@ pub struct BatchResult {
 /// the object the first attempt made: [`crate::Response::attempts`] tells.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(
+        description = "What a create did: made a new object (HTTP 201), or found one that its\ndedupe filter matched (HTTP 200) and made nothing."
+    )
+)]
 #[serde(tag = "outcome", content = "object", rename_all = "snake_case")]
 pub enum CreateOutcome<T> {
     /// A new object was made (HTTP 201).

@@ -54,6 +54,12 @@ pub enum Cursor {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schemars",
+    schemars(
+        description = "Which field makes a new invite a duplicate of an existing one: with a\ndedupe filter, ARTSVP returns the existing invite of the same resource\ninstead of creating another, which also makes the create safe to retry.\n\nARTSVP compares the field **exactly**: `Ann@Example.com` and\n`ann@example.com` are two guests to it. So the facade sends every email\ntrimmed and lowercased ([`normalize_email`]) by default, in single\ncreates, batches and bulk runs alike; `normalize_email(false)` on\n[`NewInvite`], [`NewBatch`] or [`super::BulkInvite`] sends it as given."
+    )
+)]
 #[cfg_attr(feature = "schemars", schemars(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Dedupe {
