@@ -206,4 +206,107 @@ mod tests {
         assert!(err.contains("belongs to another run"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// What the journal file holds for each key: status and whether an
+    /// error text was kept.
+    fn rows(path: &Path) -> Vec<(String, String, bool)> {
+        let db = Connection::open(path).unwrap();
+        let mut query = db
+            .prepare("SELECT key, status, error IS NOT NULL FROM guests ORDER BY key")
+            .unwrap();
+        query
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_outcome_is_kept_as_a_rerun_needs_it() {
+        use event_invites::artsvp::{Dedupe, NewInvite};
+        use event_invites::{Artsvp, RetryPolicy};
+
+        let fake = event_invites_fake::FakeArtsvp::builder()
+            .invites(0)
+            .unlimited()
+            .start()
+            .await
+            .unwrap();
+        let client = fake.client();
+        let event = fake.state().events[0].id.clone();
+        let new = NewInvite::for_event(&event)
+            .email("a@example.com")
+            .dedupe(Dedupe::Email);
+        let invite = client.create_invite(&new).await.unwrap().into_inner();
+        // Refused for good: no such event.
+        let refused = client
+            .create_invite(&NewInvite::for_event("eve-none").email("b@example.com"))
+            .await
+            .unwrap_err();
+        assert!(!refused.is_retryable());
+        // May pass: nothing listens there.
+        let down = Artsvp::builder()
+            .base_url("http://127.0.0.1:9")
+            .api_key("k")
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap()
+            .get_event("eve-1")
+            .await
+            .unwrap_err();
+        assert!(down.is_retryable());
+        let lost = Artsvp::builder()
+            .base_url("http://127.0.0.1:9")
+            .api_key("k")
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap()
+            .get_event("eve-2")
+            .await
+            .unwrap_err();
+
+        let dir = std::env::temp_dir().join(format!("journal-outcomes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("b.sqlite");
+        let _ = std::fs::remove_file(&path);
+        {
+            let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+            for (key, outcome) in [
+                ("a-created", GuestOutcome::Created(invite.clone())),
+                ("b-existing", GuestOutcome::Existing(invite)),
+                ("c-failed", GuestOutcome::Failed(refused)),
+                ("d-retry", GuestOutcome::Failed(down)),
+                ("e-unknown", GuestOutcome::Unknown(lost)),
+            ] {
+                journal.sending(key).unwrap();
+                journal.finished(key, &outcome).unwrap();
+            }
+            journal.sending("f-in-flight").unwrap();
+        }
+        let row = |k: &str, status: &str, error: bool| (k.to_string(), status.to_string(), error);
+        assert_eq!(
+            rows(&path),
+            vec![
+                row("a-created", "created", false),
+                row("b-existing", "existing", false),
+                row("c-failed", "failed", true),
+                row("d-retry", "retry", true),
+                row("e-unknown", "unknown", true),
+                row("f-in-flight", "in_flight", false),
+            ]
+        );
+        // A re-run skips what is finished and sends the rest again.
+        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        for (key, done) in [
+            ("a-created", true),
+            ("b-existing", true),
+            ("c-failed", true),
+            ("d-retry", false),
+            ("e-unknown", false),
+            ("f-in-flight", false),
+        ] {
+            assert_eq!(journal.is_done(key), done, "{key}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
