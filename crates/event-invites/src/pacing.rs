@@ -455,6 +455,15 @@ mod tests {
         let later = t0 + Duration::from_millis(2_500);
         pacer.observe_at(&headers(10, 2), later);
         assert_eq!(pacer.try_acquire(later), None, "the new window's budget");
+
+        // Even before the known window is over: at t0+1.5 s a reading
+        // ending in (t0+5.5, t0+6.5] begins after (t0+1, t0+2] ends, so it
+        // is a new window, not the old one narrowed.
+        let pacer = Pacer::new(None);
+        pacer.observe_at(&headers(0, 2), t0);
+        let early = t0 + Duration::from_millis(1_500);
+        pacer.observe_at(&headers(10, 5), early);
+        assert_eq!(pacer.try_acquire(early), None, "its own budget of 10");
     }
 
     #[test]
