@@ -613,13 +613,14 @@ mod tests {
             (Io::BrokenPipe, TransportCause::ConnectionClosed),
             (Io::ConnectionAborted, TransportCause::ConnectionClosed),
         ] {
-            assert_eq!(cause(&Error::from(kind)), expected, "{kind:?}");
+            // The kind decides, not the words (these say nothing).
+            assert_eq!(cause(&Error::new(kind, "os error")), expected, "{kind:?}");
             // Under two wrappers whose words say something else.
             let chain = Link(
                 "error sending request",
                 Some(Box::new(Link(
                     "client error (Connect)",
-                    Some(Box::new(Error::from(kind))),
+                    Some(Box::new(Error::new(kind, "os error"))),
                 ))),
             );
             assert_eq!(cause(&chain), expected, "{kind:?} in a chain");
