@@ -58,35 +58,7 @@ impl Journal {
                  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));",
         );
         setup.map_err(|e| format!("{} is not a journal this tool can use: {e}", path.display()))?;
-        let existing: Option<(String, String, String)> = conn
-            .query_row(
-                "SELECT target, source, key FROM run WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
-        match existing {
-            None => {
-                conn.execute(
-                    "INSERT INTO run (id, target, source, key) VALUES (1, ?1, ?2, ?3)",
-                    params![run.target, run.source, run.key],
-                )
-                .map_err(|e| format!("cannot write the journal {}: {e}", path.display()))?;
-            }
-            Some((target, source, key)) => {
-                if (target.as_str(), source.as_str(), key.as_str())
-                    != (run.target.as_str(), run.source.as_str(), run.key.as_str())
-                {
-                    return Err(format!(
-                        "the journal {} belongs to another run (to {target}, from {source}, \
-                         deduped by {key}); it is not mixed with this one. Pass another \
-                         --journal, or delete it to start over",
-                        path.display()
-                    ));
-                }
-            }
-        }
+        claim(&conn, path, run)?;
         let done = {
             let mut statement = conn
                 .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing', 'failed')")
@@ -139,6 +111,41 @@ impl Journal {
         )?;
         Ok(())
     }
+}
+
+/// Writes `run` into a new journal, or checks that an existing journal is
+/// this run's: one made for another run is refused, never mixed.
+fn claim(conn: &Connection, path: &Path, run: &RunId) -> Result<(), String> {
+    let existing: Option<(String, String, String)> = conn
+        .query_row(
+            "SELECT target, source, key FROM run WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
+    match existing {
+        None => {
+            conn.execute(
+                "INSERT INTO run (id, target, source, key) VALUES (1, ?1, ?2, ?3)",
+                params![run.target, run.source, run.key],
+            )
+            .map_err(|e| format!("cannot write the journal {}: {e}", path.display()))?;
+        }
+        Some((target, source, key)) => {
+            if (target.as_str(), source.as_str(), key.as_str())
+                != (run.target.as_str(), run.source.as_str(), run.key.as_str())
+            {
+                return Err(format!(
+                    "the journal {} belongs to another run (to {target}, from {source}, \
+                     deduped by {key}); it is not mixed with this one. Pass another \
+                     --journal, or delete it to start over",
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Checkpoint for Journal {

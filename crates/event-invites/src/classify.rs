@@ -138,15 +138,7 @@ pub(crate) async fn failure<E: ErrorDetails>(
             },
             Cause::BeforeSending,
         ),
-        P::CommunicationError(source) | P::InvalidUpgrade(source) => {
-            let cause = match (source.is_connect(), source.is_timeout()) {
-                (true, true) => Cause::ConnectTimeout,
-                (true, false) => Cause::Connect(cause(&source)),
-                (false, true) => Cause::TimeoutBeforeHeaders,
-                (false, false) => Cause::CutAfterWrite(cause(&source)),
-            };
-            transport(source, cause)
-        }
+        P::CommunicationError(source) | P::InvalidUpgrade(source) => unanswered(source),
         P::ResponseBodyError(source) => {
             let cause = match status {
                 Some(s) => Cause::body_lost(s.as_u16(), source.is_timeout()),
@@ -179,6 +171,18 @@ pub(crate) async fn failure<E: ErrorDetails>(
             from_status(status, &headers, body_message(&body), Vec::new(), sent)
         }
     }
+}
+
+/// A request that got no response: it did not connect (in time), or it
+/// was written and then timed out or was cut off.
+fn unanswered(source: reqwest::Error) -> Failure {
+    let cause = match (source.is_connect(), source.is_timeout()) {
+        (true, true) => Cause::ConnectTimeout,
+        (true, false) => Cause::Connect(cause(&source)),
+        (false, true) => Cause::TimeoutBeforeHeaders,
+        (false, false) => Cause::CutAfterWrite(cause(&source)),
+    };
+    transport(source, cause)
 }
 
 /// A transport failure: a timeout, or the root cause of a failed
