@@ -187,6 +187,14 @@ pub fn run(
     let mut scores = BTreeMap::new();
     for file in files {
         let out_dir = root.join("target/mutants").join(file.replace('/', "__"));
+        // cargo-mutants writes `mutants.out` inside this folder, but does not
+        // make the folder itself.
+        std::fs::create_dir_all(&out_dir).map_err(|e| {
+            tool_error(
+                format!("cannot create {}: {e}", out_dir.display()),
+                "check target/",
+            )
+        })?;
         let package = file
             .strip_prefix("crates/")
             .and_then(|f| f.split('/').next())
