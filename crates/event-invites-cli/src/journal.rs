@@ -252,25 +252,20 @@ mod tests {
             .unwrap_err();
         assert!(!refused.is_retryable());
         // May pass: nothing listens there.
-        let down = Artsvp::builder()
-            .base_url("http://127.0.0.1:9")
-            .api_key("k")
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap()
-            .get_event("eve-1")
-            .await
-            .unwrap_err();
+        let unreachable = |id: &'static str| async move {
+            Artsvp::builder()
+                .base_url("http://127.0.0.1:9")
+                .api_key("k")
+                .retry(RetryPolicy::none())
+                .build()
+                .unwrap()
+                .get_event(id)
+                .await
+                .unwrap_err()
+        };
+        let down = unreachable("eve-1").await;
         assert!(down.is_retryable());
-        let lost = Artsvp::builder()
-            .base_url("http://127.0.0.1:9")
-            .api_key("k")
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap()
-            .get_event("eve-2")
-            .await
-            .unwrap_err();
+        let lost = unreachable("eve-2").await;
 
         let dir = std::env::temp_dir().join(format!("journal-outcomes-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
