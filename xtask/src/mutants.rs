@@ -25,7 +25,12 @@ pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites/src/verdict.rs",
     "crates/event-invites/src/retry.rs",
     "crates/event-invites/src/pacing.rs",
-    "crates/event-invites/src/classify.rs",
+    "crates/event-invites/src/classify/mod.rs",
+    "crates/event-invites/src/classify/status.rs",
+    "crates/event-invites/src/classify/cause.rs",
+    "crates/event-invites/src/classify/decode.rs",
+    "crates/event-invites/src/classify/body.rs",
+    "crates/event-invites/src/classify/headers.rs",
     "crates/event-invites/src/call.rs",
     "crates/event-invites/src/transport.rs",
     "crates/event-invites/src/artsvp/bulk.rs",
@@ -35,11 +40,12 @@ pub const DECISION_CORE: &[&str] = &[
 
 /// The integration test targets that exercise each file of the decision
 /// core, run beside the package's unit tests for that file's mutants (a
-/// file not listed gets the unit tests only). A full-suite run (`--full`)
+/// file not listed gets the unit tests only). An entry ending in `/` is a
+/// folder: it holds for every file under it. A full-suite run (`--full`)
 /// takes 40–60 s a mutant; these take 10–25 s.
 pub const SUITES: &[(&str, &[&str])] = &[
     (
-        "crates/event-invites/src/classify.rs",
+        "crates/event-invites/src/classify/",
         &["errors", "fault_matrix"],
     ),
     (
@@ -75,7 +81,7 @@ pub enum Tests {
 pub fn test_args(file: &str, tests: Tests) -> Vec<String> {
     let suites = SUITES
         .iter()
-        .find(|(f, _)| *f == file)
+        .find(|(f, _)| *f == file || (f.ends_with('/') && file.starts_with(f)))
         .map_or(&[][..], |(_, s)| *s);
     // The CLI is a binary crate: its unit tests are the binary's.
     let unit: &[&str] = if file.starts_with("crates/event-invites-cli/") {
@@ -290,8 +296,21 @@ mod tests {
             ["--lib"],
             "unit tests only"
         );
-        for (file, _) in SUITES {
-            assert!(DECISION_CORE.contains(file), "{file} is not in the core");
+        // A folder's suites hold for each file in it, and for no other.
+        let cause = "crates/event-invites/src/classify/cause.rs";
+        assert_eq!(
+            test_args(cause, Tests::Suites),
+            ["--lib", "--test", "errors", "--test", "fault_matrix"]
+        );
+        let beside = "crates/event-invites/src/classify_more.rs";
+        assert_eq!(test_args(beside, Tests::Suites), ["--lib"]);
+        for (entry, _) in SUITES {
+            assert!(
+                DECISION_CORE
+                    .iter()
+                    .any(|f| f == entry || f.starts_with(entry)),
+                "{entry} is not in the core"
+            );
         }
     }
 }

@@ -28,6 +28,7 @@ use crate::pacing::Pacer;
 use crate::retry::{self, Budget, Next, RetryPolicy, Safety, Standing, Stop};
 use crate::secret::ApiKey;
 use crate::verdict::{Cause, Verdict};
+use event_invites_hooks::Observed;
 
 /// What one call changes from the client's settings.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +75,19 @@ struct Flight<'a> {
     safety: Safety,
     options: &'a CallOptions,
     policy: &'a RetryPolicy,
+    started: Instant,
     deadline: Option<(Instant, Duration)>,
+}
+
+/// What the retry loop carries from one attempt to the next.
+#[derive(Default)]
+struct Tries {
+    /// Requests made so far, counting the one under way.
+    attempts: u32,
+    /// What the last retry cost, given back if the call then succeeds.
+    paid: Option<u32>,
+    /// The verdict on the last failed attempt, if one failed.
+    last: Option<Verdict>,
 }
 
 impl Transport {
@@ -85,6 +98,10 @@ impl Transport {
 
     /// Sends one operation through the policy. `attempt` builds and sends
     /// the request afresh each time it is called.
+    ///
+    /// Only the lines that touch the response type are generic (one copy
+    /// per operation); what to do after a failure, pacing and the
+    /// attempt's set-up are compiled once, in [`Flight`].
     pub(crate) async fn send<T, E, F, Fut>(
         &self,
         operation: &'static str,
@@ -97,67 +114,29 @@ impl Transport {
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
         E: ErrorDetails,
     {
-        let span = tracing::info_span!(
-            "event_invites.call",
-            api = self.api.name(),
-            operation,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let flight = Flight {
-            transport: self,
-            operation,
-            safety,
-            options,
-            policy: options.retry.as_ref().unwrap_or(&self.retry),
-            deadline: options
-                .timeout
-                .or(self.timeout)
-                .map(|timeout| (started + timeout, timeout)),
-        };
+        let flight = Flight::new(self, operation, safety, options);
+        let span = flight.span();
         async move {
-            let mut attempts = 0u32;
-            // What the last retry cost, given back if the call then succeeds.
-            let mut paid = None;
-            // The verdict on the last failed attempt, if one failed.
-            let mut last = None;
+            let mut tries = Tries::default();
             loop {
-                attempts += 1;
-                let failure = match flight.attempt(attempts, &mut attempt).await {
-                    Ok(value) => {
-                        self.budget.succeeded(paid);
-                        return Ok(Sent { value, attempts });
-                    }
-                    Err(Attempted::Refused(error)) => return Err(self.error(error)),
-                    Err(Attempted::Late(stage)) => {
-                        return Err(flight.too_late(stage, attempts - 1, last));
-                    }
-                    Err(Attempted::Failed(failure, latency)) => (failure, latency),
-                };
-                let (failure, latency) = failure;
-                let verdict = failure.cause.verdict(safety, flight.policy.retry_creates);
-                let standing = Standing {
-                    attempts,
-                    elapsed: started.elapsed(),
-                    left: flight.left(),
-                    asked: failure.retry_after,
-                };
-                match retry::next(flight.policy, &verdict, standing, &self.budget) {
-                    Next::Retry { wait, paid: cost } => {
-                        paid = Some(cost);
-                        last = Some(verdict);
-                        flight.retrying(attempts, &failure, latency, wait);
-                        if failure.cause.is_rate_limited() {
-                            self.pacer.block_for(wait);
+                tries.attempts += 1;
+                let failed = match flight.prepare().await {
+                    Err(late) => late,
+                    Ok((setup, cut)) => {
+                        let sent_at = Instant::now();
+                        let (result, seen) = event_invites_hooks::with_call(setup, attempt()).await;
+                        let latency = sent_at.elapsed();
+                        match result {
+                            Ok(value) => {
+                                flight.succeeded(&tries, seen.as_ref(), latency);
+                                let attempts = tries.attempts;
+                                return Ok(Sent { value, attempts });
+                            }
+                            Err(e) => flight.failed(e, tries.attempts, seen, latency, cut).await,
                         }
-                        tokio::time::sleep(wait).await;
                     }
-                    Next::Stop(stop) => {
-                        return Err(flight.give_up(failure, verdict, stop, attempts, latency));
-                    }
-                }
+                };
+                flight.after(failed, &mut tries).await?;
             }
         }
         .instrument(span)
@@ -176,25 +155,51 @@ enum Attempted {
     Failed(Failure, Duration),
 }
 
-impl Flight<'_> {
+impl<'a> Flight<'a> {
+    fn new(
+        transport: &'a Transport,
+        operation: &'static str,
+        safety: Safety,
+        options: &'a CallOptions,
+    ) -> Self {
+        let started = Instant::now();
+        Flight {
+            transport,
+            operation,
+            safety,
+            options,
+            policy: options.retry.as_ref().unwrap_or(&transport.retry),
+            started,
+            deadline: options
+                .timeout
+                .or(transport.timeout)
+                .map(|timeout| (started + timeout, timeout)),
+        }
+    }
+
+    /// The call's trace span; each attempt records its number, status and
+    /// latency in it.
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "event_invites.call",
+            api = self.transport.api.name(),
+            operation = self.operation,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        )
+    }
+
     /// Time left before the deadline, if the call has one.
     fn left(&self) -> Option<Duration> {
         self.deadline
             .map(|(at, _)| at.saturating_duration_since(Instant::now()))
     }
 
-    /// Paces, then sends one attempt with the key, the call's headers and
-    /// the attempt's timeout (cut to the deadline).
-    async fn attempt<T, E, F, Fut>(
-        &self,
-        number: u32,
-        attempt: &mut F,
-    ) -> Result<ResponseValue<T>, Attempted>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-        E: ErrorDetails,
-    {
+    /// Waits for the pacer, then sets up one attempt: the call's own
+    /// headers, then the key (which they cannot replace), and the attempt's
+    /// timeout, cut to what is left of the deadline (`true` when it was).
+    async fn prepare(&self) -> Result<(event_invites_hooks::Setup, bool), Attempted> {
         let t = self.transport;
         let operation = self.operation;
         let deadline = self.deadline.map(|(at, _)| at);
@@ -213,76 +218,119 @@ impl Flight<'_> {
                 return Err(Attempted::Late(DeadlineStage::Pacing { wait, reason }));
             }
         }
-        // The attempt's own timeout, cut to what is left of the deadline.
         let left = self.left();
         let own = self.options.attempt_timeout;
         let limit = own.or(t.attempt_timeout);
         let cut = left.is_some_and(|left| limit.is_none_or(|limit| left < limit));
         let timeout = if cut { left } else { own };
-        // The call's own headers, then the key (which they cannot replace).
         let mut headers = self.options.headers.clone();
         for (name, value) in &t.key.headers() {
             headers.insert(name.clone(), value.clone());
         }
-        let setup = event_invites_hooks::Setup { headers, timeout };
-        let sent_at = Instant::now();
-        let (result, seen) = event_invites_hooks::with_call(setup, attempt()).await;
-        if let Err(e @ progenitor_client::Error::InvalidRequest(_)) = result {
-            if seen.is_none() {
-                // The generated client refused a value before building the
-                // request (an empty cursor, say): nothing was sent, so this
-                // is no attempt, and retrying cannot help.
-                let failure = classify::failure::<E>(e, None, &self.options.sent).await;
-                return Err(Attempted::Refused(
-                    failure.into_error(operation, number - 1),
-                ));
-            }
-            let failure = classify::failure::<E>(e, None, &self.options.sent).await;
-            return Err(Attempted::Failed(failure, sent_at.elapsed()));
-        }
-        let latency = sent_at.elapsed();
+        Ok((event_invites_hooks::Setup { headers, timeout }, cut))
+    }
+
+    /// Records an attempt that got a response in the trace, and its rate
+    /// limit headers in the pacer.
+    fn answered(&self, number: u32, seen: Option<&Observed>, latency: Duration) {
         let span = tracing::Span::current();
         span.record("attempt", number);
         span.record("latency_ms", latency.as_millis() as u64);
-        if let Some(seen) = &seen {
+        if let Some(seen) = seen {
             debug_assert_eq!(
-                seen.operation, operation,
+                seen.operation, self.operation,
                 "the facade's operation name must be the spec's operationId"
             );
             span.record("status", seen.status.as_u16());
-            t.pacer.observe(&seen.headers);
+            self.transport.pacer.observe(&seen.headers);
         }
-        let status = seen.as_ref().map(|s| s.status.as_u16());
-        let event = |outcome| AttemptEvent {
+    }
+
+    /// Records a successful attempt: in the trace, the pacer, the observer
+    /// and the retry budget (which gets back what the last retry cost).
+    fn succeeded(&self, tries: &Tries, seen: Option<&Observed>, latency: Duration) {
+        let t = self.transport;
+        self.answered(tries.attempts, seen, latency);
+        t.observers.attempt(|| AttemptEvent {
             api: t.api.name(),
-            operation,
-            attempt: number,
-            status,
+            operation: self.operation,
+            attempt: tries.attempts,
+            status: seen.map(|s| s.status.as_u16()),
             latency,
-            outcome,
+            outcome: AttemptOutcome::Success,
+        });
+        t.budget.succeeded(tries.paid);
+    }
+
+    /// Classifies attempt `number`'s error (one copy per API's error body).
+    async fn failed<E: ErrorDetails>(
+        &self,
+        error: progenitor_client::Error<E>,
+        number: u32,
+        seen: Option<Observed>,
+        latency: Duration,
+        cut: bool,
+    ) -> Attempted {
+        let sent = &self.options.sent;
+        if let e @ progenitor_client::Error::InvalidRequest(_) = error {
+            let failure = classify::failure::<E>(e, None, sent).await;
+            return match seen {
+                // The generated client refused a value before building the
+                // request (an empty cursor, say): nothing was sent, so this
+                // is no attempt, and retrying cannot help.
+                None => Attempted::Refused(failure.into_error(self.operation, number - 1)),
+                Some(_) => Attempted::Failed(failure, latency),
+            };
+        }
+        self.answered(number, seen.as_ref(), latency);
+        let seen = seen.as_ref().map(|s| Seen {
+            status: s.status,
+            headers: &s.headers,
+        });
+        let mut failure = classify::failure::<E>(error, seen, sent).await;
+        if cut && failure.cause.is_timeout() {
+            // The attempt's timeout was the call's deadline.
+            if let Some((_, timeout)) = self.deadline {
+                failure.kind = ErrorKind::Deadline {
+                    timeout,
+                    stage: DeadlineStage::Attempt,
+                };
+            }
+        }
+        Attempted::Failed(failure, latency)
+    }
+
+    /// After a failed attempt: waits and returns `Ok` when another attempt
+    /// follows, else the error the call ends with.
+    async fn after(&self, failed: Attempted, tries: &mut Tries) -> Result<(), Error> {
+        let (failure, latency) = match failed {
+            Attempted::Refused(error) => return Err(self.transport.error(error)),
+            Attempted::Late(stage) => {
+                return Err(self.too_late(stage, tries.attempts - 1, tries.last.take()));
+            }
+            Attempted::Failed(failure, latency) => (failure, latency),
         };
-        match result {
-            Ok(value) => {
-                t.observers.attempt(|| event(AttemptOutcome::Success));
-                Ok(value)
-            }
-            Err(e) => {
-                let seen = seen.as_ref().map(|s| Seen {
-                    status: s.status,
-                    headers: &s.headers,
-                });
-                let mut failure = classify::failure::<E>(e, seen, &self.options.sent).await;
-                if cut && failure.cause.is_timeout() {
-                    // The attempt's timeout was the call's deadline.
-                    if let Some((_, timeout)) = self.deadline {
-                        failure.kind = ErrorKind::Deadline {
-                            timeout,
-                            stage: DeadlineStage::Attempt,
-                        };
-                    }
+        let verdict = failure
+            .cause
+            .verdict(self.safety, self.policy.retry_creates);
+        let standing = Standing {
+            attempts: tries.attempts,
+            elapsed: self.started.elapsed(),
+            left: self.left(),
+            asked: failure.retry_after,
+        };
+        match retry::next(self.policy, &verdict, standing, &self.transport.budget) {
+            Next::Retry { wait, paid } => {
+                tries.paid = Some(paid);
+                tries.last = Some(verdict);
+                self.retrying(tries.attempts, &failure, latency, wait);
+                if failure.cause.is_rate_limited() {
+                    self.transport.pacer.block_for(wait);
                 }
-                Err(Attempted::Failed(failure, latency))
+                tokio::time::sleep(wait).await;
+                Ok(())
             }
+            Next::Stop(stop) => Err(self.give_up(failure, verdict, stop, tries.attempts, latency)),
         }
     }
 
@@ -335,39 +383,53 @@ impl Flight<'_> {
                 tokens_left: t.budget.left().unwrap_or_default(),
             });
         }
-        match stop {
-            // An attempt cut off by the deadline already says so.
-            Stop::Deadline(_) if matches!(failure.kind, ErrorKind::Deadline { .. }) => {}
-            Stop::Deadline(wait) => {
-                let stage = if failure.cause.is_rate_limited() {
-                    DeadlineStage::RetryAfter { wait }
-                } else {
-                    DeadlineStage::Backoff { wait }
-                };
-                if let Some((_, timeout)) = self.deadline {
-                    failure.kind = ErrorKind::Deadline { timeout, stage };
-                }
-            }
-            // A lost answer to a create that may not be repeated: say that
-            // its outcome is unknown.
-            _ if verdict.is_outcome_unknown()
-                && !verdict.is_retryable()
-                && matches!(failure.kind, ErrorKind::Timeout | ErrorKind::Transport(_)) =>
-            {
-                let cause = match &failure.kind {
-                    ErrorKind::Transport(cause) => cause.to_string(),
-                    _ => "the request timed out".to_string(),
-                };
-                failure.kind = ErrorKind::OutcomeUnknown { cause };
-            }
-            _ => {}
-        }
+        failure.kind = self.final_kind(failure.kind, &failure.cause, &verdict, stop);
         let error = t
             .error(failure.into_error(operation, attempts))
             .with_verdict(verdict)
             .with_retry_budget_spent(stop == Stop::RetryBudget);
         tracing::debug!(operation, attempts, error = %error, "failed");
         error
+    }
+
+    /// What the last attempt's error says once the call stops for `stop`:
+    /// a deadline that ended the retries says so, and a lost answer to a
+    /// create that may not be repeated says its outcome is unknown.
+    fn final_kind(
+        &self,
+        kind: ErrorKind,
+        cause: &Cause,
+        verdict: &Verdict,
+        stop: Stop,
+    ) -> ErrorKind {
+        match (stop, kind) {
+            // An attempt cut off by the deadline already says so.
+            (Stop::Deadline(_), kind @ ErrorKind::Deadline { .. }) => kind,
+            (Stop::Deadline(wait), kind) => {
+                let stage = if cause.is_rate_limited() {
+                    DeadlineStage::RetryAfter { wait }
+                } else {
+                    DeadlineStage::Backoff { wait }
+                };
+                match self.deadline {
+                    Some((_, timeout)) => ErrorKind::Deadline { timeout, stage },
+                    None => kind,
+                }
+            }
+            (_, ErrorKind::Timeout) if verdict.is_outcome_unknown() && !verdict.is_retryable() => {
+                ErrorKind::OutcomeUnknown {
+                    cause: "the request timed out".to_string(),
+                }
+            }
+            (_, ErrorKind::Transport(cause))
+                if verdict.is_outcome_unknown() && !verdict.is_retryable() =>
+            {
+                ErrorKind::OutcomeUnknown {
+                    cause: cause.to_string(),
+                }
+            }
+            (_, kind) => kind,
+        }
     }
 
     /// The call's deadline would pass before its next request could be
