@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use event_invites::artsvp::{
-    Checkpoint, CheckpointError, Cursor, Guest, GuestOutcome, InviteQuery, NewInvite, Target,
+    BulkError, Checkpoint, CheckpointError, Cursor, Guest, GuestOutcome, InviteQuery, NewInvite,
+    Target,
 };
-use event_invites::{Artsvp, ErrorKind, Quota, RetryPolicy, SecureGate};
+use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule, RateLimit};
 use serde::Serialize;
 
@@ -621,10 +622,7 @@ async fn outage(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
     };
     drop(run);
     let sent = creates_sent(&fake);
-    let stopped_on_outage = matches!(
-        stopped.as_ref().map(|e| e.kind()),
-        Some(ErrorKind::Outage { .. })
-    );
+    let stopped_on_outage = matches!(stopped, Some(BulkError::Outage(_)));
     if let Some(e) = &stopped {
         eprintln!("outage: {e}");
     }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use event_invites::artsvp::{BulkKey, BulkRun, Guest, GuestOutcome, Progress, Target};
+use event_invites::artsvp::{
+    BulkError, BulkKey, BulkRun, Guest, GuestOutcome, Outage, Progress, Target,
+};
 use event_invites::securegate::InviteStatus;
 use event_invites::{Artsvp, ErrorKind, SecureGate};
 
@@ -193,7 +195,7 @@ impl Interrupt {
 enum Ended {
     AllDone,
     Interrupted,
-    Outage(event_invites::Error),
+    Outage(Outage),
 }
 
 /// Runs the bulk invite with the journal, progress and a summary.
@@ -257,7 +259,7 @@ async fn follow(
     reporter: &mut Reporter,
     lines: &[u64],
     interrupt: &mut Interrupt,
-) -> Result<Ended, event_invites::Error> {
+) -> Result<Ended, BulkError> {
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -273,7 +275,7 @@ async fn follow(
                     }
                 }
                 Ok(None) => return Ok(Ended::AllDone),
-                Err(e) if matches!(e.kind(), ErrorKind::Outage { .. }) => return Ok(Ended::Outage(e)),
+                Err(BulkError::Outage(outage)) => return Ok(Ended::Outage(outage)),
                 Err(e) => return Err(e),
             },
             _ = ticker.tick() => reporter.show(&bulk.progress()),
@@ -313,19 +315,12 @@ pub async fn check_target(client: &Artsvp, target: &Target) -> Result<(), CliErr
 
 /// What an outage stop tells the operator: what failed, since when, what
 /// is left, and how to go on.
-fn outage_message(e: &event_invites::Error, run: &Run<'_>) -> String {
-    let ErrorKind::Outage {
-        since,
-        failed_in_a_row,
-        not_sent,
-        answer,
-        failing,
-    } = e.kind()
-    else {
-        return e.to_string();
-    };
-    let api = e.api().map_or("the API", |api| api.name());
-    let host = e.host().map(|h| format!(" ({h})")).unwrap_or_default();
+fn outage_message(outage: &Outage, run: &Run<'_>) -> String {
+    let host = outage
+        .host
+        .as_ref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
     let go_on = if run.demo {
         "this was a demo on built-in fake servers; nothing to resume".to_string()
     } else {
@@ -335,10 +330,13 @@ fn outage_message(e: &event_invites::Error, run: &Run<'_>) -> String {
         )
     };
     format!(
-        "stopped: {api}{host} answers {answer} to every {failing} since {} ({failed_in_a_row} \
-         rows in a row); {} rows not sent, {go_on}",
-        progress::clock_time(*since),
-        progress::thousands(*not_sent),
+        "stopped: ARTSVP{host} answers {} to every {} since {} ({} rows in a row); {} rows not \
+         sent, {go_on}",
+        outage.answer,
+        outage.operation,
+        progress::clock_time(outage.since),
+        outage.failed_in_a_row,
+        progress::thousands(outage.not_sent),
     )
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 use event_invites::ErrorKind;
+use event_invites::artsvp::BulkError;
 
 /// The exit codes, as `--help` prints them. 0–2 follow the usual Unix
 /// convention (clap's own usage errors exit 2); the two API conditions
@@ -65,8 +66,7 @@ impl CliError {
             | ErrorKind::Deadline { .. }
             | ErrorKind::Transport(_)
             | ErrorKind::RateLimited { .. }
-            | ErrorKind::OutcomeUnknown { .. }
-            | ErrorKind::Outage { .. } => Self::Unavailable(text),
+            | ErrorKind::OutcomeUnknown { .. } => Self::Unavailable(text),
             _ => Self::Failed(text),
         }
     }
@@ -75,6 +75,18 @@ impl CliError {
 impl From<event_invites::Error> for CliError {
     fn from(error: event_invites::Error) -> Self {
         Self::api(&error)
+    }
+}
+
+/// A bulk run that stopped early: an outage is the API failing (exit 69);
+/// a checkpoint (the journal) that failed is ours (exit 1).
+impl From<BulkError> for CliError {
+    fn from(error: BulkError) -> Self {
+        let text = error.to_string();
+        match error {
+            BulkError::Outage(_) => Self::Unavailable(text),
+            _ => Self::Failed(text),
+        }
     }
 }
 

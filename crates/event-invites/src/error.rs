@@ -354,28 +354,6 @@ pub enum ErrorKind {
         /// What was wrong with the pages.
         reason: String,
     },
-    /// A bulk run stopped sending because the API kept failing: several
-    /// guests in a row failed with server or transport errors while the
-    /// client's retry budget was spent. The guests not sent are still
-    /// pending in the checkpoint: start the run again to go on.
-    Outage {
-        /// When the failures in a row began.
-        since: std::time::SystemTime,
-        /// The guests in a row that failed.
-        failed_in_a_row: usize,
-        /// The guests not sent (pending for the next run).
-        not_sent: usize,
-        /// What the last of them got, e.g. `HTTP 503`, `connection refused`.
-        answer: String,
-        /// The operation that kept failing.
-        failing: &'static str,
-    },
-    /// A bulk run's checkpoint could not record a guest: the run stopped
-    /// (guests already sent are in flight for the next run).
-    Checkpoint {
-        /// What the checkpoint said.
-        message: String,
-    },
     /// The client could not be configured (no API key, a bad base URL, …).
     Config {
         /// What was wrong.
@@ -451,7 +429,7 @@ impl Error {
     }
 
     /// An error of `kind` outside any API operation: converting a generated
-    /// type, or a bulk run's checkpoint.
+    /// type.
     pub(crate) fn without_operation(kind: ErrorKind) -> Self {
         Self::from_parts(None, kind)
     }
@@ -656,25 +634,6 @@ impl fmt::Display for Error {
             }
             ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
             ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
-            ErrorKind::Outage {
-                since,
-                failed_in_a_row,
-                not_sent,
-                answer,
-                failing,
-            } => {
-                let since = chrono::DateTime::<chrono::Utc>::from(*since).format("%H:%M:%S UTC");
-                write!(
-                    f,
-                    "the run stopped sending: {answer} to every {failing} since {since} \
-                     ({failed_in_a_row} guests in a row failed after their retries); \
-                     {not_sent} guests not sent, still pending: start the run again with the \
-                     same checkpoint to go on"
-                )?;
-            }
-            ErrorKind::Checkpoint { message } => {
-                write!(f, "the run stopped: its checkpoint failed: {message}")?
-            }
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
         }
         if self.inner.verdict.is_outcome_unknown()

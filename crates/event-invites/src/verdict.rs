@@ -112,15 +112,6 @@ impl Verdict {
         cause: Cause::BeforeSending,
     };
 
-    /// The verdict on a request held back, not sent (see
-    /// [`Cause::HeldBack`]): sending it later may succeed.
-    pub(crate) const HELD_BACK: Verdict = Verdict {
-        sent: Sent::No,
-        retryable: true,
-        outcome_unknown: false,
-        cause: Cause::HeldBack,
-    };
-
     /// What happened to the attempt the verdict is about.
     pub(crate) fn cause(&self) -> Cause {
         self.cause

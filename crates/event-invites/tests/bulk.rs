@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use event_invites::artsvp::{
-    BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, NewInvite, Target,
+    BulkError, BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, NewInvite, Target,
 };
-use event_invites::{Artsvp, ErrorKind, PacingReason, Quota, RetryPolicy, Sent};
+use event_invites::{Artsvp, PacingReason, Quota, RetryPolicy};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule, RateLimit};
 
 fn guests(n: usize) -> Vec<Guest> {
@@ -153,11 +153,19 @@ async fn a_failing_checkpoint_stops_the_run_before_sending() {
         .finish()
         .await
         .unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::Checkpoint { .. }),
-        "{err:?}"
+    let BulkError::Checkpoint(cause) = &err else {
+        panic!("expected the checkpoint's error, got {err:?}");
+    };
+    assert_eq!(cause.to_string(), "the disk is full");
+    assert_eq!(
+        std::error::Error::source(&err).map(ToString::to_string),
+        Some("the disk is full".to_string()),
+        "the checkpoint's own error is the source"
     );
-    assert!(err.to_string().contains("the disk is full"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the run stopped: its checkpoint failed: the disk is full"
+    );
     assert!(fake.requests().is_empty(), "nothing was sent");
 }
 
@@ -285,32 +293,36 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
         sent <= 40,
         "{sent} creates sent for 300 guests in an outage"
     );
-    let ErrorKind::Outage {
-        failed_in_a_row,
-        not_sent,
-        answer,
-        failing,
-        ..
-    } = stopped.kind()
-    else {
+    let BulkError::Outage(outage) = &stopped else {
         panic!("expected an outage, got {stopped:?}");
     };
-    assert!(*failed_in_a_row >= 5);
+    assert!(outage.failed_in_a_row >= 5);
     assert_eq!(
-        *not_sent,
+        outage.not_sent,
         300 - outcomes.len(),
         "every guest not reported was not sent"
     );
-    assert_eq!((answer.as_str(), *failing), ("HTTP 503", "create_invite"));
+    assert_eq!(
+        (outage.answer.as_str(), outage.operation),
+        ("HTTP 503", "create_invite")
+    );
+    let base = fake.base_url();
+    let host = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(outage.host.as_deref(), Some(host.as_str()));
     let text = stopped.to_string();
     assert!(
-        text.starts_with("ARTSVP create_invite (127.0.0.1:")
+        text.starts_with(&format!("ARTSVP ({host}): the run stopped sending: "))
             && text.contains("HTTP 503 to every create_invite since ")
-            && text.contains(&format!("{not_sent} guests not sent, still pending")),
+            && text.contains(&format!(
+                "{} guests not sent, still pending",
+                outage.not_sent
+            )),
         "{text}"
     );
-    assert_eq!(stopped.was_sent(), Sent::No);
-    assert!(stopped.is_retryable());
+    assert!(std::error::Error::source(&stopped).is_none());
 
     // Nobody failed for good; the checkpoint heard only the guests sent.
     assert!(

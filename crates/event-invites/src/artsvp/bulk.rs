@@ -15,7 +15,7 @@
 //!   retries) is tried once more at the end of the queue. When several
 //!   guests in a row fail that way and the client's [`crate::RetryBudget`]
 //!   is spent, the run sends nothing more and ends with
-//!   [`ErrorKind::Outage`]: the guests not sent stay pending in the
+//!   [`BulkError::Outage`]: the guests not sent stay pending in the
 //!   checkpoint, and a later run goes on with them
 //!   ([`BulkInvite::stop_on_outage_after`]).
 //! - **Paced.** The client's pacer keeps the quota full without a 429
@@ -23,8 +23,13 @@
 //!   hour); [`BulkRun::progress`] says when the run waits for the window and
 //!   until when, for a progress bar and an ETA.
 //!
+//! - **Two kinds of failure.** A guest's own failure is an outcome
+//!   ([`GuestOutcome::Failed`], [`GuestOutcome::Unknown`]) carrying the
+//!   call's [`Error`], and the run goes on; a run that stops early ends
+//!   with a [`BulkError`] (an outage, or a checkpoint that failed).
+//!
 //! ```no_run
-//! # async fn example(client: event_invites::Artsvp) -> Result<(), event_invites::Error> {
+//! # async fn example(client: event_invites::Artsvp) -> Result<(), Box<dyn std::error::Error>> {
 //! use event_invites::artsvp::{BulkKey, Guest, GuestOutcome, Target};
 //!
 //! let guests = vec![
@@ -151,6 +156,109 @@ impl BulkKey {
             Self::Email => Dedupe::Email,
             Self::ExternalId => Dedupe::ExternalId,
         }
+    }
+}
+
+/// Why a bulk run stopped before every guest had an outcome: the last
+/// item of its stream. A guest's own failure is not one of these; it is an
+/// outcome ([`GuestOutcome::Failed`], [`GuestOutcome::Unknown`]), and the
+/// run goes on.
+///
+/// ```
+/// use event_invites::artsvp::BulkError;
+///
+/// /// What a job's operator should do after a run stopped early.
+/// fn advice(stopped: &BulkError) -> String {
+///     match stopped {
+///         BulkError::Outage(outage) => format!(
+///             "ARTSVP is failing ({}): {} guests are still pending; run again later",
+///             outage.answer, outage.not_sent
+///         ),
+///         BulkError::Checkpoint(e) => format!("fix the journal ({e}), then run again"),
+///         other => other.to_string(),
+///     }
+/// }
+/// let stopped = BulkError::Checkpoint("disk full".into());
+/// assert_eq!(advice(&stopped), "fix the journal (disk full), then run again");
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// The API kept failing: the run sent nothing more. The guests not
+    /// sent are still pending in the checkpoint: start the run again with
+    /// it to go on.
+    Outage(Outage),
+    /// The checkpoint could not record a guest (its error is the
+    /// [`source`](std::error::Error::source)): the run stopped. Guests
+    /// already sent are in flight for the next run, which sends them again,
+    /// deduped.
+    Checkpoint(CheckpointError),
+}
+
+impl fmt::Display for BulkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Outage(outage) => outage.fmt(f),
+            Self::Checkpoint(e) => write!(f, "the run stopped: its checkpoint failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BulkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Outage(_) => None,
+            Self::Checkpoint(e) => Some(&**e),
+        }
+    }
+}
+
+/// How the API was failing when a bulk run stopped for an outage: several
+/// guests in a row failed with server or transport errors, after their
+/// retries, while the client's [`crate::RetryBudget`] was spent.
+///
+/// ```
+/// use event_invites::artsvp::Outage;
+///
+/// fn status_line(outage: &Outage) -> String {
+///     format!(
+///         "{} since {:?}: {} failed in a row, {} pending",
+///         outage.answer, outage.since, outage.failed_in_a_row, outage.not_sent
+///     )
+/// }
+/// # let _ = status_line;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outage {
+    /// When the failures in a row began.
+    pub since: std::time::SystemTime,
+    /// The guests in a row that failed.
+    pub failed_in_a_row: usize,
+    /// The guests not sent (pending for the next run).
+    pub not_sent: usize,
+    /// What the last of them got, e.g. `HTTP 503`, `connection refused`.
+    pub answer: String,
+    /// The operation that kept failing (`create_invite`).
+    pub operation: &'static str,
+    /// `host[:port]` of the client's base URL.
+    pub host: Option<String>,
+}
+
+impl fmt::Display for Outage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let since = chrono::DateTime::<chrono::Utc>::from(self.since).format("%H:%M:%S UTC");
+        f.write_str("ARTSVP")?;
+        if let Some(host) = &self.host {
+            write!(f, " ({host})")?;
+        }
+        write!(
+            f,
+            ": the run stopped sending: {} to every {} since {since} ({} guests in a row \
+             failed after their retries); {} guests not sent, still pending: start the run \
+             again with the same checkpoint to go on",
+            self.answer, self.operation, self.failed_in_a_row, self.not_sent
+        )
     }
 }
 
@@ -503,22 +611,17 @@ impl Tally {
         streak.answer = answer;
     }
 
-    /// The outage error, when `threshold` guests in a row have failed
-    /// because the API is failing and the retry budget cannot retry more.
-    fn outage(&self, threshold: usize, budget_spent: bool) -> Option<Error> {
+    /// The outage, when `threshold` guests in a row have failed because
+    /// the API is failing and the retry budget cannot retry more.
+    fn outage(&self, threshold: usize, budget_spent: bool) -> Option<Outage> {
         let streak = self.streak.as_ref()?;
-        (threshold > 0 && streak.count >= threshold && budget_spent).then(|| {
-            Error::new(
-                "create_invite",
-                ErrorKind::Outage {
-                    since: streak.since,
-                    failed_in_a_row: streak.count,
-                    not_sent: self.progress.total.saturating_sub(self.started),
-                    answer: streak.answer.clone(),
-                    failing: "create_invite",
-                },
-            )
-            .with_verdict(crate::Verdict::HELD_BACK)
+        (threshold > 0 && streak.count >= threshold && budget_spent).then(|| Outage {
+            since: streak.since,
+            failed_in_a_row: streak.count,
+            not_sent: self.progress.total.saturating_sub(self.started),
+            answer: streak.answer.clone(),
+            operation: "create_invite",
+            host: None,
         })
     }
 
@@ -636,7 +739,7 @@ impl BulkInvite {
     /// timeouts, failed or cut connections) while the client's
     /// [`crate::RetryBudget`] was spent (or is disabled). Default 5; 0
     /// never stops. The run then sends nothing more: the guests under way
-    /// finish, the stream yields [`ErrorKind::Outage`] and ends, and every
+    /// finish, the stream yields [`BulkError::Outage`] and ends, and every
     /// guest not sent is still pending in the checkpoint (the failed ones
     /// stay open too), so the next run goes on where this one stopped.
     pub fn stop_on_outage_after(mut self, guests_in_a_row: usize) -> Self {
@@ -688,7 +791,7 @@ impl BulkInvite {
     }
 }
 
-type Sender = mpsc::Sender<Result<BulkOutcome, Error>>;
+type Sender = mpsc::Sender<Result<BulkOutcome, BulkError>>;
 
 /// How many more times a guest whose create failed for a reason that may
 /// pass (after the call's own retries) is tried, at the end of the queue.
@@ -789,7 +892,7 @@ impl Driver {
                 && !key.is_empty()
                 && let Err(e) = c.sending(&key)
             {
-                let _ = self.sender.send(Err(checkpoint_error(&e))).await;
+                let _ = self.sender.send(Err(BulkError::Checkpoint(e))).await;
                 return;
             }
             self.launch(pending, key, permit);
@@ -867,9 +970,9 @@ impl Driver {
         });
     }
 
-    /// The outage error, if the API keeps failing and the client's retry
-    /// budget is spent (or disabled).
-    fn outage(&self) -> Option<Error> {
+    /// The outage, if the API keeps failing and the client's retry budget
+    /// is spent (or disabled).
+    fn outage(&self) -> Option<Outage> {
         let budget = &self.client.shell.transport.budget;
         let spent = budget.is_empty() || budget.left().is_none();
         lock(&self.tally).outage(self.outage_after, spent)
@@ -877,8 +980,8 @@ impl Driver {
 
     /// Stops for an outage: the guests under way finish, every guest that
     /// was sent is reported with its last outcome, and the run ends with
-    /// the outage error; the guests never sent stay pending.
-    async fn stop(mut self, outage: Error) {
+    /// the outage; the guests never sent stay pending.
+    async fn stop(mut self, outage: Outage) {
         while let Some(done) = self.tasks.join_next().await {
             if let Ok(Some(again)) = done {
                 self.queue.push_back(again);
@@ -891,11 +994,11 @@ impl Driver {
                 return;
             }
         }
-        let outage = lock(&self.tally)
+        let mut outage = lock(&self.tally)
             .outage(self.outage_after, true)
             .unwrap_or(outage);
-        let error = self.client.shell.transport.error(outage);
-        let _ = self.sender.send(Err(error)).await;
+        outage.host.clone_from(&self.client.shell.transport.host);
+        let _ = self.sender.send(Err(BulkError::Outage(outage))).await;
     }
 }
 
@@ -911,19 +1014,11 @@ async fn report(
         && !done.key.is_empty()
         && let Err(e) = c.finished(&done.key, &done.outcome)
     {
-        let _ = sender.send(Err(checkpoint_error(&e))).await;
+        let _ = sender.send(Err(BulkError::Checkpoint(e))).await;
         return false;
     }
     lock(tally).count(&done.outcome);
     sender.send(Ok(done)).await.is_ok()
-}
-
-/// A checkpoint's failure: no API operation failed, so the error names
-/// none.
-fn checkpoint_error(e: &CheckpointError) -> Error {
-    Error::without_operation(ErrorKind::Checkpoint {
-        message: e.to_string(),
-    })
 }
 
 fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
@@ -933,9 +1028,9 @@ fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
 /// A bulk run under way: a stream of [`BulkOutcome`]s, one per guest, in
 /// the order they finish, and its [`Progress`].
 ///
-/// An `Err` item means the run stopped early: its [`Checkpoint`] failed
-/// ([`ErrorKind::Checkpoint`]), or the API kept failing
-/// ([`ErrorKind::Outage`], see [`BulkInvite::stop_on_outage_after`]); a
+/// An `Err` item is a [`BulkError`]: the run stopped early, because its
+/// [`Checkpoint`] failed or the API kept failing (see
+/// [`BulkInvite::stop_on_outage_after`]), and it is the last item. A
 /// guest's own failure is an `Ok` item with [`GuestOutcome::Failed`] or
 /// [`GuestOutcome::Unknown`].
 ///
@@ -970,7 +1065,7 @@ fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
 /// # }
 /// ```
 pub struct BulkRun {
-    receiver: mpsc::Receiver<Result<BulkOutcome, Error>>,
+    receiver: mpsc::Receiver<Result<BulkOutcome, BulkError>>,
     driver: JoinHandle<()>,
     tally: Arc<Mutex<Tally>>,
     client: Artsvp,
@@ -986,7 +1081,7 @@ impl fmt::Debug for BulkRun {
 
 impl BulkRun {
     /// The next guest's outcome, or `None` when every guest has one.
-    pub async fn try_next(&mut self) -> Result<Option<BulkOutcome>, Error> {
+    pub async fn try_next(&mut self) -> Result<Option<BulkOutcome>, BulkError> {
         self.receiver.recv().await.transpose()
     }
 
@@ -1008,7 +1103,7 @@ impl BulkRun {
 
     /// Runs to the end and returns the final progress, dropping the
     /// outcomes (use the stream, or a [`Checkpoint`], to see them).
-    pub async fn finish(mut self) -> Result<Progress, Error> {
+    pub async fn finish(mut self) -> Result<Progress, BulkError> {
         while self.try_next().await?.is_some() {}
         Ok(self.progress())
     }
@@ -1021,7 +1116,7 @@ impl Drop for BulkRun {
 }
 
 impl futures_core::Stream for BulkRun {
-    type Item = Result<BulkOutcome, Error>;
+    type Item = Result<BulkOutcome, BulkError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().receiver.poll_recv(cx)

@@ -9,8 +9,8 @@ mod stream;
 #[cfg(test)]
 pub(crate) use bulk::failure_label;
 pub use bulk::{
-    BulkInvite, BulkKey, BulkOutcome, BulkRun, Checkpoint, CheckpointError, GuestOutcome, Progress,
-    Target,
+    BulkError, BulkInvite, BulkKey, BulkOutcome, BulkRun, Checkpoint, CheckpointError,
+    GuestOutcome, Outage, Progress, Target,
 };
 pub use models::{
     BatchResult, Booking, Collection, CreateOutcome, Event, Invite, InviteDetail, MetaData, Page,
