@@ -186,65 +186,80 @@ pub fn run(
     tests: Tests,
 ) -> Result<BTreeMap<String, Score>, Error> {
     ensure_tool()?;
-    let diff = match in_diff {
-        None => None,
-        Some(rev) => Some(write_diff(root, rev)?),
-    };
+    let diff = in_diff.map(|rev| write_diff(root, rev)).transpose()?;
     let mut scores = BTreeMap::new();
     for file in files {
-        let out_dir = root.join("target/mutants").join(file.replace('/', "__"));
-        // cargo-mutants writes `mutants.out` inside this folder, but does not
-        // make the folder itself.
-        std::fs::create_dir_all(&out_dir).map_err(|e| {
-            tool_error(
-                format!("cannot create {}: {e}", out_dir.display()),
-                "check target/",
-            )
-        })?;
-        let package = file
-            .strip_prefix("crates/")
-            .and_then(|f| f.split('/').next())
-            .ok_or_else(|| {
-                tool_error(format!("{file}: not under crates/"), "name a crate's file")
-            })?;
-        let mut command = Command::new("cargo");
-        command
-            .current_dir(root)
-            .args(["mutants", "--no-shuffle", "--timeout", "120", "--output"])
-            .arg(&out_dir)
-            .args(["--package", package, "--file", file]);
-        if let Some(diff) = &diff {
-            command.arg("--in-diff").arg(diff);
-        }
-        let args = test_args(file, tests);
-        if !args.is_empty() {
-            command.arg("--").args(&args);
-        }
-        eprintln!(
-            "mutants of {file}, tested with: {}",
-            if args.is_empty() {
-                "every test".to_string()
-            } else {
-                args.join(" ")
-            }
-        );
-        // cargo-mutants exits non-zero when a mutant is missed: the scores
-        // say which, so only a failure to run at all is an error here.
-        let status = command
-            .status()
-            .map_err(|e| tool_error(format!("cannot run cargo mutants: {e}"), "check it"))?;
-        let outcomes = out_dir.join("mutants.out/outcomes.json");
-        let text = std::fs::read_to_string(&outcomes).map_err(|e| {
-            tool_error(
-                format!("cargo mutants wrote no outcomes ({status}): {e}"),
-                "read its output above",
-            )
-        })?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|e| tool_error(format!("{}: {e}", outcomes.display()), "re-run it"))?;
-        scores.extend(self::scores(&value));
+        scores.extend(run_file(root, file, diff.as_deref(), tests)?);
     }
     Ok(scores)
+}
+
+/// One file's run, into `target/mutants/<file>/`: its scores.
+fn run_file(
+    root: &Path,
+    file: &str,
+    diff: Option<&Path>,
+    tests: Tests,
+) -> Result<BTreeMap<String, Score>, Error> {
+    let out_dir = root.join("target/mutants").join(file.replace('/', "__"));
+    // cargo-mutants writes `mutants.out` inside this folder, but does not
+    // make the folder itself.
+    std::fs::create_dir_all(&out_dir).map_err(|e| {
+        tool_error(
+            format!("cannot create {}: {e}", out_dir.display()),
+            "check target/",
+        )
+    })?;
+    // cargo-mutants exits non-zero when a mutant is missed: the scores say
+    // which, so only a failure to run at all is an error here.
+    let status = command(root, file, &out_dir, diff, tests)?
+        .status()
+        .map_err(|e| tool_error(format!("cannot run cargo mutants: {e}"), "check it"))?;
+    let outcomes = out_dir.join("mutants.out/outcomes.json");
+    let text = std::fs::read_to_string(&outcomes).map_err(|e| {
+        tool_error(
+            format!("cargo mutants wrote no outcomes ({status}): {e}"),
+            "read its output above",
+        )
+    })?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| tool_error(format!("{}: {e}", outcomes.display()), "re-run it"))?;
+    Ok(scores(&value))
+}
+
+/// The cargo-mutants command for `file`'s mutants (those in `diff`, if
+/// given), tested as `tests` says; it says what it tests with.
+fn command(
+    root: &Path,
+    file: &str,
+    out_dir: &Path,
+    diff: Option<&Path>,
+    tests: Tests,
+) -> Result<Command, Error> {
+    let package = file
+        .strip_prefix("crates/")
+        .and_then(|f| f.split('/').next())
+        .ok_or_else(|| tool_error(format!("{file}: not under crates/"), "name a crate's file"))?;
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(root)
+        .args(["mutants", "--no-shuffle", "--timeout", "120", "--output"])
+        .arg(out_dir)
+        .args(["--package", package, "--file", file]);
+    if let Some(diff) = diff {
+        command.arg("--in-diff").arg(diff);
+    }
+    let args = test_args(file, tests);
+    if !args.is_empty() {
+        command.arg("--").args(&args);
+    }
+    let tested = if args.is_empty() {
+        "every test".to_string()
+    } else {
+        args.join(" ")
+    };
+    eprintln!("mutants of {file}, tested with: {tested}");
+    Ok(command)
 }
 
 /// The diff since `rev`, written where cargo-mutants reads it.
