@@ -9,7 +9,9 @@ use event_invites::artsvp::{Cursor, Dedupe, InviteQuery, InviteUpdate, NewInvite
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use event_invites::{Artsvp, BudgetEvent, ErrorKind, Observer, RetryBudget, RetryPolicy};
+use event_invites::{
+    Artsvp, BudgetEvent, ErrorKind, Observer, RetryBudget, RetryPolicy, TransportCause,
+};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 async fn fake() -> FakeArtsvp {
@@ -108,6 +110,59 @@ async fn a_create_without_filter_whose_answer_is_lost_is_not_repeated() {
         1,
         "the server holds exactly one"
     );
+}
+
+#[tokio::test]
+async fn a_create_without_filter_that_times_out_is_not_repeated_and_its_outcome_is_unknown() {
+    let fake = fake().await;
+    let event = fake.events()[0].id.clone();
+    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(2))).on("POST", "/invites"));
+    let err = common::artsvp(&fake)
+        .create_invite(&NewInvite::for_event(&event).email("slow@example.com"))
+        .attempt_timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    let ErrorKind::OutcomeUnknown { cause } = err.kind() else {
+        panic!("{err:?}");
+    };
+    assert_eq!(cause, "the request timed out");
+    assert_eq!(err.attempts(), 1, "sent once");
+}
+
+/// Retried (the filter makes that safe) until the attempts run out, a
+/// create's error says what happened to the last answer, not that the
+/// outcome is unknown: running it again is safe.
+#[tokio::test]
+async fn a_deduped_create_whose_answers_keep_failing_says_what_happened() {
+    let fake = fake().await;
+    let event = fake.events()[0].id.clone();
+    let client = common::artsvp(&fake);
+    let new = NewInvite::for_event(&event)
+        .email("retried@example.com")
+        .dedupe(Dedupe::Email);
+    let slow = FaultRule::new(Fault::Latency(Duration::from_secs(2)));
+    fake.inject(slow.on("POST", "/invites").always());
+    let err = client
+        .create_invite(&new)
+        .attempt_timeout(Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Timeout), "{err:?}");
+    assert!(err.attempts() > 1, "retried: {err:?}");
+
+    fake.clear_faults();
+    let lost = FaultRule::new(Fault::DropConnection).on("POST", "/invites");
+    fake.inject(lost.after_write().always());
+    let err = client.create_invite(&new).await.unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Transport(TransportCause::ConnectionClosed)
+        ),
+        "{err:?}"
+    );
+    assert!(err.attempts() > 1, "retried: {err:?}");
+    assert_eq!(holding(&fake, "retried@example.com"), 1, "one invite");
 }
 
 #[tokio::test]
