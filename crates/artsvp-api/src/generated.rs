@@ -4515,6 +4515,15 @@ back. Without it, `last_<thing>_id` is the page's last item.
     both cursors at once), 422 for a body. The Rust generator leaves
     these presence rules out of its types (they add no field) and the
     facade's builders enforce them.
+23. **Request bodies are JSON.** The curl examples send form fields
+    (`-d name="Lucy Green"`, `-d tags=["artsvp", "vip"]`), but their
+    values (a list of tags, a `meta_data` object, booleans) only fit
+    JSON, and every response is JSON. This spec documents
+    `application/json` request bodies only, and the client sends JSON.
+    The fake server answers a body of any other content type with 415
+    ("send JSON") before reading it, so a client that sends forms fails
+    in its tests, not against ARTSVP. Whether ARTSVP itself also
+    accepts forms is not documented: worth asking ARTSVP.
 
 
 Version: 2*/
