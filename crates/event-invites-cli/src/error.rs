@@ -133,4 +133,14 @@ mod tests {
             assert!(EXIT_CODES.contains(listed), "{listed}");
         }
     }
+
+    #[test]
+    fn a_journal_that_fails_is_ours_to_fix_not_the_apis() {
+        // (An outage, exit 69, is driven end to end in tests/cli.rs.)
+        let error = CliError::from(BulkError::Checkpoint("disk full".into()));
+        let CliError::Failed(text) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(text, "the run stopped: its checkpoint failed: disk full");
+    }
 }

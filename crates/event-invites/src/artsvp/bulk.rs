@@ -22,7 +22,6 @@
 //!   (ARTSVP: 1,000 requests per 15 minutes, so 5,000 guests take over an
 //!   hour); [`BulkRun::progress`] says when the run waits for the window and
 //!   until when, for a progress bar and an ETA.
-//!
 //! - **Two kinds of failure.** A guest's own failure is an outcome
 //!   ([`GuestOutcome::Failed`], [`GuestOutcome::Unknown`]) carrying the
 //!   call's [`Error`], and the run goes on; a run that stops early ends
