@@ -47,7 +47,10 @@ const REDACTED: &str = "[redacted]";
 /// text are the text's own, whatever else it holds; letters beyond ASCII
 /// (`Ë`, `ë`) are compared as given.
 fn mask_every(text: &str, value: &str) -> String {
-    let mut text = text.replace(value, REDACTED);
+    // One pass finds the value as given too (its folded form is the same),
+    // so a value that `[redacted]` contains ("ed") is never found in a mask
+    // made earlier.
+    let mut text = text.to_string();
     let value = value.to_ascii_lowercase();
     let mut from = 0;
     // Search after each mask, so a value inside `[redacted]` ("red")
@@ -241,6 +244,12 @@ mod tests {
         // A value that the mask itself contains is masked once, not forever.
         let sent = ["red".to_string()];
         assert_eq!(masked("Red and RED", &sent), "[redacted] and [redacted]");
+        // Also when it is echoed as given, before another case.
+        let sent = ["Ed".to_string()];
+        assert_eq!(
+            masked("Ed, ed and ED", &sent),
+            "[redacted], [redacted] and [redacted]"
+        );
         // Beyond ASCII: the ASCII letters fold, other letters as given.
         let sent = ["zanzibar".to_string()];
         assert_eq!(masked("Zanzibar ist schön", &sent), "[redacted] ist schön");
