@@ -252,9 +252,14 @@ mod tests {
             .unwrap_err();
         assert!(!refused.is_retryable());
         // May pass: nothing listens there.
+        // A loopback port that was just free: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
         let unreachable = |id: &'static str| async move {
             Artsvp::builder()
-                .base_url("http://127.0.0.1:9")
+                .base_url(format!("http://127.0.0.1:{port}"))
                 .api_key("k")
                 .retry(RetryPolicy::none())
                 .build()

@@ -188,9 +188,10 @@ impl fmt::Display for FieldProblem {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use event_invites::{Artsvp, ErrorKind, RetryPolicy, TransportCause};
 ///
-/// // Nothing listens on port 9 of this machine.
+/// // A loopback port that was just free: nothing listens there.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
 /// let client = Artsvp::builder()
-///     .base_url("http://127.0.0.1:9")
+///     .base_url(format!("http://127.0.0.1:{port}"))
 ///     .api_key("key")
 ///     .retry(RetryPolicy::none())
 ///     .build()?;
