@@ -20,7 +20,7 @@ mod progress;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use event_invites::artsvp::{BulkKey, Target};
 use event_invites::securegate::InviteStatus;
 
@@ -76,53 +76,12 @@ enum Command {
     /// ones in flight with the dedupe filter. When ARTSVP keeps failing the
     /// run stops, says what failed and leaves the rest pending (exit 69).
     #[command(after_help = EXIT_CODES)]
-    Invite {
-        /// The ARTSVP event (id or code).
-        #[arg(long, conflicts_with = "collection")]
-        event: Option<String>,
-        /// The ARTSVP collection (id or code).
-        #[arg(long)]
-        collection: Option<String>,
-        /// The guest list.
-        #[arg(long)]
-        csv: PathBuf,
-        /// What separates the CSV's fields: one character, or `tab`.
-        #[arg(long, default_value = ",", value_parser = delimiter)]
-        delimiter: u8,
-        /// Which field makes two guests one (the dedupe filter every invite
-        /// carries).
-        #[arg(long, value_enum, default_value_t = DedupeBy::Email)]
-        dedupe: DedupeBy,
-        /// The journal (SQLite). Default: next to the CSV
-        /// (`<csv>.journal.sqlite`); with --demo, a temporary file removed
-        /// at exit.
-        #[arg(long)]
-        journal: Option<PathBuf>,
-        #[command(flatten)]
-        run: bulk::RunArgs,
-    },
+    Invite(InviteArgs),
     /// Gives every SecureGate guest of an event (accepted by default) an
     /// invite to an ARTSVP event, deduped by email; same journal and
     /// progress as `invite`.
     #[command(after_help = EXIT_CODES)]
-    Sync {
-        /// The SecureGate event id.
-        #[arg(long)]
-        from_securegate: String,
-        /// The ARTSVP event (id or code).
-        #[arg(long)]
-        to_artsvp_event: String,
-        /// Which SecureGate guests.
-        #[arg(long, value_enum, default_value_t = Status::Accepted)]
-        status: Status,
-        /// The journal (SQLite). Default: `sync-<from>-<to>.journal.sqlite`
-        /// in the current directory; with --demo, a temporary file removed
-        /// at exit.
-        #[arg(long)]
-        journal: Option<PathBuf>,
-        #[command(flatten)]
-        run: bulk::RunArgs,
-    },
+    Sync(SyncArgs),
     /// An ARTSVP event's confirmed bookings (reads every booking of the
     /// account: the API has no event filter).
     #[command(after_help = EXIT_CODES)]
@@ -309,69 +268,114 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
             let rows = artsvp.export_guest_list(&event).await?;
             write_rows(&out, &rows, demo)
         }
-        command @ (Command::Invite { .. } | Command::Sync { .. }) => {
-            bulk_command(&apis, demo, command).await
-        }
+        Command::Invite(args) => invite(&apis, demo, args).await,
+        Command::Sync(args) => sync(&apis, demo, args).await,
         Command::Completions { .. } | Command::Manpage => offline(&cli.command),
     }
 }
 
-/// `invite` and `sync`: a bulk run with a journal.
-async fn bulk_command(apis: &Apis, demo: bool, command: Command) -> Result<Outcome, CliError> {
-    match command {
-        Command::Invite {
-            event,
-            collection,
-            csv,
-            delimiter,
-            dedupe,
-            journal,
-            run,
-        } => {
-            let target = invite_target(event, collection)?;
-            let journal = JournalPath::new(journal, demo, || {
-                let mut name = csv.as_os_str().to_owned();
-                name.push(".journal.sqlite");
-                PathBuf::from(name)
-            });
-            let run = bulk::Run {
-                client: apis.artsvp()?,
-                target,
-                key: dedupe.key(),
-                journal: journal.path.clone(),
-                demo,
-                args: &run,
-            };
-            bulk::from_csv(run, &csv, delimiter).await
-        }
-        Command::Sync {
-            from_securegate,
-            to_artsvp_event,
-            status,
-            journal,
-            run,
-        } => {
-            let journal = JournalPath::new(journal, demo, || {
-                PathBuf::from(format!(
-                    "sync-{}-{}.journal.sqlite",
-                    bulk::file_safe(&from_securegate),
-                    bulk::file_safe(&to_artsvp_event)
-                ))
-            });
-            let run = bulk::Run {
-                client: apis.artsvp()?,
-                target: Target::event(to_artsvp_event),
-                key: BulkKey::Email,
-                journal: journal.path.clone(),
-                demo,
-                args: &run,
-            };
-            bulk::sync(apis.securegate()?, run, &from_securegate, status.api()).await
-        }
-        _ => Err(CliError::Failed(
-            "internal error: not a bulk command".into(),
-        )),
-    }
+/// `invite`'s arguments.
+#[derive(Debug, Args)]
+struct InviteArgs {
+    /// The ARTSVP event (id or code).
+    #[arg(long, conflicts_with = "collection")]
+    event: Option<String>,
+    /// The ARTSVP collection (id or code).
+    #[arg(long)]
+    collection: Option<String>,
+    /// The guest list.
+    #[arg(long)]
+    csv: PathBuf,
+    /// What separates the CSV's fields: one character, or `tab`.
+    #[arg(long, default_value = ",", value_parser = delimiter)]
+    delimiter: u8,
+    /// Which field makes two guests one (the dedupe filter every invite
+    /// carries).
+    #[arg(long, value_enum, default_value_t = DedupeBy::Email)]
+    dedupe: DedupeBy,
+    /// The journal (SQLite). Default: next to the CSV
+    /// (`<csv>.journal.sqlite`); with --demo, a temporary file removed
+    /// at exit.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    #[command(flatten)]
+    run: bulk::RunArgs,
+}
+
+/// `sync`'s arguments.
+#[derive(Debug, Args)]
+struct SyncArgs {
+    /// The SecureGate event id.
+    #[arg(long)]
+    from_securegate: String,
+    /// The ARTSVP event (id or code).
+    #[arg(long)]
+    to_artsvp_event: String,
+    /// Which SecureGate guests.
+    #[arg(long, value_enum, default_value_t = Status::Accepted)]
+    status: Status,
+    /// The journal (SQLite). Default: `sync-<from>-<to>.journal.sqlite`
+    /// in the current directory; with --demo, a temporary file removed
+    /// at exit.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    #[command(flatten)]
+    run: bulk::RunArgs,
+}
+
+/// `invite`: a CSV's guests, invited with a journal.
+async fn invite(apis: &Apis, demo: bool, args: InviteArgs) -> Result<Outcome, CliError> {
+    let InviteArgs {
+        event,
+        collection,
+        csv,
+        delimiter,
+        dedupe,
+        journal,
+        run,
+    } = args;
+    let target = invite_target(event, collection)?;
+    let journal = JournalPath::new(journal, demo, || {
+        let mut name = csv.as_os_str().to_owned();
+        name.push(".journal.sqlite");
+        PathBuf::from(name)
+    });
+    let run = bulk::Run {
+        client: apis.artsvp()?,
+        target,
+        key: dedupe.key(),
+        journal: journal.path.clone(),
+        demo,
+        args: &run,
+    };
+    bulk::from_csv(run, &csv, delimiter).await
+}
+
+/// `sync`: SecureGate's guests, invited to an ARTSVP event with a journal.
+async fn sync(apis: &Apis, demo: bool, args: SyncArgs) -> Result<Outcome, CliError> {
+    let SyncArgs {
+        from_securegate,
+        to_artsvp_event,
+        status,
+        journal,
+        run,
+    } = args;
+    let journal = JournalPath::new(journal, demo, || {
+        PathBuf::from(format!(
+            "sync-{}-{}.journal.sqlite",
+            bulk::file_safe(&from_securegate),
+            bulk::file_safe(&to_artsvp_event)
+        ))
+    });
+    let run = bulk::Run {
+        client: apis.artsvp()?,
+        target: Target::event(to_artsvp_event),
+        key: BulkKey::Email,
+        journal: journal.path.clone(),
+        demo,
+        args: &run,
+    };
+    bulk::sync(apis.securegate()?, run, &from_securegate, status.api()).await
 }
 
 /// Writes a read command's rows (and, in demo mode, how many there were).
