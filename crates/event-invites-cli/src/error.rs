@@ -108,27 +108,17 @@ mod tests {
 
     #[test]
     fn each_kind_has_its_code_and_the_table_lists_them() {
-        let code = |e: CliError| format!("{:?}", e.exit_code());
-        assert_eq!(
-            code(CliError::Usage("u".into())),
-            format!("{:?}", ExitCode::from(2))
-        );
-        assert_eq!(
-            code(CliError::Config("c".into())),
-            format!("{:?}", ExitCode::from(2))
-        );
-        assert_eq!(
-            code(CliError::KeyRefused("k".into())),
-            format!("{:?}", ExitCode::from(77))
-        );
-        assert_eq!(
-            code(CliError::Unavailable("x".into())),
-            format!("{:?}", ExitCode::from(69))
-        );
-        assert_eq!(
-            code(CliError::Failed("f".into())),
-            format!("{:?}", ExitCode::from(1))
-        );
+        let cases = [
+            (CliError::Usage("u".into()), 2),
+            (CliError::Config("c".into()), 2),
+            (CliError::KeyRefused("k".into()), 77),
+            (CliError::Unavailable("x".into()), 69),
+            (CliError::Failed("f".into()), 1),
+        ];
+        for (error, code) in cases {
+            let expected = format!("{:?}", ExitCode::from(code));
+            assert_eq!(format!("{:?}", error.exit_code()), expected, "{error:?}");
+        }
         for listed in ["  0 ", "  1 ", "  2 ", "  69 ", "  77 "] {
             assert!(EXIT_CODES.contains(listed), "{listed}");
         }

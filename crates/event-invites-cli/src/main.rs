@@ -325,17 +325,9 @@ struct SyncArgs {
 
 /// `invite`: a CSV's guests, invited with a journal.
 async fn invite(apis: &Apis, demo: bool, args: InviteArgs) -> Result<Outcome, CliError> {
-    let InviteArgs {
-        event,
-        collection,
-        csv,
-        delimiter,
-        dedupe,
-        journal,
-        run,
-    } = args;
-    let target = invite_target(event, collection)?;
-    let journal = JournalPath::new(journal, demo, || {
+    let target = invite_target(args.event, args.collection)?;
+    let csv = args.csv;
+    let journal = JournalPath::new(args.journal, demo, || {
         let mut name = csv.as_os_str().to_owned();
         name.push(".journal.sqlite");
         PathBuf::from(name)
@@ -343,39 +335,33 @@ async fn invite(apis: &Apis, demo: bool, args: InviteArgs) -> Result<Outcome, Cl
     let run = bulk::Run {
         client: apis.artsvp()?,
         target,
-        key: dedupe.key(),
+        key: args.dedupe.key(),
         journal: journal.path.clone(),
         demo,
-        args: &run,
+        args: &args.run,
     };
-    bulk::from_csv(run, &csv, delimiter).await
+    bulk::from_csv(run, &csv, args.delimiter).await
 }
 
 /// `sync`: SecureGate's guests, invited to an ARTSVP event with a journal.
 async fn sync(apis: &Apis, demo: bool, args: SyncArgs) -> Result<Outcome, CliError> {
-    let SyncArgs {
-        from_securegate,
-        to_artsvp_event,
-        status,
-        journal,
-        run,
-    } = args;
-    let journal = JournalPath::new(journal, demo, || {
+    let (from, to) = (args.from_securegate, args.to_artsvp_event);
+    let journal = JournalPath::new(args.journal, demo, || {
         PathBuf::from(format!(
             "sync-{}-{}.journal.sqlite",
-            bulk::file_safe(&from_securegate),
-            bulk::file_safe(&to_artsvp_event)
+            bulk::file_safe(&from),
+            bulk::file_safe(&to)
         ))
     });
     let run = bulk::Run {
         client: apis.artsvp()?,
-        target: Target::event(to_artsvp_event),
+        target: Target::event(to),
         key: BulkKey::Email,
         journal: journal.path.clone(),
         demo,
-        args: &run,
+        args: &args.run,
     };
-    bulk::sync(apis.securegate()?, run, &from_securegate, status.api()).await
+    bulk::sync(apis.securegate()?, run, &from, args.status.api()).await
 }
 
 /// Writes a read command's rows (and, in demo mode, how many there were).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use event_invites_fake::{FakeArtsvp, FakeSecureGate};
+use event_invites_fake::{ArtsvpBuilder, FakeArtsvp, FakeSecureGate};
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
@@ -93,12 +93,7 @@ fn posted_emails(fake: &FakeArtsvp, from: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_invited_once() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .start()
-        .await
-        .unwrap();
+    let fake = empty_fake().start().await.unwrap();
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("bad-rows");
     let csv = dir.path("guests.csv");
@@ -144,11 +139,15 @@ async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_i
     assert_eq!(held_emails(&fake, &event), expected);
 }
 
+/// A fake ARTSVP with its events, no invites and no rate limit, for a
+/// run to fill.
+fn empty_fake() -> ArtsvpBuilder {
+    FakeArtsvp::builder().invites(0).unlimited()
+}
+
 /// A fake ARTSVP slow enough (15 ms a request) to stop a run part-way.
 async fn slow_fake() -> FakeArtsvp {
-    FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
+    empty_fake()
         .latency(Duration::from_millis(15))
         .start()
         .await
@@ -697,24 +696,16 @@ async fn it_says_when_it_waits_for_the_rate_limit_window() {
     );
     assert!(wait.contains(" UTC, about "), "{wait}");
     assert!(wait.starts_with('8') || wait.contains("/12 done"), "{wait}");
-    assert!(
-        !fake
-            .requests()
-            .entries()
-            .iter()
-            .any(|r| r.status == Some(429)),
+    assert_eq!(
+        fake.requests().count(|r| r.status == Some(429)),
+        0,
         "paced, never refused"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on() {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .unlimited()
-        .start()
-        .await
-        .unwrap();
+    let fake = empty_fake().start().await.unwrap();
     let event = fake.state().events[0].code.clone();
     let dir = TempDir::new("outage");
     let csv = dir.path("guests.csv");

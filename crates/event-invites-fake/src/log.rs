@@ -91,6 +91,25 @@ impl RequestLog {
         self.lock().back().cloned()
     }
 
+    /// How many requests so far match `which`, without copying the log:
+    /// the 429s a client got, the creates it sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use event_invites_fake::FakeArtsvp;
+    ///
+    /// let fake = FakeArtsvp::start().await?;
+    /// fake.client().get_event(&fake.events()[0].id).await.expect("found");
+    /// assert_eq!(fake.requests().count(|r| r.status == Some(429)), 0);
+    /// assert_eq!(fake.requests().count(|r| r.method == "GET"), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn count(&self, which: impl Fn(&LoggedRequest) -> bool) -> usize {
+        self.lock().iter().filter(|r| which(r)).count()
+    }
+
     /// How many requests were received.
     pub fn len(&self) -> usize {
         self.lock().len()

@@ -176,12 +176,7 @@ async fn securegate_answers_bad_input_as_fastapi_would() {
             assert!(body.get("detail").is_some(), "{path}: {body}");
         }
     }
-    let invites = common::securegate(&fake)
-        .get_invites()
-        .event_id(&event)
-        .send()
-        .await
-        .unwrap();
+    let invites = common::securegate_invites(&fake, &event).await;
     assert_eq!(invites.len(), 24);
 }
 

@@ -15,13 +15,7 @@ async fn lists_an_events_invites_and_filters_by_status() {
     let fake = FakeSecureGate::start().await.unwrap();
     let client = common::securegate(&fake);
     let event = &fake.event_ids()[0];
-    let all = client
-        .get_invites()
-        .event_id(event)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let all = common::securegate_invites(&fake, event).await;
     assert_eq!(all, fake.invites(event));
     assert_eq!(all.len(), 24);
     for status in [
@@ -88,14 +82,8 @@ async fn the_same_seed_gives_the_same_data_and_ids() {
 #[tokio::test]
 async fn an_unknown_event_has_no_invites() {
     let fake = FakeSecureGate::start().await.unwrap();
-    let client = common::securegate(&fake);
-    let none = client
-        .get_invites()
-        .event_id("no-such-event")
-        .send()
-        .await
-        .unwrap();
-    assert!(none.into_inner().is_empty());
+    let none = common::securegate_invites(&fake, "no-such-event").await;
+    assert!(none.is_empty());
 }
 
 #[tokio::test]
@@ -192,13 +180,7 @@ async fn a_test_can_add_invites_of_its_own() {
     };
     fake.insert_invites("event-mine", [mine.clone()]);
     assert_eq!(fake.event_ids(), ["event-mine"]);
-    let got = common::securegate(&fake)
-        .get_invites()
-        .event_id("event-mine")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let got = common::securegate_invites(&fake, "event-mine").await;
     assert_eq!(got, vec![mine]);
 }
 

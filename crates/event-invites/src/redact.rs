@@ -235,29 +235,33 @@ mod tests {
 
     #[test]
     fn a_value_echoed_in_another_case_is_masked_every_time() {
-        // Sent lowercase, echoed capitalised and shouting.
-        let sent = ["zanzibar quokkafield".to_string()];
-        assert_eq!(
-            masked("Zanzibar Quokkafield, also ZANZIBAR QUOKKAFIELD", &sent),
-            "[redacted], also [redacted]"
-        );
-        // A value that the mask itself contains is masked once, not forever.
-        let sent = ["red".to_string()];
-        assert_eq!(masked("Red and RED", &sent), "[redacted] and [redacted]");
-        // Also when it is echoed as given, before another case.
-        let sent = ["Ed".to_string()];
-        assert_eq!(
-            masked("Ed, ed and ED", &sent),
-            "[redacted], [redacted] and [redacted]"
-        );
-        // Beyond ASCII: the ASCII letters fold, other letters as given.
-        let sent = ["zanzibar".to_string()];
-        assert_eq!(masked("Zanzibar ist schön", &sent), "[redacted] ist schön");
-        let sent = ["Zoë Quokka".to_string()];
-        assert_eq!(
-            masked("Zoë Quokka arrives, zoë quokka too, ZOË QUOKKA not", &sent),
-            "[redacted] arrives, [redacted] too, ZOË QUOKKA not"
-        );
+        // (what was sent, what the server echoed, what the error shows)
+        let cases = [
+            // Sent lowercase, echoed capitalised and shouting.
+            (
+                "zanzibar quokkafield",
+                "Zanzibar Quokkafield, also ZANZIBAR QUOKKAFIELD",
+                "[redacted], also [redacted]",
+            ),
+            // A value that the mask itself contains is masked once, not forever.
+            ("red", "Red and RED", "[redacted] and [redacted]"),
+            // Also when it is echoed as given, before another case.
+            (
+                "Ed",
+                "Ed, ed and ED",
+                "[redacted], [redacted] and [redacted]",
+            ),
+            // Beyond ASCII: the ASCII letters fold, other letters as given.
+            ("zanzibar", "Zanzibar ist schön", "[redacted] ist schön"),
+            (
+                "Zoë Quokka",
+                "Zoë Quokka arrives, zoë quokka too, ZOË QUOKKA not",
+                "[redacted] arrives, [redacted] too, ZOË QUOKKA not",
+            ),
+        ];
+        for (sent, echoed, shown) in cases {
+            assert_eq!(masked(echoed, &[sent.to_string()]), shown, "{sent}");
+        }
     }
 
     #[test]

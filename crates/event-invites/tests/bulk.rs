@@ -107,12 +107,7 @@ async fn a_checkpoint_skips_finished_guests_and_hears_each_send_first() {
         .await
         .unwrap();
     assert_eq!((progress.skipped, progress.created), (6, 4));
-    let posts = fake
-        .requests()
-        .entries()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count();
+    let posts = fake.requests().count(|r| r.method == "POST");
     assert_eq!(posts, 4, "nothing sent for finished guests");
     let sending = checkpoint.sending.lock().unwrap().clone();
     assert_eq!(sending.len(), 4);
@@ -235,12 +230,7 @@ async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
     let p = run.progress();
     assert_eq!(p.created, 8);
     assert!(p.rate > 0.0 && p.eta() == Some(Duration::ZERO));
-    let rejected = fake
-        .requests()
-        .entries()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count();
+    let rejected = fake.requests().count(|r| r.status == Some(429));
     assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
 }
 

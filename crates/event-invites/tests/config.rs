@@ -14,12 +14,7 @@ async fn a_callers_http_client_still_sends_the_key() {
         .user_agent("my-app/1.0")
         .build()
         .unwrap();
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
-        .http_client(http)
-        .build()
-        .unwrap();
+    let client = fake.client_builder().http_client(http).build().unwrap();
     client
         .list_events(&Cursor::Start)
         .await
@@ -57,9 +52,8 @@ async fn the_raw_client_reaches_what_the_facade_does_not_wrap() {
 
     // With a caller's own client, raw() sends what that client sends: no
     // key unless it adds one, as the docs say.
-    let own = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let own = fake
+        .client_builder()
         .http_client(reqwest::Client::new())
         .build()
         .unwrap();

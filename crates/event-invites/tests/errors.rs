@@ -5,22 +5,28 @@ mod common;
 
 use std::time::Duration;
 
-use event_invites::artsvp::{Cursor, InviteQuery, NewInvite};
-use event_invites::{Artsvp, ErrorKind, RetryPolicy, SecureGate, Sent, Service, TransportCause};
+use event_invites::artsvp::{Cursor, InviteQuery};
+use event_invites::{
+    Artsvp, Error, ErrorKind, RetryPolicy, SecureGate, Sent, Service, TransportCause,
+};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 fn no_retries(fake: &FakeArtsvp) -> Artsvp {
     common::artsvp_with(fake, RetryPolicy::none(), None)
 }
 
+/// The error listing events ends with, retried as the tests retry.
+async fn list_error(fake: &FakeArtsvp) -> Error {
+    common::artsvp(fake)
+        .list_events(&Cursor::Start)
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn unauthorized() {
     let fake = FakeArtsvp::start().await.unwrap();
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key("wrong_key")
-        .build()
-        .unwrap();
+    let client = fake.client_builder().api_key("wrong_key").build().unwrap();
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err:?}");
     assert_eq!(
@@ -82,7 +88,7 @@ async fn an_empty_cursor_is_refused_before_sending() {
         other => panic!("expected an invalid request, got {other:?}"),
     }
     assert_eq!(err.attempts(), 0, "nothing sent");
-    assert!(fake.requests().entries().is_empty());
+    assert!(fake.requests().is_empty());
 }
 
 #[tokio::test]
@@ -91,10 +97,7 @@ async fn rate_limited_with_the_wait_the_server_asked_for() {
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 120 }));
     // The server asks for longer than the policy waits: no wait, an error
     // that carries the wait.
-    let err = common::artsvp(&fake)
-        .list_events(&Cursor::Start)
-        .await
-        .unwrap_err();
+    let err = list_error(&fake).await;
     assert_eq!(err.attempts(), 1);
     match err.kind() {
         ErrorKind::RateLimited { retry_after } => {
@@ -128,9 +131,8 @@ async fn server_error_and_unexpected_status() {
 async fn timeout() {
     let fake = FakeArtsvp::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let client = fake
+        .client_builder()
         .request_timeout(Duration::from_millis(100))
         .retry(
             RetryPolicy::new()
@@ -149,10 +151,7 @@ async fn timeout() {
 async fn transport() {
     let fake = FakeArtsvp::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::DropConnection).always());
-    let err = common::artsvp(&fake)
-        .list_events(&Cursor::Start)
-        .await
-        .unwrap_err();
+    let err = list_error(&fake).await;
     assert!(matches!(err.kind(), ErrorKind::Transport(_)), "{err:?}");
     assert_eq!(err.attempts(), 4);
     assert_eq!(fake.requests().len(), 4);
@@ -188,10 +187,7 @@ async fn connection_refused_names_its_root_cause_in_one_line() {
 async fn decode_names_the_operation_status_and_body() {
     let fake = FakeArtsvp::start().await.unwrap();
     fake.inject(FaultRule::new(Fault::MalformedJson));
-    let err = common::artsvp(&fake)
-        .list_events(&Cursor::Start)
-        .await
-        .unwrap_err();
+    let err = list_error(&fake).await;
     match err.kind() {
         ErrorKind::Decode(problem) => {
             assert!(problem.offset.is_some(), "{problem}");
@@ -209,10 +205,7 @@ async fn decode_names_the_operation_status_and_body() {
     // After a retried 503, the decode error counts both attempts.
     fake.inject(FaultRule::new(Fault::Status(503)));
     fake.inject(FaultRule::new(Fault::MalformedJson));
-    let err = common::artsvp(&fake)
-        .list_events(&Cursor::Start)
-        .await
-        .unwrap_err();
+    let err = list_error(&fake).await;
     assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
     assert_eq!(err.attempts(), 2);
 }
@@ -225,8 +218,7 @@ async fn outcome_unknown() {
             .on("POST", "/invites")
             .after_write(),
     );
-    let err = common::artsvp(&fake)
-        .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()).email("x@example.com"))
+    let err = common::create_on_first_event(&fake, "x@example.com")
         .await
         .unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");

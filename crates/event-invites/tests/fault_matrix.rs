@@ -254,9 +254,8 @@ async fn every_fault_against_every_operation_class() {
     for (name, rule, expected) in matrix() {
         for (op, (want_got, want_held)) in OPS.into_iter().zip(expected) {
             let fake = FakeArtsvp::builder().invites(3).start().await.unwrap();
-            let client = Artsvp::builder()
-                .base_url(fake.base_url())
-                .api_key(fake.api_key())
+            let client = fake
+                .client_builder()
                 .request_timeout(Duration::from_millis(500))
                 .retry(common::quick_retries())
                 .quota(None)

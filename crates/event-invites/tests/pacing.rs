@@ -8,11 +8,7 @@ use event_invites::{Quota, RetryPolicy};
 use event_invites_fake::{FakeArtsvp, RateLimit};
 
 fn four_twenty_nines(fake: &FakeArtsvp) -> usize {
-    fake.requests()
-        .entries()
-        .iter()
-        .filter(|r| r.status == Some(429))
-        .count()
+    fake.requests().count(|r| r.status == Some(429))
 }
 
 #[tokio::test]

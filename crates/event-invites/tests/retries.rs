@@ -9,9 +9,7 @@ use event_invites::artsvp::{Cursor, Dedupe, InviteQuery, InviteUpdate, NewInvite
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use event_invites::{
-    Artsvp, BudgetEvent, ErrorKind, Observer, RetryBudget, RetryPolicy, TransportCause,
-};
+use event_invites::{BudgetEvent, ErrorKind, Observer, RetryBudget, RetryPolicy, TransportCause};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 
 async fn fake() -> FakeArtsvp {
@@ -199,8 +197,7 @@ async fn a_gateway_error_on_an_unfiltered_create_is_not_repeated() {
             .on("POST", "/invites")
             .after_write(),
     );
-    let err = common::artsvp(&fake)
-        .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()).email("g@example.com"))
+    let err = common::create_on_first_event(&fake, "g@example.com")
         .await
         .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Server, "{err:?}");
@@ -212,8 +209,7 @@ async fn a_gateway_error_on_an_unfiltered_create_is_not_repeated() {
 async fn a_429_on_a_create_is_repeated_because_nothing_was_done() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 0 }).on("POST", "/invites"));
-    common::artsvp(&fake)
-        .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()).email("r@example.com"))
+    common::create_on_first_event(&fake, "r@example.com")
         .await
         .unwrap();
     assert_eq!(common::posts(&fake), 2);
@@ -284,9 +280,8 @@ async fn the_retry_budget_is_shared_by_clones_and_stops_retrying_when_spent() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::Status(503)).always());
     let seen = Arc::new(EmptyBudgets::default());
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let client = fake
+        .client_builder()
         .retry(common::quick_retries())
         .retry_budget(RetryBudget::new().capacity(10))
         .observer(seen.clone())
@@ -327,9 +322,8 @@ async fn the_retry_budget_is_shared_by_clones_and_stops_retrying_when_spent() {
 async fn a_disabled_budget_lets_every_call_retry_in_full() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::Status(503)).always());
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let client = fake
+        .client_builder()
         .retry(common::quick_retries())
         .retry_budget(RetryBudget::disabled())
         .quota(None)
@@ -347,9 +341,8 @@ async fn a_disabled_budget_lets_every_call_retry_in_full() {
 async fn a_429_costs_no_budget() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 0 }).times(3));
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let client = fake
+        .client_builder()
         .retry(common::quick_retries())
         .retry_budget(RetryBudget::new().capacity(0))
         .quota(None)

@@ -43,14 +43,21 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeArtsvp::builder().api_key(KEY).start().await.unwrap();
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(KEY)
+    let client = fake
+        .client_builder()
         .retry(common::quick_retries())
+        .build()
+        .unwrap();
+    // A key that is one letter off, which the fake refuses.
+    let refused = fake
+        .client_builder()
+        .api_key(format!("{KEY}x"))
+        .retry(RetryPolicy::none())
         .build()
         .unwrap();
     let mut shown = vec![
         format!("{client:?}"),
+        format!("{refused:?}"),
         format!("{:?}", Artsvp::builder().api_key(KEY)),
         // The generated client shares the facade's HTTP client, which
         // carries the key as a (sensitive) default header.
@@ -69,15 +76,7 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
             .create_invite(&NewInvite::for_event("eve-missing"))
             .await
             .unwrap_err(),
-        Artsvp::builder()
-            .base_url(fake.base_url())
-            .api_key(format!("{KEY}x"))
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap()
-            .list_events(&Cursor::Start)
-            .await
-            .unwrap_err(),
+        refused.list_events(&Cursor::Start).await.unwrap_err(),
         Artsvp::builder()
             .api_key(format!("{KEY} "))
             .build()

@@ -2,8 +2,8 @@
 
 mod common;
 
+use event_invites::ErrorKind;
 use event_invites::securegate::{AuthenticationMethod, CountryCode, InviteStatus};
-use event_invites::{ErrorKind, SecureGate};
 use event_invites_fake::{FakeSecureGate, Fault, FaultRule};
 
 #[tokio::test]
@@ -85,8 +85,8 @@ async fn filtering_by_an_unknown_status_is_refused_before_sending() {
 #[tokio::test]
 async fn a_wrong_key_is_unauthorized() {
     let fake = FakeSecureGate::start().await.unwrap();
-    let client = SecureGate::builder()
-        .base_url(fake.base_url())
+    let client = fake
+        .client_builder()
         .api_key("sg_wrong_key")
         .build()
         .unwrap();

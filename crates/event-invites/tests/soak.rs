@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_invites::artsvp::{Dedupe, InviteQuery, InviteUpdate, NewInvite};
-use event_invites::{Artsvp, Error, ErrorKind};
+use event_invites::{Error, ErrorKind};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 use tokio::sync::Semaphore;
 
@@ -67,9 +67,8 @@ async fn ten_thousand_calls_with_faults() {
         .start()
         .await
         .unwrap();
-    let client = Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    let client = fake
+        .client_builder()
         .request_timeout(Duration::from_secs(5))
         .retry(common::quick_retries())
         .quota(None)

@@ -27,6 +27,20 @@ pub fn securegate(fake: &FakeSecureGate) -> securegate_api::Client {
     securegate_api::Client::new_with_client(fake.base_url(), http_with("x-api-key", fake.api_key()))
 }
 
+/// The invites SecureGate lists for `event`, through the generated client.
+pub async fn securegate_invites(
+    fake: &FakeSecureGate,
+    event: &str,
+) -> Vec<securegate_api::types::Invite> {
+    securegate(fake)
+        .get_invites()
+        .event_id(event)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// The status of a generated client's error, whatever its kind.
 pub fn status_of<T, E>(result: Result<T, artsvp_api::Error<E>>) -> Option<u16> {
     match result {

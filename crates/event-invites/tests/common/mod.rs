@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use event_invites::{Artsvp, Quota, RetryPolicy, SecureGate};
+use event_invites::artsvp::{CreateOutcome, Invite, NewInvite};
+use event_invites::{Artsvp, Error, Quota, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
 /// The URL of a loopback port that was just free: nothing listens there,
@@ -27,9 +28,7 @@ pub fn quick_retries() -> RetryPolicy {
 }
 
 pub fn artsvp(fake: &FakeArtsvp) -> Artsvp {
-    Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    fake.client_builder()
         .retry(quick_retries())
         .quota(None)
         .build()
@@ -37,9 +36,7 @@ pub fn artsvp(fake: &FakeArtsvp) -> Artsvp {
 }
 
 pub fn artsvp_with(fake: &FakeArtsvp, retry: RetryPolicy, quota: Option<Quota>) -> Artsvp {
-    Artsvp::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    fake.client_builder()
         .retry(retry)
         .quota(quota)
         .build()
@@ -47,19 +44,25 @@ pub fn artsvp_with(fake: &FakeArtsvp, retry: RetryPolicy, quota: Option<Quota>) 
 }
 
 pub fn securegate(fake: &FakeSecureGate) -> SecureGate {
-    SecureGate::builder()
-        .base_url(fake.base_url())
-        .api_key(fake.api_key())
+    fake.client_builder()
         .retry(quick_retries())
         .build()
         .unwrap()
 }
 
+/// Creates an invite for `email` on the fake's first event, through a
+/// client from [`artsvp`].
+pub async fn create_on_first_event(
+    fake: &FakeArtsvp,
+    email: &str,
+) -> Result<CreateOutcome<Invite>, Error> {
+    let event = fake.events()[0].id.clone();
+    artsvp(fake)
+        .create_invite(&NewInvite::for_event(event).email(email))
+        .await
+}
+
 /// The creates (`POST`s) the fake has answered so far.
 pub fn posts(fake: &FakeArtsvp) -> usize {
-    fake.requests()
-        .entries()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count()
+    fake.requests().count(|r| r.method == "POST")
 }
