@@ -254,11 +254,8 @@ async fn every_fault_against_every_operation_class() {
     for (name, rule, expected) in matrix() {
         for (op, (want_got, want_held)) in OPS.into_iter().zip(expected) {
             let fake = FakeArtsvp::builder().invites(3).start().await.unwrap();
-            let client = fake
-                .client_builder()
+            let client = common::artsvp_builder(&fake)
                 .request_timeout(Duration::from_millis(500))
-                .retry(common::quick_retries())
-                .quota(None)
                 .build()
                 .unwrap();
             let invite = fake.invites()[0].id.clone();

@@ -280,12 +280,9 @@ async fn the_retry_budget_is_shared_by_clones_and_stops_retrying_when_spent() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::Status(503)).always());
     let seen = Arc::new(EmptyBudgets::default());
-    let client = fake
-        .client_builder()
-        .retry(common::quick_retries())
+    let client = common::artsvp_builder(&fake)
         .retry_budget(RetryBudget::new().capacity(10))
         .observer(seen.clone())
-        .quota(None)
         .build()
         .unwrap();
     assert_eq!(client.retry_tokens(), Some(10));
@@ -322,11 +319,8 @@ async fn the_retry_budget_is_shared_by_clones_and_stops_retrying_when_spent() {
 async fn a_disabled_budget_lets_every_call_retry_in_full() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::Status(503)).always());
-    let client = fake
-        .client_builder()
-        .retry(common::quick_retries())
+    let client = common::artsvp_builder(&fake)
         .retry_budget(RetryBudget::disabled())
-        .quota(None)
         .build()
         .unwrap();
     assert_eq!(client.retry_tokens(), None);
@@ -341,11 +335,8 @@ async fn a_disabled_budget_lets_every_call_retry_in_full() {
 async fn a_429_costs_no_budget() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 0 }).times(3));
-    let client = fake
-        .client_builder()
-        .retry(common::quick_retries())
+    let client = common::artsvp_builder(&fake)
         .retry_budget(RetryBudget::new().capacity(0))
-        .quota(None)
         .build()
         .unwrap();
     let response = client

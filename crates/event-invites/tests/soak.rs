@@ -67,11 +67,8 @@ async fn ten_thousand_calls_with_faults() {
         .start()
         .await
         .unwrap();
-    let client = fake
-        .client_builder()
+    let client = common::artsvp_builder(&fake)
         .request_timeout(Duration::from_secs(5))
-        .retry(common::quick_retries())
-        .quota(None)
         .build()
         .unwrap();
     let event = fake.events()[0].id.clone();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use event_invites::artsvp::{CreateOutcome, Invite, NewInvite};
-use event_invites::{Artsvp, Error, Quota, RetryPolicy, SecureGate};
+use event_invites::{Artsvp, ClientBuilder, Error, Quota, RetryPolicy, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
 /// The URL of a loopback port that was just free: nothing listens there,
@@ -27,12 +27,14 @@ pub fn quick_retries() -> RetryPolicy {
         .budget(Duration::from_secs(10))
 }
 
+/// A builder for a client of `fake` with [`quick_retries`] and no client
+/// quota (the fake's own limit, if any, still answers 429).
+pub fn artsvp_builder(fake: &FakeArtsvp) -> ClientBuilder<Artsvp> {
+    fake.client_builder().retry(quick_retries()).quota(None)
+}
+
 pub fn artsvp(fake: &FakeArtsvp) -> Artsvp {
-    fake.client_builder()
-        .retry(quick_retries())
-        .quota(None)
-        .build()
-        .unwrap()
+    artsvp_builder(fake).build().unwrap()
 }
 
 pub fn artsvp_with(fake: &FakeArtsvp, retry: RetryPolicy, quota: Option<Quota>) -> Artsvp {
