@@ -92,7 +92,8 @@ impl RequestLog {
     }
 
     /// How many requests so far match `which`, without copying the log:
-    /// the 429s a client got, the creates it sent.
+    /// the 429s a client got, the creates it sent. `which` runs while the
+    /// log is locked, so it must not read this log itself.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
