@@ -5,8 +5,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use event_invites::ErrorKind;
 use event_invites::artsvp::BulkError;
+use event_invites::{ErrorKind, TransportCause};
 
 /// The exit codes, as `--help` prints them. 0–2 follow the usual Unix
 /// convention (clap's own usage errors exit 2); the two API conditions
@@ -16,7 +16,9 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0   every row invited or already invited (or the read succeeded)
   1   some rows failed, stayed unknown or were bad input, or the run was interrupted
-  2   usage or configuration error (bad arguments, no API key, an unknown event)
+  2   usage or configuration error (bad arguments, no API key, an unknown event; a base URL
+      that redirects, names no host, is plain http to a remote host, or whose TLS certificate
+      is not trusted, not valid for its name or expired: see SSL_CERT_FILE)
   69  the API is unreachable or failing: connection errors, timeouts, 5xx, a stopped run (EX_UNAVAILABLE)
   77  the API refused the key (HTTP 401/403) (EX_NOPERM)";
 
@@ -59,7 +61,11 @@ impl CliError {
                     _ => <event_invites::Artsvp as event_invites::Api>::ENV_KEY,
                 }
             )),
-            ErrorKind::Config { .. } => Self::Config(text),
+            ErrorKind::Config { .. }
+            | ErrorKind::Redirect { .. }
+            | ErrorKind::Transport(TransportCause::NoSuchHost | TransportCause::Tls(_)) => {
+                Self::Config(text)
+            }
             ErrorKind::InvalidRequest { .. } => Self::Usage(text),
             ErrorKind::Server
             | ErrorKind::Timeout

@@ -25,6 +25,44 @@ pub struct RunId {
     pub key: String,
 }
 
+/// Creates the journal file at `path`, readable by its owner only, if it
+/// does not exist; for one that exists, a warning when other users can
+/// read it.
+#[cfg(unix)]
+fn make_private(path: &Path) -> Result<Option<String>, String> {
+    use std::fs::OpenOptions;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let created = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)
+                .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?
+                .permissions()
+                .mode();
+            Ok((mode & 0o077 != 0).then(|| {
+                format!(
+                    "the journal {} can be read by other users (mode {:o}), and it holds \
+                     guests' emails: chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                )
+            }))
+        }
+        Err(e) => Err(format!("cannot create the journal {}: {e}", path.display())),
+    }
+}
+
+/// Elsewhere the file's permissions are the system's defaults.
+#[cfg(not(unix))]
+fn make_private(_: &Path) -> Result<Option<String>, String> {
+    Ok(None)
+}
+
 /// Counts of what a journal holds.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
@@ -41,7 +79,15 @@ pub struct Journal {
 impl Journal {
     /// Opens (or creates) the journal at `path` for `run`; refuses one made
     /// for another run.
+    ///
+    /// It holds guests' emails: on Unix a new journal is made readable by
+    /// its owner only (mode 0600, which SQLite gives its `-wal` and `-shm`
+    /// files too), and an existing one that others can read gets a warning
+    /// on stderr.
     pub fn open(path: &Path, run: &RunId) -> Result<Self, String> {
+        if let Some(warning) = make_private(path)? {
+            eprintln!("event-invites: warning: {warning}");
+        }
         let conn = Connection::open(path)
             .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
         let setup = conn.execute_batch(
@@ -183,6 +229,36 @@ mod tests {
             source: "/tmp/guests.csv".into(),
             key: "email".into(),
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_journal_and_its_side_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("journal-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("private.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        journal.sending("ann@example.com").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        for file in ["private.sqlite", "private.sqlite-wal", "private.sqlite-shm"] {
+            assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+        }
+        assert_eq!(
+            make_private(&path).unwrap(),
+            None,
+            "an existing private journal"
+        );
+        drop(journal);
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let warning = make_private(&path).unwrap().expect("a warning");
+        assert!(
+            warning.contains("mode 644") && warning.contains("chmod 600"),
+            "{warning}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

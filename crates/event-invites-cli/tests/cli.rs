@@ -762,3 +762,78 @@ async fn completions_and_the_man_page_need_no_key() {
     );
     assert!(page.contains("demo"));
 }
+
+/// A server on loopback that answers every request with a `302` to
+/// `location`, counting the requests it gets.
+async fn redirector(location: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&count);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\
+                 connection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_or_remote_plain_http_stops_with_exit_2_and_the_key_goes_nowhere_else() {
+    use std::sync::atomic::Ordering;
+    // Where the redirect points: a real fake SecureGate, which would answer.
+    let elsewhere = FakeSecureGate::start().await.unwrap();
+    let (url, asked) = redirector(format!("{}/events/e/invites", elsewhere.base_url())).await;
+    let securegate = |base: &str| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["guests", "--event", "event-475267"])
+            .env("SECUREGATE_API_KEY", elsewhere.api_key())
+            .env("SECUREGATE_BASE_URL", base)
+            .env_remove(event_invites::ENV_ALLOW_INSECURE_HTTP)
+            .kill_on_drop(true);
+        command
+    };
+    let out = securegate(&url).output().await.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("redirected (HTTP 302) to http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("check the base URL"), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains("guest(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once, not retried");
+    assert_eq!(
+        elsewhere.requests().len(),
+        0,
+        "nothing reached the other origin"
+    );
+
+    // Plain http to a remote host: refused before anything is sent.
+    let out = securegate("http://api.securegate.example")
+        .output()
+        .await
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("use https://"), "{stderr}");
+    assert!(
+        stderr.contains("EVENT_INVITES_ALLOW_INSECURE_HTTP=1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(elsewhere.api_key()), "{stderr}");
+}

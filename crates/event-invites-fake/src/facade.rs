@@ -93,12 +93,17 @@ impl FakeArtsvp {
             .expect("the fake's base URL and key are valid")
     }
 
-    /// A client builder with this fake's base URL and key set, to change
+    /// A client builder with this fake's base URL and key set (and its CA
+    /// trusted, when it serves HTTPS), to change
     /// retries, quota or timeouts before `build()`.
     pub fn client_builder(&self) -> ClientBuilder<Artsvp> {
-        Artsvp::builder()
+        let builder = Artsvp::builder()
             .base_url(self.base_url())
-            .api_key(self.api_key())
+            .api_key(self.api_key());
+        match self.ca_certificate_pem() {
+            Some(pem) => builder.root_certificate_pem(pem),
+            None => builder,
+        }
     }
 
     /// Everything the fake holds now, in the facade's types.
@@ -129,11 +134,16 @@ impl FakeSecureGate {
             .expect("the fake's base URL and key are valid")
     }
 
-    /// A client builder with this fake's base URL and key set.
+    /// A client builder with this fake's base URL and key set (and its CA
+    /// trusted, when it serves HTTPS).
     pub fn client_builder(&self) -> ClientBuilder<SecureGate> {
-        SecureGate::builder()
+        let builder = SecureGate::builder()
             .base_url(self.base_url())
-            .api_key(self.api_key())
+            .api_key(self.api_key());
+        match self.ca_certificate_pem() {
+            Some(pem) => builder.root_certificate_pem(pem),
+            None => builder,
+        }
     }
 
     /// Everything the fake holds now, in the facade's types.

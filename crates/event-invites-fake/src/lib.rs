@@ -115,6 +115,7 @@ mod rng;
 mod securegate;
 mod server;
 mod settings;
+mod tls;
 
 pub use artsvp::{ArtsvpBuilder, FakeArtsvp};
 pub use control::{ControlApi, ControlServer};
@@ -122,6 +123,7 @@ pub use faults::{Fault, FaultId, FaultRule, Timing, UnknownRoute};
 pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;
 pub use securegate::{FakeSecureGate, SecureGateBuilder};
+pub use tls::FakeTls;
 
 #[cfg(feature = "facade")]
 pub use facade::{ArtsvpState, SecureGateState};

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use event_invites_fake::{ControlApi, FakeArtsvp, FakeSecureGate, RateLimit};
+use event_invites_fake::{ControlApi, FakeArtsvp, FakeSecureGate, FakeTls, RateLimit};
 use serde_json::json;
 
 /// One flag: its name, the value it takes (`None`: a switch), the section
@@ -76,6 +76,12 @@ const FLAGS: &[Flag] = &[
         "--base-path",
         Some("PATH"),
         "serve both APIs under this path, as the vendors do (/api/v2); default none, the routes at /",
+    ),
+    flag(
+        WHERE,
+        "--tls-ca-out",
+        Some("PATH"),
+        "serve both APIs over HTTPS, with certificates for localhost and 127.0.0.1 made at start, and write their CA certificates (PEM) to PATH, for SSL_CERT_FILE or a client's trusted roots; the JSON line gives PATH and the PEM; default plain http",
     ),
     flag(DATA, "--seed", Some("N"), "default 42"),
     flag(DATA, "--events", Some("N"), "ARTSVP events (default 6)"),
@@ -267,6 +273,7 @@ struct Options {
     latency: Duration,
     manual_clock: bool,
     request_log_limit: Option<usize>,
+    tls_ca_out: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -291,6 +298,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             manual_clock: false,
             request_log_limit: None,
+            tls_ca_out: None,
         }
     }
 }
@@ -414,6 +422,12 @@ fn set(o: &mut Options, flag: &str, value: String) -> Result<(), String> {
         "--securegate-rate-limit" => o.securegate_rate_limit = Some(rate_limit(flag, v)?),
         "--latency" => o.latency = duration(flag, v)?,
         "--request-log-limit" => o.request_log_limit = Some(number(flag, v)?),
+        "--tls-ca-out" => {
+            if v.is_empty() {
+                return Err(format!("{flag}: needs a file path"));
+            }
+            o.tls_ca_out = Some(value.into());
+        }
         _ => return Err(format!("unknown flag `{flag}`")),
     }
     Ok(())
@@ -473,6 +487,10 @@ async fn start(o: &Options) -> std::io::Result<(FakeSecureGate, FakeArtsvp)> {
     if let Some(n) = o.request_log_limit {
         securegate = securegate.request_log_limit(n);
         artsvp = artsvp.request_log_limit(n);
+    }
+    if o.tls_ca_out.is_some() {
+        securegate = securegate.tls(FakeTls::new());
+        artsvp = artsvp.tls(FakeTls::new());
     }
     Ok((securegate.start().await?, artsvp.start().await?))
 }
@@ -542,6 +560,14 @@ fn announcement(
     line
 }
 
+/// Both servers' CA certificates, one PEM bundle (empty over plain http).
+fn ca_bundle(securegate: &FakeSecureGate, artsvp: &FakeArtsvp) -> String {
+    [securegate.ca_certificate_pem(), artsvp.ca_certificate_pem()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -587,7 +613,18 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let line = announcement(&securegate, &artsvp, control.as_ref());
+    let mut line = announcement(&securegate, &artsvp, control.as_ref());
+    if let Some(path) = &options.tls_ca_out {
+        let pem = ca_bundle(&securegate, &artsvp);
+        if let Err(e) = std::fs::write(path, &pem) {
+            eprintln!(
+                "error: cannot write the CA certificates to {}: {e}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        line["tls"] = json!({ "ca_file": path, "ca_pem": pem });
+    }
     println!("{line}");
     eprintln!("serving until Ctrl-C or SIGTERM");
     stop.wait().await;

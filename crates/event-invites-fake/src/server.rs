@@ -6,6 +6,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 use crate::clock::Clock;
@@ -99,6 +101,8 @@ struct ConnectionKill(Arc<Notify>);
 /// A running server: its address, and the switch that stops it.
 pub(crate) struct Running {
     pub(crate) addr: SocketAddr,
+    /// TCP connections accepted so far.
+    pub(crate) connections: Arc<AtomicUsize>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -137,6 +141,7 @@ pub(crate) async fn serve<A: Api>(
     router: Router,
     pipeline: Arc<Pipeline>,
     addr: (std::net::IpAddr, u16),
+    tls: Option<TlsAcceptor>,
 ) -> io::Result<Running> {
     let base_path = pipeline.base_path.clone();
     let mut router = router.layer(middleware::from_fn_with_state(pipeline, handle::<A>));
@@ -146,9 +151,16 @@ pub(crate) async fn serve<A: Api>(
     let listener = bind(addr, A::NAME).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, router, stopped));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepting = Accepting {
+        router,
+        tls,
+        connections: Arc::clone(&connections),
+    };
+    let task = tokio::spawn(accept_loop(listener, accepting, stopped));
     Ok(Running {
         addr,
+        connections,
         stop,
         task: Some(task),
     })
@@ -173,24 +185,50 @@ pub(crate) async fn bind(addr: (std::net::IpAddr, u16), what: &str) -> io::Resul
     })
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
+/// What the accept loop serves each connection with.
+struct Accepting {
+    router: Router,
+    /// HTTPS, when the server has a certificate.
+    tls: Option<TlsAcceptor>,
+    connections: Arc<AtomicUsize>,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    accepting: Accepting,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
+                accepting.connections.fetch_add(1, Ordering::SeqCst);
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, router.clone(), stopped.clone()));
+                let (router, stopped) = (accepting.router.clone(), stopped.clone());
+                match accepting.tls.clone() {
+                    None => {
+                        tokio::spawn(connection(stream, router, stopped));
+                    }
+                    Some(tls) => {
+                        tokio::spawn(async move {
+                            // A client that refuses the certificate ends
+                            // the handshake: nothing to serve.
+                            if let Ok(stream) = tls.accept(stream).await {
+                                connection(stream, router, stopped).await;
+                            }
+                        });
+                    }
+                }
             }
             _ = stopped.changed() => break,
         }
     }
 }
 
-async fn connection(
-    stream: tokio::net::TcpStream,
-    router: Router,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn connection<S>(stream: S, router: Router, mut stopped: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let kill = Arc::new(Notify::new());
     let kill_for_requests = ConnectionKill(kill.clone());
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {

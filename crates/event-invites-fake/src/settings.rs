@@ -29,6 +29,7 @@ pub(crate) struct Settings {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) log_limit: Option<usize>,
     pub(crate) base_path: String,
+    pub(crate) tls: Option<crate::FakeTls>,
 }
 
 impl Settings {
@@ -44,6 +45,7 @@ impl Settings {
             faults: Vec::new(),
             log_limit: None,
             base_path: String::new(),
+            tls: None,
         }
     }
 
@@ -74,9 +76,17 @@ impl Settings {
                 .add_fault(rule)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
-        let running = server::serve::<A>(router, pipeline.clone(), (self.host, self.port)).await?;
+        let tls = self.tls.map(|tls| tls.make()).transpose()?;
+        let acceptor = tls.as_ref().map(|served| served.acceptor.clone());
+        let running =
+            server::serve::<A>(router, pipeline.clone(), (self.host, self.port), acceptor).await?;
+        let mut base_url = server::base_url(running.addr) + &pipeline.base_path;
+        if tls.is_some() {
+            base_url = base_url.replacen("http://", "https://", 1);
+        }
         Ok(Server {
-            base_url: server::base_url(running.addr) + &pipeline.base_path,
+            base_url,
+            ca_pem: tls.map(|served| served.ca_pem),
             running,
             controls: Controls {
                 pipeline,
@@ -144,6 +154,8 @@ impl Controls {
 /// A running fake server's handle.
 pub(crate) struct Server {
     pub(crate) base_url: String,
+    /// The CA's certificate, when the server speaks HTTPS.
+    pub(crate) ca_pem: Option<String>,
     pub(crate) running: Running,
     pub(crate) controls: Controls,
 }
@@ -227,6 +239,14 @@ macro_rules! settings_methods {
             self
         }
 
+        /// Serves HTTPS with a certificate made at start (see
+        /// [`FakeTls`](crate::FakeTls)): `base_url()` is then
+        /// `https://127.0.0.1:<port>`, and `client()` trusts the fake's CA.
+        pub fn tls(mut self, tls: $crate::FakeTls) -> Self {
+            self.settings.tls = Some(tls);
+            self
+        }
+
         /// Serves every route under this path, as the vendor does (ARTSVP
         /// under `/api/v2`); the default is none, the routes at `/`.
         /// `base_url()` includes it. A trailing `/` is dropped, and a
@@ -246,10 +266,28 @@ macro_rules! settings_methods {
 /// The control methods of a running fake server with a `server` field.
 macro_rules! server_methods {
     () => {
-        /// `http://127.0.0.1:<port>` and the base path, if one was set:
-        /// the base URL to give a client.
+        /// `http://127.0.0.1:<port>` (`https://` with
+        /// [`tls`](Self::ca_certificate_pem)) and the base path, if one
+        /// was set: the base URL to give a client.
         pub fn base_url(&self) -> &str {
             &self.server.base_url
+        }
+
+        /// The PEM certificate of the CA that signed the server's
+        /// certificate, when it serves HTTPS (the builder's `tls`): give it
+        /// to a client (`root_certificate_pem`, or a file named by
+        /// `SSL_CERT_FILE` for the command-line tool).
+        pub fn ca_certificate_pem(&self) -> Option<&str> {
+            self.server.ca_pem.as_deref()
+        }
+
+        /// How many TCP connections the server has accepted so far (TLS
+        /// handshakes that failed included).
+        pub fn connections(&self) -> usize {
+            self.server
+                .running
+                .connections
+                .load(std::sync::atomic::Ordering::SeqCst)
         }
 
         /// The API key the server accepts.

@@ -269,3 +269,40 @@ fn a_busy_port_is_named_and_exits_1() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
     assert!(stderr.contains("ARTSVP"), "{stderr}");
 }
+
+#[tokio::test]
+async fn with_tls_ca_out_it_serves_https_and_writes_the_ca_certificates() {
+    let dir = std::env::temp_dir().join(format!("fake-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    let (_child, info) = start(&["--tls-ca-out", ca_file.to_str().unwrap()]);
+    let pem = std::fs::read(&ca_file).unwrap();
+    assert_eq!(info["tls"]["ca_pem"].as_str().unwrap().as_bytes(), &pem[..]);
+    assert_eq!(
+        info["tls"]["ca_file"].as_str().unwrap(),
+        ca_file.to_str().unwrap()
+    );
+    let roots = reqwest::Certificate::from_pem_bundle(&pem).unwrap();
+    assert_eq!(roots.len(), 2, "one CA per API");
+    let trusting = reqwest::Client::builder()
+        .tls_certs_merge(roots)
+        .build()
+        .unwrap();
+    let artsvp = &info["artsvp"];
+    let base = artsvp["base_url"].as_str().unwrap();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let events = trusting
+        .get(format!("{base}/events"))
+        .header("authorization", artsvp["api_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    // A client that does not trust the CA is refused.
+    let refused = reqwest::Client::new()
+        .get(format!("{base}/events"))
+        .send()
+        .await;
+    assert!(refused.is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,6 +101,9 @@ pub struct ClientBuilder<A> {
     quota: Option<Option<Quota>>,
     http: Option<reqwest::Client>,
     observer: Option<Arc<dyn Observer>>,
+    insecure_http: bool,
+    roots: Vec<Vec<u8>>,
+    resolve: Vec<(String, SocketAddr)>,
     api: PhantomData<fn() -> A>,
 }
 
@@ -117,6 +121,9 @@ impl<A: Api> Default for ClientBuilder<A> {
             quota: None,
             http: None,
             observer: None,
+            insecure_http: false,
+            roots: Vec::new(),
+            resolve: Vec::new(),
             api: PhantomData,
         }
     }
@@ -136,6 +143,9 @@ impl<A> fmt::Debug for ClientBuilder<A> {
             .field("quota", &self.quota)
             .field("http", &self.http.as_ref().map(|_| "caller-supplied"))
             .field("observer", &self.observer.is_some())
+            .field("insecure_http", &self.insecure_http)
+            .field("root_certificates", &self.roots.len())
+            .field("resolve", &self.resolve)
             .finish()
     }
 }
@@ -217,6 +227,52 @@ impl<A: Api> ClientBuilder<A> {
         self
     }
 
+    /// Lets the key go over plain `http://` to a host other than loopback
+    /// (default `false`: building such a client fails, sending nothing).
+    /// Loopback (`localhost`, `127.0.0.0/8`, `::1`) is always allowed, for
+    /// fakes and local proxies. [`from_env`](crate::Artsvp::from_env) and
+    /// the command-line tool turn it on when
+    /// [`ENV_ALLOW_INSECURE_HTTP`] is `1`.
+    ///
+    /// ```
+    /// use event_invites::Artsvp;
+    ///
+    /// let refused = Artsvp::builder().api_key("k").base_url("http://rsvp.example").build();
+    /// assert!(refused.unwrap_err().to_string().contains("https://"));
+    /// let client = Artsvp::builder()
+    ///     .api_key("k")
+    ///     .base_url("http://rsvp.example")
+    ///     .allow_insecure_http(true)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), event_invites::Error>(())
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.insecure_http = allow;
+        self
+    }
+
+    /// Trusts the certificate authorities in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks) besides the system's: for a server with a
+    /// private CA, such as a fake serving HTTPS or a proxy of your
+    /// company's. Checked when the client is built (an unreadable
+    /// certificate is a configuration error). Ignored with
+    /// [`ClientBuilder::http_client`].
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
+        self
+    }
+
+    /// Sends requests for `domain` to `addr` instead of looking the name
+    /// up (the port of `addr` is used): to pin a host, or to test a
+    /// remote name against a server on loopback. TLS still checks the
+    /// certificate against `domain`. Ignored with
+    /// [`ClientBuilder::http_client`].
+    pub fn resolve(mut self, domain: impl Into<String>, addr: SocketAddr) -> Self {
+        self.resolve.push((domain.into(), addr));
+        self
+    }
+
     /// An [`Observer`] that sees every attempt and pacing wait of the
     /// client and its clones (for metrics; `tracing` spans are emitted
     /// either way).
@@ -226,8 +282,16 @@ impl<A: Api> ClientBuilder<A> {
     }
 
     /// Builds the client. Fails, sending nothing, when the key is missing,
-    /// empty or not a valid header value, or the base URL is not an
-    /// `http(s)` URL.
+    /// empty or not a valid header value, the base URL is not an `http(s)`
+    /// URL, or it is plain `http://` to a host other than loopback without
+    /// [`ClientBuilder::allow_insecure_http`].
+    ///
+    /// The client never follows a redirect: neither API documents one,
+    /// and following it would hand the key (SecureGate's is a custom
+    /// header, which HTTP clients do not strip) and a request's body to
+    /// wherever it points. A 3xx answer is an error,
+    /// [`crate::ErrorKind::Redirect`], naming only the origin it pointed
+    /// to. No `Referer` is sent.
     pub fn build(self) -> Result<A, Error> {
         self.build_inner()
             .map_err(|e| e.at(A::SERVICE, None::<&str>))
@@ -245,18 +309,34 @@ impl<A: Api> ClientBuilder<A> {
             .base_url
             .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
         let parsed = checked_base_url(&base_url)?;
+        if parsed.scheme() == "http" && !self.insecure_http && !is_loopback(&parsed) {
+            return Err(Error::config(format!(
+                "the base URL {base_url:?} is plain http to a host other than loopback, which \
+                 would send the API key and guests' data unencrypted: use https://, or, on a \
+                 network you trust, opt in with .allow_insecure_http(true) or \
+                 {ENV_ALLOW_INSECURE_HTTP}=1"
+            )));
+        }
         let attempt_timeout = self.http.is_none().then_some(self.request_timeout);
         let http = match self.http {
             Some(http) => http,
             // The key as a sensitive default header too, so that the
             // generated client `raw()` returns is authenticated.
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .timeout(self.request_timeout)
-                .user_agent(self.user_agent)
-                .default_headers(key.headers())
-                .build()
-                .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .timeout(self.request_timeout)
+                    .user_agent(self.user_agent)
+                    .default_headers(key.headers())
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false);
+                for (domain, addr) in &self.resolve {
+                    http = http.resolve(domain, *addr);
+                }
+                http = with_roots(http, &self.roots)?;
+                http.build()
+                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
+            }
         };
         let host = parsed.host_str().map(|host| match parsed.port() {
             Some(port) => format!("{host}:{port}"),
@@ -305,7 +385,74 @@ fn checked_base_url(base_url: &str) -> Result<reqwest::Url, Error> {
     Ok(parsed)
 }
 
-/// Reads `A::ENV_KEY` (required) and `A::ENV_BASE_URL` (optional).
+/// The environment variable that, set to `1`, lets
+/// [`from_env`](crate::Artsvp::from_env) (and the command-line tool) send
+/// the key over plain `http://` to a host other than loopback: see
+/// [`ClientBuilder::allow_insecure_http`].
+pub const ENV_ALLOW_INSECURE_HTTP: &str = "EVENT_INVITES_ALLOW_INSECURE_HTTP";
+
+/// The conventional variable (OpenSSL's) naming a PEM file of extra
+/// certificate authorities to trust, which `from_env` reads.
+const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
+
+/// Whether the URL's host is this machine: `localhost`, `127.0.0.0/8` or
+/// `::1` (a key sent there in clear does not cross a network).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The builder with each PEM bundle's certificates trusted besides the
+/// system's.
+#[cfg(any(
+    feature = "rustls",
+    feature = "rustls-no-provider",
+    feature = "native-tls"
+))]
+fn with_roots(
+    mut http: reqwest::ClientBuilder,
+    roots: &[Vec<u8>],
+) -> Result<reqwest::ClientBuilder, Error> {
+    for pem in roots {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::config(
+                    "a root certificate is not a PEM certificate (expected one or more \
+                     -----BEGIN CERTIFICATE----- blocks)",
+                )
+            })?;
+        http = http.tls_certs_merge(certificates);
+    }
+    Ok(http)
+}
+
+/// Without TLS, a root certificate has nothing to do: say so.
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "rustls-no-provider",
+    feature = "native-tls"
+)))]
+fn with_roots(
+    http: reqwest::ClientBuilder,
+    roots: &[Vec<u8>],
+) -> Result<reqwest::ClientBuilder, Error> {
+    if roots.is_empty() {
+        Ok(http)
+    } else {
+        Err(Error::config(
+            "a root certificate was given, but event-invites was built without TLS",
+        ))
+    }
+}
+
+/// Reads `A::ENV_KEY` (required), `A::ENV_BASE_URL`,
+/// [`ENV_ALLOW_INSECURE_HTTP`] and `SSL_CERT_FILE` (optional).
 pub(crate) fn from_env<A: Api>() -> Result<A, Error> {
     from_lookup(|name| std::env::var(name).ok())
 }
@@ -319,7 +466,18 @@ fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Err
         ))
         .at(A::SERVICE, None)
     })?;
-    let mut builder = ClientBuilder::<A>::default().api_key(key);
+    let mut builder = ClientBuilder::<A>::default()
+        .api_key(key)
+        .allow_insecure_http(lookup(ENV_ALLOW_INSECURE_HTTP).is_some_and(|v| v.trim() == "1"));
+    if let Some(path) = lookup(ENV_CERT_FILE).filter(|p| !p.trim().is_empty()) {
+        let pem = std::fs::read(&path).map_err(|e| {
+            Error::config(format!(
+                "{ENV_CERT_FILE} names {path:?}, which cannot be read: {e}"
+            ))
+            .at(A::SERVICE, None)
+        })?;
+        builder = builder.root_certificate_pem(pem);
+    }
     if let Some(url) = lookup(A::ENV_BASE_URL)
         && !url.trim().is_empty()
     {
@@ -356,6 +514,53 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(client.base_url(), "http://127.0.0.1:9/api/v2");
+    }
+
+    #[test]
+    fn from_env_lets_plain_http_to_a_remote_host_through_only_when_asked() {
+        let remote = [
+            ("ARTSVP_API_KEY", "k"),
+            ("ARTSVP_BASE_URL", "http://rsvp.example/api/v2"),
+        ];
+        let err = from_lookup::<Artsvp>(env(&remote)).unwrap_err();
+        assert!(err.to_string().contains("plain http"), "{err}");
+        let opted = [remote[0], remote[1], (ENV_ALLOW_INSECURE_HTTP, "1")];
+        assert!(from_lookup::<Artsvp>(env(&opted)).is_ok());
+        let other = [remote[0], remote[1], (ENV_ALLOW_INSECURE_HTTP, "yes")];
+        assert!(
+            from_lookup::<Artsvp>(env(&other)).is_err(),
+            "only 1 opts in"
+        );
+    }
+
+    #[test]
+    fn from_env_reads_extra_roots_from_ssl_cert_file_and_names_one_it_cannot_read() {
+        let missing = std::env::temp_dir().join("event-invites-no-such-ca.pem");
+        let missing = missing.to_str().unwrap();
+        let err =
+            from_lookup::<Artsvp>(env(&[("ARTSVP_API_KEY", "k"), ("SSL_CERT_FILE", missing)]))
+                .unwrap_err();
+        assert!(err.to_string().contains("SSL_CERT_FILE names"), "{err}");
+        let not_pem = std::env::temp_dir().join(format!("not-a-ca-{}.pem", std::process::id()));
+        std::fs::write(&not_pem, "hello").unwrap();
+        let err = from_lookup::<Artsvp>(env(&[
+            ("ARTSVP_API_KEY", "k"),
+            ("SSL_CERT_FILE", not_pem.to_str().unwrap()),
+        ]))
+        .unwrap_err();
+        std::fs::remove_file(&not_pem).unwrap();
+        #[cfg(any(
+            feature = "rustls",
+            feature = "rustls-no-provider",
+            feature = "native-tls"
+        ))]
+        assert!(err.to_string().contains("not a PEM certificate"), "{err}");
+        #[cfg(not(any(
+            feature = "rustls",
+            feature = "rustls-no-provider",
+            feature = "native-tls"
+        )))]
+        assert!(err.to_string().contains("without TLS"), "{err}");
     }
 
     #[test]

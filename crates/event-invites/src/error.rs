@@ -206,10 +206,16 @@ impl fmt::Display for FieldProblem {
 pub enum TransportCause {
     /// Nothing listens at the address (`ECONNREFUSED`).
     ConnectionRefused,
-    /// The host name did not resolve.
+    /// The host name could not be looked up for now (no answer from the
+    /// resolver): may pass, so it is retried.
     Dns,
-    /// The TLS handshake or a certificate check failed.
-    Tls,
+    /// The host name does not exist (the resolver answered "no such
+    /// host"): a wrong base URL, not an outage, so it is not retried.
+    NoSuchHost,
+    /// The TLS handshake or a certificate check failed, for this reason:
+    /// never retried (a certificate the client does not trust will not be
+    /// trusted on the next attempt either).
+    Tls(TlsProblem),
     /// The peer reset the connection.
     ConnectionReset,
     /// The connection closed before the response was complete (a body cut
@@ -219,15 +225,62 @@ pub enum TransportCause {
     Other,
 }
 
+impl TransportCause {
+    /// A cause that another attempt cannot mend: a certificate the client
+    /// does not trust, a host name that does not exist.
+    pub(crate) fn is_permanent(self) -> bool {
+        matches!(self, Self::Tls(_) | Self::NoSuchHost)
+    }
+}
+
 impl fmt::Display for TransportCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::ConnectionRefused => "connection refused",
             Self::Dns => "DNS lookup failed",
-            Self::Tls => "TLS handshake failed",
+            Self::NoSuchHost => "no such host (DNS)",
+            Self::Tls(problem) => return write!(f, "TLS handshake failed: {problem}"),
             Self::ConnectionReset => "connection reset by the peer",
             Self::ConnectionClosed => "connection closed before the response was complete",
             Self::Other => "connection failed",
+        })
+    }
+}
+
+/// Why a TLS handshake failed, as the certificate check named it.
+///
+/// ```
+/// use event_invites::{TlsProblem, TransportCause};
+///
+/// let cause = TransportCause::Tls(TlsProblem::UnknownIssuer);
+/// assert_eq!(
+///     cause.to_string(),
+///     "TLS handshake failed: the certificate's issuer is not trusted"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The server's certificate chains to no trusted root (a private CA:
+    /// add it with [`crate::ClientBuilder::root_certificate_pem`], or
+    /// `SSL_CERT_FILE` for the command-line tool).
+    UnknownIssuer,
+    /// The certificate is not valid for the host name in the base URL.
+    NameMismatch,
+    /// The certificate has expired (or is not valid yet).
+    Expired,
+    /// Another handshake failure (a protocol or cipher the two sides do not
+    /// share, a revoked or malformed certificate, an alert from the peer).
+    Other,
+}
+
+impl fmt::Display for TlsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownIssuer => "the certificate's issuer is not trusted",
+            Self::NameMismatch => "the certificate is not valid for this host name",
+            Self::Expired => "the certificate has expired or is not valid yet",
+            Self::Other => "the handshake or the certificate was refused",
         })
     }
 }
@@ -318,6 +371,15 @@ pub enum ErrorKind {
     },
     /// The server failed (HTTP 5xx).
     Server,
+    /// The server answered with a redirect (HTTP 3xx), which the client
+    /// does not follow: neither API documents one, and following it would
+    /// hand the API key, and a request's guest data, to wherever it points.
+    /// The request was not carried out; the base URL is probably wrong.
+    Redirect {
+        /// The origin it pointed to (`https://host[:port]`, never a path or
+        /// query), when the `Location` named one.
+        to: Option<String>,
+    },
     /// The server answered with a status the API does not document.
     UnexpectedStatus,
     /// No answer in time: one attempt's timeout
@@ -607,6 +669,16 @@ impl fmt::Display for Error {
                 }
             }
             ErrorKind::Server => write!(f, "server error (HTTP {status}) after {attempts}")?,
+            ErrorKind::Redirect { to } => {
+                write!(f, "redirected (HTTP {status})")?;
+                if let Some(to) = to {
+                    write!(f, " to {to}")?;
+                }
+                f.write_str(
+                    "; redirects are not followed (the key and the request stay with this \
+                     host): check the base URL",
+                )?;
+            }
             ErrorKind::UnexpectedStatus => write!(f, "unexpected response (HTTP {status})")?,
             ErrorKind::Timeout => write!(f, "timed out after {attempts}")?,
             ErrorKind::Deadline { timeout, stage } => write!(
@@ -614,6 +686,9 @@ impl fmt::Display for Error {
                 "the call's timeout of {} {stage} (after {attempts})",
                 Seconds(*timeout)
             )?,
+            ErrorKind::Transport(TransportCause::Tls(problem)) => {
+                write!(f, "TLS handshake failed after {attempts}: {problem}")?;
+            }
             ErrorKind::Transport(cause) => {
                 write!(f, "{cause} after {attempts}")?;
                 if self.inner.status.is_some() {

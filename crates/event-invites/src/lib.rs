@@ -74,6 +74,42 @@
 //! carried nor listed as omitted, with the reason; the raw types stay one
 //! call away ([`raw`], `client.raw()`).
 
+//! # Security: what is sent where
+//!
+//! - **The key goes to the base URL's host only.** It is sent as a
+//!   sensitive header (SecureGate's `x-api-key`, ARTSVP's `Authorization`)
+//!   and never appears in `Debug`, `Display`, errors or traces.
+//! - **Redirects are never followed**, by the facade's calls or by the
+//!   generated client behind `raw()`: neither API documents one, and an
+//!   HTTP client strips only `Authorization` on a cross-origin redirect, so
+//!   following one would hand SecureGate's key, or a create's guest name
+//!   and email (a 307 re-sends the body), to wherever it points. A 3xx is
+//!   [`ErrorKind::Redirect`], naming only the origin it pointed to; it is
+//!   not sent ([`Sent::No`]) and not retried. No `Referer` is sent.
+//! - **Plain `http://` only to loopback** (`localhost`, `127.0.0.0/8`,
+//!   `::1`): a client for a remote `http://` base URL is not built (a
+//!   configuration error) unless the caller opts in
+//!   ([`ClientBuilder::allow_insecure_http`], or
+//!   [`ENV_ALLOW_INSECURE_HTTP`]`=1` through `from_env` and the tool).
+//! - **TLS** checks the certificate against the system's roots and any
+//!   added with [`ClientBuilder::root_certificate_pem`] (`from_env` adds
+//!   the file named by `SSL_CERT_FILE`). A failed check is
+//!   [`TransportCause::Tls`] with its [`TlsProblem`] (unknown issuer, name
+//!   mismatch, expired), after exactly one connection: it is never retried.
+//! - **Proxies** come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+//!   `NO_PROXY` (reqwest's reading of them; `localhost` is proxied too
+//!   unless `NO_PROXY` names it). An `https://` request goes through a
+//!   `CONNECT` tunnel: the proxy sees the host and port, never the key or
+//!   the body. Proxy credentials in those variables go to the proxy only,
+//!   and never appear in errors or `Debug`.
+//! - **Not logged**: guests' names, emails and phones from request or
+//!   response bodies; errors name a field's path and the problem, and mask
+//!   what a server's message echoes.
+//! - A caller's own `reqwest::Client` ([`ClientBuilder::http_client`])
+//!   keeps its own redirect, proxy and TLS settings: build it with
+//!   `redirect(reqwest::redirect::Policy::none())` to keep the guarantees
+//!   above.
+
 //! # Cargo features
 //!
 //! | feature | what it adds | what it costs to build |
@@ -111,9 +147,10 @@ mod verdict;
 
 pub use artsvp::Artsvp;
 pub use call::{Call, Response};
-pub use config::{Api, ClientBuilder, USER_AGENT};
+pub use config::{Api, ClientBuilder, ENV_ALLOW_INSECURE_HTTP, USER_AGENT};
 pub use error::{
-    DeadlineStage, DecodeProblem, Error, ErrorKind, FieldProblem, Result, Service, TransportCause,
+    DeadlineStage, DecodeProblem, Error, ErrorKind, FieldProblem, Result, Service, TlsProblem,
+    TransportCause,
 };
 pub use export::GuestRow;
 pub use observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason};

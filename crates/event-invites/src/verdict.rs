@@ -145,6 +145,9 @@ pub(crate) enum Cause {
     TruncatedBody(u16),
     /// A complete answer with this failure status.
     Status(u16),
+    /// A redirect (3xx), not followed: the request was not carried out,
+    /// and nothing went to where it pointed.
+    Redirected(u16),
     /// An answer with this status whose body did not decode.
     Decode(u16),
 }
@@ -164,10 +167,11 @@ impl Cause {
     /// succeed.
     fn is_transient(self) -> bool {
         match self {
-            Self::BeforeSending | Self::Decode(_) => false,
+            Self::BeforeSending | Self::Decode(_) | Self::Redirected(_) => false,
             // A certificate the client does not trust will not be trusted on
-            // the next attempt either.
-            Self::Connect(cause) => cause != TransportCause::Tls,
+            // the next attempt either, nor will a host that does not exist
+            // appear.
+            Self::Connect(cause) => !cause.is_permanent(),
             Self::ConnectTimeout
             | Self::HeldBack
             | Self::CutAfterWrite(_)
@@ -181,9 +185,11 @@ impl Cause {
     /// Whether the request reached the server.
     fn sent(self) -> Sent {
         match self {
-            Self::BeforeSending | Self::Connect(_) | Self::ConnectTimeout | Self::HeldBack => {
-                Sent::No
-            }
+            Self::BeforeSending
+            | Self::Connect(_)
+            | Self::ConnectTimeout
+            | Self::HeldBack
+            | Self::Redirected(_) => Sent::No,
             Self::CutAfterWrite(_) | Self::TimeoutBeforeHeaders => Sent::Maybe,
             Self::Status(502..=504) => Sent::Maybe,
             Self::TimeoutAfterHeaders(_)
@@ -217,14 +223,14 @@ impl Cause {
     /// was cut, no answer came in time, or the server answered 5xx.
     pub(crate) fn is_unavailable(self) -> bool {
         match self {
-            Self::Connect(cause) => cause != TransportCause::Tls,
+            Self::Connect(cause) => !cause.is_permanent(),
             Self::ConnectTimeout
             | Self::CutAfterWrite(_)
             | Self::TimeoutBeforeHeaders
             | Self::TimeoutAfterHeaders(_)
             | Self::TruncatedBody(_) => true,
             Self::Status(status) => (500..=599).contains(&status),
-            Self::BeforeSending | Self::HeldBack | Self::Decode(_) => false,
+            Self::BeforeSending | Self::HeldBack | Self::Decode(_) | Self::Redirected(_) => false,
         }
     }
 
@@ -268,6 +274,7 @@ impl Cause {
 mod tests {
     use super::*;
     use crate::artsvp::failure_label;
+    use crate::error::TlsProblem;
     use Cause::*;
     use TransportCause as T;
 
@@ -297,7 +304,36 @@ mod tests {
                 ALL_RETRY_FAILED,
             ),
             ("DNS", Connect(T::Dns), Sent::No, ALL_RETRY_FAILED),
-            ("TLS", Connect(T::Tls), Sent::No, NONE_RETRY_FAILED),
+            (
+                "no such host",
+                Connect(T::NoSuchHost),
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
+            (
+                "TLS, unknown issuer",
+                Connect(T::Tls(TlsProblem::UnknownIssuer)),
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
+            (
+                "TLS, other",
+                Connect(T::Tls(TlsProblem::Other)),
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
+            (
+                "302, not followed",
+                Redirected(302),
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
+            (
+                "307, not followed",
+                Redirected(307),
+                Sent::No,
+                NONE_RETRY_FAILED,
+            ),
             (
                 "reset during connect",
                 Connect(T::ConnectionReset),
@@ -450,7 +486,9 @@ mod tests {
             Status(429),
             Status(404),
             Decode(200),
-            Connect(T::Tls),
+            Connect(T::Tls(TlsProblem::Expired)),
+            Connect(T::NoSuchHost),
+            Redirected(301),
             HeldBack,
         ] {
             assert!(!answered.is_unavailable(), "{answered:?}");

@@ -28,7 +28,14 @@ pub(super) fn from_status(
         })
         .collect();
     let mut retry_after = None;
+    let mut cause = Cause::Status(code);
     let kind = match code {
+        300..=399 => {
+            cause = Cause::Redirected(code);
+            ErrorKind::Redirect {
+                to: redirect_origin(headers),
+            }
+        }
         401 | 403 => ErrorKind::Unauthorized,
         404 => ErrorKind::NotFound { message },
         400 | 422 => ErrorKind::Validation { message, problems },
@@ -44,7 +51,54 @@ pub(super) fn from_status(
         status: Some(code),
         request_id: request_id(headers),
         source: None,
-        cause: Cause::Status(code),
+        cause,
         retry_after,
+    }
+}
+
+/// The origin a redirect's `Location` names (`scheme://host[:port]`, never
+/// its user, path or query); `None` for a relative or missing one.
+fn redirect_origin(headers: &HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+    let url = reqwest::Url::parse(location).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(location: &str) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::LOCATION, location.parse().unwrap());
+        redirect_origin(&headers)
+    }
+
+    #[test]
+    fn a_redirect_names_the_origin_it_points_to_and_nothing_more() {
+        assert_eq!(
+            located("https://user:pw@other.example:8443/v2/invites?email=a%40b.c#x").as_deref(),
+            Some("https://other.example:8443")
+        );
+        assert_eq!(
+            located("http://other.example/").as_deref(),
+            Some("http://other.example")
+        );
+        assert_eq!(located("/api/v3/events"), None);
+        assert_eq!(redirect_origin(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn every_3xx_is_a_redirect_not_carried_out() {
+        for code in [301, 302, 303, 307, 308] {
+            let status = StatusCode::from_u16(code).unwrap();
+            let failure = from_status(status, &HeaderMap::new(), None, Vec::new(), &[]);
+            assert_eq!(failure.kind, ErrorKind::Redirect { to: None }, "{code}");
+            assert_eq!(failure.cause, Cause::Redirected(code));
+        }
     }
 }
