@@ -45,7 +45,8 @@ use crate::{FakeArtsvp, FakeSecureGate};
 /// A fault rule is a JSON object: `fault` is one of `status` (with
 /// `status`), `too_many_requests` (with `retry_after`, seconds), `latency`
 /// (with `ms`), `drop_connection`, `truncated_body`, `malformed_json`,
-/// `unknown_enum_value`, `extra_fields`; optional `method` and `route` (a
+/// `unknown_enum_value`, `extra_fields`, `redirect` (with `status`,
+/// 300..=399, and `location`); optional `method` and `route` (a
 /// route template such as `/invites/{id}`, one the API serves) pick the
 /// requests, `skip` lets that many through first, `times` is a count or
 /// `"always"` (default 1), `share` (`{"strike": 3, "of": 10}`) strikes that
@@ -439,6 +440,7 @@ struct Advance {
 struct RuleBody {
     fault: FaultName,
     status: Option<u16>,
+    location: Option<String>,
     retry_after: Option<u64>,
     ms: Option<u64>,
     method: Option<String>,
@@ -460,6 +462,7 @@ enum FaultName {
     MalformedJson,
     UnknownEnumValue,
     ExtraFields,
+    Redirect,
 }
 
 #[derive(Deserialize)]
@@ -504,20 +507,23 @@ fn parse_rule(bytes: &[u8]) -> Result<FaultRule, String> {
 /// The fault a rule's body names, with the fields it takes (and none that
 /// only another fault takes).
 fn fault_of(b: &RuleBody) -> Result<Fault, String> {
-    let only = [
-        ("status", b.status.is_some(), FaultName::Status),
+    use FaultName as F;
+    let only: [(&str, bool, &[FaultName]); 4] = [
+        ("status", b.status.is_some(), &[F::Status, F::Redirect]),
+        ("location", b.location.is_some(), &[F::Redirect]),
         (
             "retry_after",
             b.retry_after.is_some(),
-            FaultName::TooManyRequests,
+            &[F::TooManyRequests],
         ),
-        ("ms", b.ms.is_some(), FaultName::Latency),
+        ("ms", b.ms.is_some(), &[F::Latency]),
     ];
-    for (field, given, fault) in only {
-        if given && b.fault != fault {
+    for (field, given, faults) in only {
+        if given && !faults.contains(&b.fault) {
+            let names: Vec<&str> = faults.iter().map(|f| fault_name(*f)).collect();
             return Err(format!(
                 "`{field}`: only for `fault: {}`",
-                fault_name(fault)
+                names.join("` or `fault: ")
             ));
         }
     }
@@ -543,6 +549,16 @@ fn fault_of(b: &RuleBody) -> Result<Fault, String> {
         FaultName::MalformedJson => Fault::MalformedJson,
         FaultName::UnknownEnumValue => Fault::UnknownEnumValue,
         FaultName::ExtraFields => Fault::ExtraFields,
+        FaultName::Redirect => match b.status {
+            Some(status) if (300..=399).contains(&status) => Fault::Redirect {
+                status,
+                location: b.location.clone().ok_or_else(|| required("location"))?,
+            },
+            Some(s) => {
+                return Err(format!("`status`: a redirect's must be 300..=399, got {s}"));
+            }
+            None => return Err(required("status")),
+        },
     })
 }
 
@@ -581,6 +597,7 @@ fn fault_name(fault: FaultName) -> &'static str {
         FaultName::MalformedJson => "malformed_json",
         FaultName::UnknownEnumValue => "unknown_enum_value",
         FaultName::ExtraFields => "extra_fields",
+        FaultName::Redirect => "redirect",
     }
 }
 
@@ -620,6 +637,9 @@ mod tests {
             (br#"{"fault": "latency", "ms": 5, "status": 500}"#, "`status`: only for"),
             (br#"{"fault": "status", "status": 500, "share": {"strike": 4, "of": 3}}"#, "`share`"),
             (br#"{"fault": "status", "status": 500, "share": {"strike": 1, "of": 3}, "times": 2}"#, "`share`"),
+            (br#"{"fault": "redirect", "status": 302}"#, "`location`: required"),
+            (br#"{"fault": "redirect", "status": 200, "location": "/x"}"#, "300..=399"),
+            (br#"{"fault": "status", "status": 500, "location": "/x"}"#, "`location`: only for"),
         ] {
             let err = parse_rule(body).unwrap_err();
             assert!(err.contains(field), "{}: {err}", String::from_utf8_lossy(body));
@@ -632,6 +652,19 @@ mod tests {
             unknown.contains("expected one of `fault`, `status`"),
             "names what exists: {unknown}"
         );
+    }
+
+    #[test]
+    fn a_redirect_rule_parses() {
+        let rule = parse_rule(
+            br#"{"fault": "redirect", "status": 307, "location": "http://127.0.0.1:9/x", "route": "/invites"}"#,
+        )
+        .unwrap();
+        let redirect = Fault::Redirect {
+            status: 307,
+            location: "http://127.0.0.1:9/x".into(),
+        };
+        assert_eq!(rule, FaultRule::new(redirect).route("/invites"));
     }
 
     #[test]

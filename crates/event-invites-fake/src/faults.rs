@@ -58,6 +58,15 @@ pub enum Fault {
     TruncatedBody,
     /// Answer with a complete response whose body is not valid JSON.
     MalformedJson,
+    /// Answer with a redirect (`status`, 300..=399) to `location`, as a
+    /// misconfigured gateway or a moved host would: a client must not
+    /// follow it with the key or the body.
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header's value.
+        location: String,
+    },
     /// Answer normally, but with enum values the client has never seen
     /// (e.g. a SecureGate status `expired`, an ARTSVP booking status
     /// `is_waitlisted`).
@@ -77,6 +86,7 @@ impl Fault {
             Self::DropConnection => "drop_connection".into(),
             Self::TruncatedBody => "truncated_body".into(),
             Self::MalformedJson => "malformed_json".into(),
+            Self::Redirect { status, .. } => format!("redirect_{status}"),
             Self::UnknownEnumValue => "unknown_enum_value".into(),
             Self::ExtraFields => "extra_fields".into(),
         }
@@ -87,7 +97,10 @@ impl Fault {
     pub(crate) fn replaces_answer(&self) -> bool {
         matches!(
             self,
-            Self::Status(_) | Self::TooManyRequests { .. } | Self::DropConnection
+            Self::Status(_)
+                | Self::TooManyRequests { .. }
+                | Self::DropConnection
+                | Self::Redirect { .. }
         )
     }
 }

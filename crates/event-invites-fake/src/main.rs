@@ -179,7 +179,8 @@ Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
                                status, too_many_requests (retry_after),
                                latency (ms), drop_connection, truncated_body,
                                malformed_json, unknown_enum_value,
-                               extra_fields; optional skip, times (a count or
+                               extra_fields, redirect (status 3xx, location);
+                               optional skip, times (a count or
                                \"always\"), share ({\"strike\": 1, \"of\": 4}),
                                after_write (apply the write first). A route
                                or method the API does not serve is refused.

@@ -12,7 +12,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use axum::http::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, RETRY_AFTER,
+};
 use axum::http::{Response, StatusCode};
 use axum::middleware::{self, Next};
 use bytes::Bytes;
@@ -486,6 +488,14 @@ fn replace_answer<A: Api>(fault: &Fault, kill: &Option<ConnectionKill>) -> Step 
                 "rate limit exceeded (injected)",
             );
             set_header(&mut response, RETRY_AFTER, *retry_after);
+            Step::Answer(response)
+        }
+        Fault::Redirect { status, location } => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::FOUND);
+            if let Ok(location) = HeaderValue::from_str(location) {
+                response.headers_mut().insert(LOCATION, location);
+            }
             Step::Answer(response)
         }
         _ => {

@@ -2,15 +2,17 @@
 //! class, each cell with its expected outcome written down below, and each
 //! checked against both what the caller got and what the server holds
 //! afterwards (nothing duplicated; a write reported as done is there; a
-//! create whose outcome cannot be known says so).
+//! create whose outcome cannot be known says so). Below HTTP, a second
+//! table: TLS refusals and an unreachable proxy, each failing every class
+//! before anything reaches the API.
 
 mod common;
 
 use std::time::Duration;
 
 use event_invites::artsvp::{Dedupe, InviteUpdate, NewInvite};
-use event_invites::{Artsvp, Error, ErrorKind};
-use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
+use event_invites::{Artsvp, ClientBuilder, Error, ErrorKind, TransportCause};
+use event_invites_fake::{FakeArtsvp, FakeTls, Fault, FaultRule};
 
 /// The operation classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,12 @@ enum Got {
     Server,
     Decode,
     Unknown,
+    /// A redirect, not followed.
+    Redirected,
+    /// A TLS handshake the client refused.
+    Tls,
+    /// No connection (to the proxy, here).
+    Unreachable,
 }
 
 /// Whether the write is on the server afterwards (reads change nothing).
@@ -48,7 +56,7 @@ enum Held {
     NotApplied,
 }
 
-use Got::{Decode, Ok as Fine, Server, Unknown};
+use Got::{Decode, Ok as Fine, Redirected, Server, Unknown};
 use Held::{Applied, NotApplied};
 
 /// One row per fault: the outcome for Read, Patch, Delete, CreateWithFilter,
@@ -157,6 +165,16 @@ fn matrix() -> Vec<Row> {
                 (Decode, Applied),
             ],
         ),
+        // A redirect is not followed (the key and the body would go to
+        // the other origin), not retried, and carried nothing out.
+        (
+            "307 to another origin",
+            once(Fault::Redirect {
+                status: 307,
+                location: "http://127.0.0.1:9/elsewhere".into(),
+            }),
+            [(Redirected, NotApplied); 5],
+        ),
         (
             "unknown enum value",
             once(Fault::UnknownEnumValue),
@@ -223,6 +241,11 @@ fn got(result: &Result<(), Error>) -> Got {
         Err(e) if matches!(e.kind(), ErrorKind::Server) => Server,
         Err(e) if matches!(e.kind(), ErrorKind::Decode(_)) => Decode,
         Err(e) if e.is_outcome_unknown() => Unknown,
+        Err(e) if matches!(e.kind(), ErrorKind::Redirect { .. }) => Redirected,
+        Err(e) if matches!(e.kind(), ErrorKind::Transport(TransportCause::Tls(_))) => Got::Tls,
+        Err(e) if e.kind() == &ErrorKind::Transport(TransportCause::ConnectionRefused) => {
+            Got::Unreachable
+        }
         Err(other) => panic!("an outcome the matrix does not expect: {other:?}"),
     }
 }
@@ -275,6 +298,94 @@ async fn every_fault_against_every_operation_class() {
                 failures.push(format!(
                     "{name} × {op:?}: expected {:?}, got {outcome:?} ({result:?})",
                     (want_got, want_held)
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "cells that differ:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// The rows below the HTTP layer: each makes every operation fail the same
+/// way before a request reaches the API, so nothing is applied. A row
+/// says how the fake serves and how the client is built (given another
+/// fake's CA, which it may trust instead of the fake's).
+type ConnectionRow = (&'static str, Option<FakeTls>, Client, Got);
+type Client = fn(&FakeArtsvp, &str) -> ClientBuilder<Artsvp>;
+
+fn connection_rows() -> Vec<ConnectionRow> {
+    /// Trusts another CA, not the fake's.
+    fn untrusting(fake: &FakeArtsvp, other_ca: &str) -> ClientBuilder<Artsvp> {
+        Artsvp::builder()
+            .base_url(fake.base_url())
+            .api_key(fake.api_key())
+            .root_certificate_pem(other_ca)
+            .retry(common::quick_retries())
+    }
+    /// Every request through a proxy that is not there.
+    fn through_a_closed_proxy(fake: &FakeArtsvp, _: &str) -> ClientBuilder<Artsvp> {
+        let closed = common::closed_port_url();
+        let proxy = closed.replacen("http://", "http://ops:proxy-pass-77@", 1);
+        let http = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::all(proxy).unwrap())
+            .build()
+            .unwrap();
+        common::artsvp_builder(fake).http_client(http)
+    }
+    vec![
+        (
+            "TLS: unknown issuer",
+            Some(FakeTls::new()),
+            untrusting,
+            Got::Tls,
+        ),
+        (
+            "TLS: expired",
+            Some(FakeTls::new().expired()),
+            |fake, _| common::artsvp_builder(fake),
+            Got::Tls,
+        ),
+        (
+            "proxy unreachable",
+            None,
+            through_a_closed_proxy,
+            Got::Unreachable,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_connection_fault_against_every_operation_class() {
+    let other = FakeArtsvp::builder()
+        .tls(FakeTls::new())
+        .start()
+        .await
+        .unwrap();
+    let other_ca = other.ca_certificate_pem().unwrap().to_string();
+    let mut failures = Vec::new();
+    for (name, tls, client, want) in connection_rows() {
+        for op in OPS {
+            let mut builder = FakeArtsvp::builder().invites(3);
+            if let Some(tls) = tls.clone() {
+                builder = builder.tls(tls);
+            }
+            let fake = builder.start().await.unwrap();
+            let built = client(&fake, &other_ca).build().unwrap();
+            let invite = fake.invites()[0].id.clone();
+            let event = fake.events()[0].id.clone();
+            let result = run(&built, op, &invite, &event).await;
+            if let Err(e) = &result {
+                let shown = format!("{e} {e:?}");
+                assert!(!shown.contains("proxy-pass-77"), "{name}: {shown}");
+                assert!(!e.is_outcome_unknown(), "{name} × {op:?}: nothing was sent");
+            }
+            let outcome = (got(&result), held(&fake, op, &invite));
+            if outcome != (want, NotApplied) || !fake.requests().is_empty() {
+                failures.push(format!(
+                    "{name} × {op:?}: expected {want:?}, got {outcome:?} ({result:?})"
                 ));
             }
         }
