@@ -4,7 +4,7 @@
 //! never falls back to the fakes by itself: a missing key is a
 //! configuration error that names the variable and the flag.
 
-use event_invites::{Api, Artsvp, SecureGate};
+use event_invites::{Api, Artsvp, ClientBuilder, QuotaStore, SecureGate};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
 use crate::error::CliError;
@@ -24,9 +24,13 @@ pub struct Apis {
 }
 
 impl Apis {
-    /// Clients from the environment; every key the command needs must be
-    /// set.
-    pub fn from_env(needs: Needs) -> Result<Self, CliError> {
+    /// Clients from the environment, sharing their quota through the store
+    /// `store` makes (once the keys are known to be set); every key the
+    /// command needs must be set.
+    pub fn from_env(
+        needs: Needs,
+        store: impl FnOnce() -> Result<QuotaStore, CliError>,
+    ) -> Result<Self, CliError> {
         let mut missing = Vec::new();
         for (needed, name) in [
             (needs.securegate, <SecureGate as Api>::ENV_KEY),
@@ -39,8 +43,23 @@ impl Apis {
         if !missing.is_empty() {
             return Err(CliError::Config(missing_keys(&missing)));
         }
-        let securegate = needs.securegate.then(SecureGate::from_env).transpose()?;
-        let artsvp = needs.artsvp.then(Artsvp::from_env).transpose()?;
+        let store = store()?;
+        let securegate = needs
+            .securegate
+            .then(|| {
+                ClientBuilder::<SecureGate>::from_env()?
+                    .quota_store(store.clone())
+                    .build()
+            })
+            .transpose()?;
+        let artsvp = needs
+            .artsvp
+            .then(|| {
+                ClientBuilder::<Artsvp>::from_env()?
+                    .quota_store(store.clone())
+                    .build()
+            })
+            .transpose()?;
         for base in [
             securegate.as_ref().map(SecureGate::base_url),
             artsvp.as_ref().map(Artsvp::base_url),

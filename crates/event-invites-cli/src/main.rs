@@ -42,6 +42,17 @@ struct Cli {
     /// process) instead of the real APIs; every summary says so.
     #[arg(long, global = true)]
     demo: bool,
+    /// Where each API key's quota is shared: `host` (every process of this
+    /// user on this machine using the same key paces as one), or `memory`
+    /// (this process alone).
+    #[arg(
+        long,
+        global = true,
+        env = "EVENT_INVITES_QUOTA_STORE",
+        default_value = "host",
+        value_name = "STORE"
+    )]
+    quota_store: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,6 +103,15 @@ enum Command {
         #[command(flatten)]
         out: output::Output,
     },
+    /// Prints an API key's shared quota: where it is kept, the quota paced
+    /// by (the server's, when it said a smaller one), what is left, when
+    /// it is whole again. Sends nothing.
+    #[command(after_help = EXIT_CODES)]
+    Quota {
+        /// Which API's key.
+        #[arg(long, value_enum, default_value_t = ApiName::Artsvp)]
+        api: ApiName,
+    },
     /// Prints a shell completion script: `event-invites completions bash >
     /// /etc/bash_completion.d/event-invites`.
     Completions {
@@ -111,6 +131,7 @@ impl Command {
             Self::Guests { .. } | Self::Stats { .. } => (true, false),
             Self::Invite { .. } | Self::Bookings { .. } => (false, true),
             Self::Sync { .. } => (true, true),
+            Self::Quota { api } => (*api == ApiName::Securegate, *api == ApiName::Artsvp),
             Self::Completions { .. } | Self::Manpage => (false, false),
         };
         Needs { securegate, artsvp }
@@ -123,6 +144,30 @@ fn delimiter(text: &str) -> Result<u8, String> {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
         _ => Err("one ASCII character, or `tab`".to_string()),
+    }
+}
+
+/// An API, as `quota --api` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ApiName {
+    Artsvp,
+    Securegate,
+}
+
+/// `--quota-store`: `host` or `memory` (a Redis URL is not served yet).
+fn quota_store(choice: &str) -> Result<event_invites::QuotaStore, CliError> {
+    match choice.trim() {
+        "host" => Ok(event_invites::QuotaStore::host()?),
+        "memory" => Ok(event_invites::QuotaStore::memory()),
+        url if url.starts_with("redis") => Err(CliError::Config(
+            "--quota-store: a Redis store is not available in this version; use host (every \
+             process on this machine) or memory"
+                .into(),
+        )),
+        _ => Err(CliError::Usage(format!(
+            "--quota-store: `{}` is not a store: use host or memory",
+            choice.chars().take(40).collect::<String>()
+        ))),
     }
 }
 
@@ -244,7 +289,7 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
     let apis = if cli.demo {
         Apis::demo().await?
     } else {
-        Apis::from_env(needs)?
+        Apis::from_env(needs, || quota_store(&cli.quota_store))?
     };
     let demo = apis.is_demo();
     match cli.command {
@@ -270,6 +315,14 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
         }
         Command::Invite(args) => invite(&apis, demo, args).await,
         Command::Sync(args) => sync(&apis, demo, args).await,
+        Command::Quota { api } => {
+            let usage = match api {
+                ApiName::Artsvp => apis.artsvp()?.quota_usage(),
+                ApiName::Securegate => apis.securegate()?.quota_usage(),
+            };
+            output::quota(demo_prefix(demo), &usage);
+            Ok(Outcome::Done)
+        }
         Command::Completions { .. } | Command::Manpage => offline(&cli.command),
     }
 }

@@ -140,3 +140,35 @@ pub fn stats(prefix: &str, event: &str, stats: &InviteStats) {
     );
     let _ = std::io::stdout().write_all(&out);
 }
+
+/// `quota`: a key's shared quota, one fact a line.
+pub fn quota(prefix: &str, usage: &event_invites::QuotaUsage) {
+    let seconds = |d: std::time::Duration| format!("{:.1} s", d.as_secs_f64());
+    println!("{prefix}store        {}", usage.store);
+    println!("bucket       {}", usage.bucket);
+    match usage.quota {
+        Some(q) => println!("quota        {} per {}", q.limit, seconds(q.window)),
+        None => println!("quota        none (paced by the server's headers only)"),
+    }
+    if let (Some(quota), Some(left)) = (usage.quota, usage.left) {
+        println!(
+            "used         {} (left {left})",
+            u64::from(quota.limit).saturating_sub(left)
+        );
+    }
+    if let Some(full) = usage.full_in {
+        println!("refills in   {}", seconds(full));
+    }
+    if let Some(limit) = usage.server_limit {
+        println!("server limit {limit}");
+    }
+    if let Some(left) = usage.server_remaining {
+        println!("server left  {left} in its window");
+    }
+    if let Some(blocked) = usage.blocked_for {
+        println!("held back    {} (a 429's Retry-After)", seconds(blocked));
+    }
+    if !usage.shared {
+        println!("note         the store failed: this process paced alone");
+    }
+}

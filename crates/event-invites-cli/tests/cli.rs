@@ -44,8 +44,18 @@ fn command(artsvp: &FakeArtsvp, args: &[&str]) -> Command {
         .env("ARTSVP_BASE_URL", artsvp.base_url())
         .env_remove("SECUREGATE_API_KEY")
         .env_remove("SECUREGATE_BASE_URL")
+        .env_remove("EVENT_INVITES_QUOTA_STORE")
+        // The shared quota's files (the default host store) in a directory
+        // of these tests, not the user's.
+        .env("XDG_RUNTIME_DIR", quota_dir())
         .kill_on_drop(true);
     command
+}
+
+/// Where the tool keeps the shared quota in these tests (one bucket per
+/// fake, since each listens on a port of its own).
+fn quota_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("event-invites-cli-quota-{}", std::process::id()))
 }
 
 async fn run(artsvp: &FakeArtsvp, args: &[&str]) -> Output {
@@ -595,6 +605,7 @@ async fn a_securegate_event_with_no_invites_gets_a_hint() {
         .args(["guests", "--event", "event-nosuch"])
         .env("SECUREGATE_API_KEY", securegate.api_key())
         .env("SECUREGATE_BASE_URL", securegate.base_url())
+        .env("XDG_RUNTIME_DIR", quota_dir())
         .output()
         .await
         .unwrap();
@@ -799,6 +810,7 @@ async fn a_redirect_or_remote_plain_http_stops_with_exit_2_and_the_key_goes_nowh
             .args(["guests", "--event", "event-475267"])
             .env("SECUREGATE_API_KEY", elsewhere.api_key())
             .env("SECUREGATE_BASE_URL", base)
+            .env("XDG_RUNTIME_DIR", quota_dir())
             .env_remove(event_invites::ENV_ALLOW_INSECURE_HTTP)
             .kill_on_drop(true);
         command
@@ -836,4 +848,66 @@ async fn a_redirect_or_remote_plain_http_stops_with_exit_2_and_the_key_goes_nowh
         "{stderr}"
     );
     assert!(!stderr.contains(elsewhere.api_key()), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
+    use event_invites_fake::RateLimit;
+    // 20 requests every 2 s: three runs of 25 guests need about 8 s.
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(RateLimit::new(20, Duration::from_secs(2)))
+        .start()
+        .await
+        .unwrap();
+    let dir = TempDir::new("shared-quota");
+    let mut runs = Vec::new();
+    for process in 0..3 {
+        let csv = dir.path(&format!("guests-{process}.csv"));
+        let mut text = String::from("name,email\n");
+        for i in 0..25 {
+            text.push_str(&format!("Guest {i},{}\n", email(process * 100 + i)));
+        }
+        std::fs::write(&csv, text).unwrap();
+        let mut child = command(&fake, &["invite", "--event", "3779b1", "--csv"]);
+        child
+            .arg(&csv)
+            // The default store (host), in a directory of this test's own.
+            .env("XDG_RUNTIME_DIR", dir.path("runtime"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        runs.push(child.spawn().unwrap());
+    }
+    // All three run at once; each is awaited in turn.
+    for run in runs {
+        let out = run.wait_with_output().await.unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let refused = fake.requests().count(|r| r.status == Some(429));
+    assert_eq!(refused, 0, "{} requests in all", fake.requests().len());
+    assert_eq!(held_emails(&fake, "3779b1").len(), 75, "every guest once");
+    // The bucket names the API and a fingerprint, never the key.
+    let buckets: Vec<String> = std::fs::read_dir(dir.path("runtime").join("event-invites"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(buckets.len(), 1, "{buckets:?}");
+    assert!(buckets[0].starts_with("artsvp-"), "{buckets:?}");
+    for bucket in &buckets {
+        let held = std::fs::read_to_string(dir.path("runtime").join("event-invites").join(bucket))
+            .unwrap();
+        assert!(!held.contains(fake.api_key()) && !bucket.contains(fake.api_key()));
+    }
+
+    // `quota` shows the shared bucket, with the server's smaller quota.
+    let out = command(&fake, &["quota"])
+        .env("XDG_RUNTIME_DIR", dir.path("runtime"))
+        .output()
+        .await
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(shown.contains("store        host ("), "{shown}");
+    assert!(shown.contains("quota        20 per 2.0 s"), "{shown}");
+    assert!(shown.contains("server limit 20"), "{shown}");
 }

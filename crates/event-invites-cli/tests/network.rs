@@ -138,7 +138,8 @@ impl HttpsFake {
                 "SECUREGATE_BASE_URL",
                 format!("https://localhost:{}", self.port()),
             )
-            .env("SSL_CERT_FILE", &self.ca_file);
+            .env("SSL_CERT_FILE", &self.ca_file)
+            .env("EVENT_INVITES_QUOTA_STORE", "memory");
         for var in [
             "HTTPS_PROXY",
             "https_proxy",

@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{Error, Service};
 use crate::observe::{Observer, Observers};
 use crate::pacing::{Pacer, Quota};
+use crate::quota_store::{QuotaStore, bucket_name};
 use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
 use crate::transport::Transport;
@@ -99,6 +100,7 @@ pub struct ClientBuilder<A> {
     retry: RetryPolicy,
     retry_budget: RetryBudget,
     quota: Option<Option<Quota>>,
+    quota_store: QuotaStore,
     http: Option<reqwest::Client>,
     observer: Option<Arc<dyn Observer>>,
     insecure_http: bool,
@@ -119,6 +121,7 @@ impl<A: Api> Default for ClientBuilder<A> {
             retry: RetryPolicy::default(),
             retry_budget: RetryBudget::default(),
             quota: None,
+            quota_store: QuotaStore::memory(),
             http: None,
             observer: None,
             insecure_http: false,
@@ -141,6 +144,7 @@ impl<A> fmt::Debug for ClientBuilder<A> {
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("quota", &self.quota)
+            .field("quota_store", &self.quota_store)
             .field("http", &self.http.as_ref().map(|_| "caller-supplied"))
             .field("observer", &self.observer.is_some())
             .field("insecure_http", &self.insecure_http)
@@ -214,6 +218,15 @@ impl<A: Api> ClientBuilder<A> {
     /// published 1,000 per 15 minutes; none for SecureGate.
     pub fn quota(mut self, quota: Option<Quota>) -> Self {
         self.quota = Some(quota);
+        self
+    }
+
+    /// Where the quota's state is kept, and so who shares it (default
+    /// [`QuotaStore::memory`]: this client and its clones). With
+    /// [`QuotaStore::host`], every process of this user on this machine
+    /// that uses the same key paces as one.
+    pub fn quota_store(mut self, store: QuotaStore) -> Self {
+        self.quota_store = store;
         self
     }
 
@@ -349,7 +362,15 @@ impl<A: Api> ClientBuilder<A> {
                 api: A::SERVICE,
                 host,
                 key,
-                pacer: Pacer::new(self.quota.unwrap_or(A::DEFAULT_QUOTA)),
+                pacer: Pacer::shared(
+                    self.quota.unwrap_or(A::DEFAULT_QUOTA),
+                    self.quota_store,
+                    bucket_name(
+                        A::NAME,
+                        parsed.origin().ascii_serialization().as_str(),
+                        secret.expose_secret(),
+                    ),
+                ),
                 retry: self.retry,
                 budget: Budget::new(self.retry_budget),
                 timeout: self.timeout,
@@ -454,11 +475,36 @@ fn with_roots(
 /// Reads `A::ENV_KEY` (required), `A::ENV_BASE_URL`,
 /// [`ENV_ALLOW_INSECURE_HTTP`] and `SSL_CERT_FILE` (optional).
 pub(crate) fn from_env<A: Api>() -> Result<A, Error> {
-    from_lookup(|name| std::env::var(name).ok())
+    ClientBuilder::from_env()?.build()
 }
 
 /// [`from_env`] with the variables read through `lookup`.
+#[cfg(test)]
 fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Error> {
+    builder_from_lookup(lookup)?.build()
+}
+
+impl<A: Api> ClientBuilder<A> {
+    /// A builder set from the environment as `from_env` reads it (the key,
+    /// the base URL, [`ENV_ALLOW_INSECURE_HTTP`], `SSL_CERT_FILE`), for
+    /// settings of your own before [`build`](Self::build).
+    ///
+    /// ```no_run
+    /// use event_invites::{Artsvp, ClientBuilder, QuotaStore};
+    ///
+    /// let client: Artsvp = ClientBuilder::from_env()?.quota_store(QuotaStore::host()?).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), event_invites::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        builder_from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// [`ClientBuilder::from_env`] with the variables read through `lookup`.
+fn builder_from_lookup<A: Api>(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ClientBuilder<A>, Error> {
     let key = lookup(A::ENV_KEY).ok_or_else(|| {
         Error::config(format!(
             "{} is not set (or not valid UTF-8); set it to your API key",
@@ -483,7 +529,7 @@ fn from_lookup<A: Api>(lookup: impl Fn(&str) -> Option<String>) -> Result<A, Err
     {
         builder = builder.base_url(url);
     }
-    builder.build()
+    Ok(builder)
 }
 
 #[cfg(test)]

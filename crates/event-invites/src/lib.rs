@@ -136,6 +136,7 @@ mod export;
 mod ids;
 mod observe;
 mod pacing;
+mod quota_store;
 mod redact;
 mod retry;
 mod secret;
@@ -154,7 +155,8 @@ pub use error::{
 };
 pub use export::GuestRow;
 pub use observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason};
-pub use pacing::{Quota, RateLimitState};
+pub use pacing::{Quota, QuotaUsage, RateLimitState};
+pub use quota_store::QuotaStore;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use securegate::SecureGate;
 pub use verdict::{Sent, Verdict};

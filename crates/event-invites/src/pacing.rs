@@ -17,12 +17,14 @@
 //! has passed.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::observe::PacingReason;
+use crate::quota_store::QuotaStore;
 
 /// A request quota: `limit` requests per `window`.
 ///
@@ -92,42 +94,282 @@ pub struct RateLimitState {
     pub observed_at: std::time::Instant,
 }
 
-#[derive(Debug, Clone)]
-struct State {
+/// Microseconds since the Unix epoch: a time every process on a host
+/// reads alike, so that a bucket kept in a file means the same to each.
+pub(crate) type Micros = u64;
+
+/// Reads a tokio `Instant` as wall-clock [`Micros`]: the wall clock when
+/// the pacer was made, moved on by the monotonic clock since (so a pacer's
+/// own waits never jump with the wall clock).
+#[derive(Debug, Clone, Copy)]
+struct WallClock {
+    at: Instant,
+    wall: Micros,
+}
+
+impl WallClock {
+    fn now() -> Self {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as Micros);
+        Self {
+            at: Instant::now(),
+            wall,
+        }
+    }
+
+    fn micros(&self, t: Instant) -> Micros {
+        if t >= self.at {
+            self.wall + (t - self.at).as_micros() as Micros
+        } else {
+            self.wall
+                .saturating_sub((self.at - t).as_micros() as Micros)
+        }
+    }
+}
+
+fn micros(d: Duration) -> Micros {
+    d.as_micros() as Micros
+}
+
+fn duration(us: Micros) -> Duration {
+    Duration::from_micros(us)
+}
+
+/// The pacing state of one API key, as a quota store keeps it for every
+/// client that shares it: the quota's tokens, the server's budget and
+/// window as its headers said, and a 429's hold. Times are wall-clock
+/// [`Micros`]; nothing in it is secret or personal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Bucket {
+    /// Quota tokens left, as of `refilled_at`.
     tokens: f64,
-    refilled_at: Instant,
-    /// The server's budget left in its current window, counted down locally.
+    refilled_at: Micros,
+    /// The server's budget left in its current window, counted down by
+    /// each request sent since its last reading.
     server_remaining: Option<u64>,
     /// Bounds on when the server's current window ends.
-    window_end: Option<(Instant, Instant)>,
+    window_end: Option<(Micros, Micros)>,
     /// No request before this (a 429's `Retry-After`).
-    blocked_until: Option<Instant>,
+    blocked_until: Option<Micros>,
     /// Requests sent while the server's budget was unknown (before its
     /// first reading): the first reading may not count them yet.
     sent_unknown: u64,
-    last: Option<RateLimitState>,
+    /// The server's `x-rate-limit-limit`, last said: its quota, which
+    /// wins over a larger configured one.
+    server_limit: Option<u64>,
+    /// The server's window as far as its headers tell: the longest
+    /// `x-rate-limit-reset` seen (a fresh window's first answer shows all
+    /// of it).
+    #[serde(default)]
+    server_window: Option<Micros>,
 }
 
-/// The pacer of one client and all its clones.
+/// One reading of a response's rate-limit headers.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    limit: Option<u64>,
+    remaining: u64,
+    reset: Duration,
+}
+
+impl Bucket {
+    /// A bucket no request has used: its quota's tokens all there.
+    fn new(quota: Option<Quota>, now: Micros) -> Self {
+        Self {
+            tokens: quota.map_or(0.0, |q| f64::from(q.limit.max(1))),
+            refilled_at: now,
+            server_remaining: None,
+            window_end: None,
+            blocked_until: None,
+            sent_unknown: 0,
+            server_limit: None,
+            server_window: None,
+        }
+    }
+
+    /// The quota paced by: the configured one, or, when the server's
+    /// `x-rate-limit-limit` is smaller, the server's: that many over its
+    /// window as its headers tell (the configured window until they do).
+    fn effective(&self, quota: Option<Quota>) -> Option<Quota> {
+        let quota = quota?;
+        match self.server_limit {
+            Some(server) if server < u64::from(quota.limit) => Some(Quota::new(
+                server.max(1) as u32,
+                self.server_window.map_or(quota.window, duration),
+            )),
+            _ => Some(quota),
+        }
+    }
+
+    /// Counts a request and returns `None`, or says how long to wait first
+    /// and why.
+    fn decide(&mut self, quota: Option<Quota>, now: Micros) -> Option<(Duration, PacingReason)> {
+        if let Some(until) = self.blocked_until {
+            if until > now {
+                return Some((duration(until - now), PacingReason::RetryAfter));
+            }
+            self.blocked_until = None;
+        }
+        if let Some((_, latest_end)) = self.window_end
+            && latest_end <= now
+        {
+            // The server's window has ended: its budget is whole again, as
+            // large as the last `x-rate-limit-limit` said (unknown if none).
+            self.window_end = None;
+            self.server_remaining = self.server_limit;
+        }
+        if self.server_remaining == Some(0) {
+            let wait = match self.window_end {
+                Some((_, latest_end)) => duration(latest_end - now),
+                None => Duration::from_secs(1),
+            };
+            return Some((
+                wait.max(Duration::from_millis(1)),
+                PacingReason::ServerWindow,
+            ));
+        }
+        if let Some(quota) = self.effective(quota) {
+            let capacity = f64::from(quota.limit.max(1));
+            let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
+            let elapsed = duration(now.saturating_sub(self.refilled_at)).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * rate).min(capacity);
+            self.refilled_at = self.refilled_at.max(now);
+            if self.tokens < 1.0 {
+                return Some((
+                    Duration::from_secs_f64((1.0 - self.tokens) / rate),
+                    PacingReason::Quota,
+                ));
+            }
+            self.tokens -= 1.0;
+        }
+        match &mut self.server_remaining {
+            Some(remaining) => *remaining = remaining.saturating_sub(1),
+            None => self.sent_unknown += 1,
+        }
+        None
+    }
+
+    /// Takes in one reading of the server's headers, made at `now`.
+    fn observe(&mut self, reading: Reading, now: Micros) {
+        let Reading {
+            limit,
+            remaining,
+            reset,
+        } = reading;
+        let (earliest, latest) = (
+            now + micros(reset.saturating_sub(Duration::from_secs(1))),
+            now + micros(reset),
+        );
+        match self.window_end {
+            Some((lo, hi)) if earliest <= hi && latest >= lo => {
+                // The window we know: narrow its end, and keep the smaller
+                // budget (requests sent since this response left the
+                // server are already counted down).
+                self.window_end = Some((lo.max(earliest), hi.min(latest)));
+                self.server_remaining = Some(
+                    self.server_remaining
+                        .map_or(remaining, |r| r.min(remaining)),
+                );
+            }
+            Some(_) => {
+                // A later window than the one we knew.
+                self.window_end = Some((earliest, latest));
+                self.server_remaining = Some(remaining);
+            }
+            None => {
+                // The first reading, or the first of a window whose budget we
+                // have been counting down since it began. A first reading
+                // answers one of the requests sent blind; the others may
+                // not be counted in it yet, so they are taken off.
+                self.window_end = Some((earliest, latest));
+                let blind = std::mem::take(&mut self.sent_unknown).saturating_sub(1);
+                self.server_remaining = Some(
+                    self.server_remaining
+                        .map_or(remaining.saturating_sub(blind), |r| r.min(remaining)),
+                );
+            }
+        }
+        if limit.is_some() {
+            self.server_limit = limit;
+        }
+        self.server_window = Some(self.server_window.unwrap_or(0).max(micros(reset)));
+    }
+
+    /// Holds every request back until `until`.
+    fn block(&mut self, until: Micros) {
+        self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+    }
+}
+
+/// The pacer of one client and all its clones: it keeps its [`Bucket`] in
+/// a [`QuotaStore`] (this process's memory unless the client was given
+/// another), under a name made of the API and a fingerprint of the key.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     quota: Option<Quota>,
-    state: Mutex<State>,
+    store: QuotaStore,
+    bucket: String,
+    clock: WallClock,
+    /// What the server last reported to this process.
+    last: Mutex<Option<RateLimitState>>,
+    /// The bucket used while the store fails, and whether it does.
+    fallback: Mutex<Option<Bucket>>,
+    failing: AtomicBool,
 }
 
 impl Pacer {
+    /// A pacer of its own, in this process's memory.
+    #[cfg(test)]
     pub(crate) fn new(quota: Option<Quota>) -> Self {
+        Self::shared(quota, QuotaStore::memory(), "local".into())
+    }
+
+    /// A pacer whose bucket is `bucket` in `store`, shared with every
+    /// client that names the same bucket there.
+    pub(crate) fn shared(quota: Option<Quota>, store: QuotaStore, bucket: String) -> Self {
         Self {
             quota,
-            state: Mutex::new(State {
-                tokens: quota.map_or(0.0, |q| f64::from(q.limit.max(1))),
-                refilled_at: Instant::now(),
-                server_remaining: None,
-                window_end: None,
-                blocked_until: None,
-                sent_unknown: 0,
-                last: None,
-            }),
+            store,
+            bucket,
+            clock: WallClock::now(),
+            last: Mutex::new(None),
+            fallback: Mutex::new(None),
+            failing: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs `change` on the bucket, in the store (atomically for every
+    /// sharer); while the store fails, on a bucket of this process's own,
+    /// said once when it starts failing and once when it is back.
+    fn with_bucket<R>(&self, now: Micros, change: impl FnOnce(&mut Bucket) -> R) -> R {
+        let quota = self.quota;
+        let mut change = Some(change);
+        let mut out = None;
+        let stored = self.store.inner.update(&self.bucket, &mut |slot| {
+            if let Some(change) = change.take() {
+                out = Some(change(slot.get_or_insert_with(|| Bucket::new(quota, now))));
+            }
+        });
+        match stored {
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
+                }
+            }
+            Err(e) => {
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's own count and the server's headers until it is back");
+                }
+            }
+        }
+        match (out, change) {
+            (Some(out), _) => out,
+            (None, Some(change)) => {
+                let mut fallback = self.fallback.lock().unwrap_or_else(|e| e.into_inner());
+                change(fallback.get_or_insert_with(|| Bucket::new(quota, now)))
+            }
+            (None, None) => unreachable!("the change ran or is still here"),
         }
     }
 
@@ -164,79 +406,86 @@ impl Pacer {
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
     fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        self.decide(&mut s, now)
+        let now = self.clock.micros(now);
+        let quota = self.quota;
+        self.with_bucket(now, |b| b.decide(quota, now))
+    }
+
+    /// The bucket as it is now, refreshed as a request would find it, with
+    /// what a request would wait (counting nothing).
+    fn look(&self) -> (Bucket, Option<(Duration, PacingReason)>) {
+        let now = self.clock.micros(Instant::now());
+        let mut copy = self.with_bucket(now, |b| b.clone());
+        let waits = copy.decide(self.quota, now);
+        (copy, waits)
+    }
+
+    /// What a request would find now, counting nothing.
+    pub(crate) fn outlook(&self) -> Outlook {
+        let (b, wait) = self.look();
+        let available = if wait.is_some() {
+            Some(0)
+        } else {
+            // `look` counted one request on its copy: give it back.
+            let tokens = self.quota.map(|_| (b.tokens + 1.0).floor() as u64);
+            let server = b.server_remaining.map(|r| r + 1);
+            match (tokens, server) {
+                (Some(t), Some(r)) => Some(t.min(r)),
+                (one, other) => one.or(other),
+            }
+        };
+        Outlook {
+            available,
+            wait,
+            quota: b.effective(self.quota),
+        }
     }
 
     /// How many requests could be sent now without waiting: the fewer of
-    /// the client's quota tokens and the server's remaining budget (0 while
-    /// a `Retry-After` holds); `None` when neither is known. Counts nothing.
+    /// the quota's tokens and the server's remaining budget (0 while a
+    /// `Retry-After` holds); `None` when neither is known. Counts nothing.
+    #[cfg(test)]
     pub(crate) fn available(&self) -> Option<u64> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        // Refresh the state as a request would (on a copy), then undo its
-        // count; a `Retry-After` block or a spent budget waits.
-        let waits = self.decide(&mut s, Instant::now()).is_some();
-        if waits {
-            return Some(0);
-        }
-        let tokens = self.quota.map(|_| (s.tokens + 1.0).floor() as u64);
-        let server = s.server_remaining.map(|r| r + 1);
-        match (tokens, server) {
-            (Some(t), Some(r)) => Some(t.min(r)),
-            (one, other) => one.or(other),
-        }
+        self.outlook().available
     }
 
     /// How long the next request would wait now, and why; counts nothing.
+    #[cfg(test)]
     pub(crate) fn peek(&self) -> Option<(Duration, PacingReason)> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        self.decide(&mut s, Instant::now())
+        self.outlook().wait
     }
 
-    fn decide(&self, s: &mut State, now: Instant) -> Option<(Duration, PacingReason)> {
-        if let Some(until) = s.blocked_until {
-            if until > now {
-                return Some((until - now, PacingReason::RetryAfter));
-            }
-            s.blocked_until = None;
+    /// The quota paced by now (the server's, when it said a smaller one),
+    /// with the tokens left and how long until they are all back.
+    pub(crate) fn usage(&self) -> QuotaUsage {
+        let now = self.clock.micros(Instant::now());
+        let mut b = self.with_bucket(now, |b| b.clone());
+        let effective = b.effective(self.quota);
+        // Refill to now without counting a request.
+        if let Some(q) = effective {
+            let capacity = f64::from(q.limit.max(1));
+            let rate = capacity / q.window.as_secs_f64().max(f64::EPSILON);
+            let elapsed = duration(now.saturating_sub(b.refilled_at)).as_secs_f64();
+            b.tokens = (b.tokens + elapsed * rate).min(capacity);
         }
-        if let Some((_, latest_end)) = s.window_end
-            && latest_end <= now
-        {
-            // The server's window has ended: its budget is whole again, as
-            // large as the last `x-rate-limit-limit` said (unknown if none).
-            s.window_end = None;
-            s.server_remaining = s.last.and_then(|l| l.limit);
+        QuotaUsage {
+            store: self.store.to_string(),
+            bucket: self.bucket.clone(),
+            quota: effective,
+            left: effective.map(|_| b.tokens.floor().max(0.0) as u64),
+            full_in: effective.map(|q| {
+                let capacity = f64::from(q.limit.max(1));
+                let rate = capacity / q.window.as_secs_f64().max(f64::EPSILON);
+                Duration::from_secs_f64(((capacity - b.tokens) / rate).max(0.0))
+            }),
+            server_limit: b.server_limit,
+            server_remaining: b.server_remaining,
+            blocked_for: b
+                .blocked_until
+                .filter(|until| *until > now)
+                .map(|until| duration(until - now)),
+            shared: !self.failing.load(Ordering::Relaxed),
         }
-        if s.server_remaining == Some(0) {
-            let wait = match s.window_end {
-                Some((_, latest_end)) => latest_end - now,
-                None => Duration::from_secs(1),
-            };
-            return Some((
-                wait.max(Duration::from_millis(1)),
-                PacingReason::ServerWindow,
-            ));
-        }
-        if let Some(quota) = self.quota {
-            let capacity = f64::from(quota.limit.max(1));
-            let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
-            let elapsed = now.saturating_duration_since(s.refilled_at).as_secs_f64();
-            s.tokens = (s.tokens + elapsed * rate).min(capacity);
-            s.refilled_at = now;
-            if s.tokens < 1.0 {
-                return Some((
-                    Duration::from_secs_f64((1.0 - s.tokens) / rate),
-                    PacingReason::Quota,
-                ));
-            }
-            s.tokens -= 1.0;
-        }
-        match &mut s.server_remaining {
-            Some(remaining) => *remaining = remaining.saturating_sub(1),
-            None => s.sent_unknown += 1,
-        }
-        None
     }
 
     /// Reads the rate-limit headers of a response.
@@ -244,7 +493,7 @@ impl Pacer {
         self.observe_at(headers, Instant::now());
     }
 
-    fn observe_at(&self, headers: &HeaderMap, now: Instant) {
+    fn observe_at(&self, headers: &HeaderMap, at: Instant) {
         let number =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let (Some(remaining), Some(reset)) = (
@@ -253,58 +502,82 @@ impl Pacer {
         ) else {
             return;
         };
-        let reset = Duration::from_secs(reset);
-        let (earliest, latest) = (
-            now + reset.saturating_sub(Duration::from_secs(1)),
-            now + reset,
-        );
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        match s.window_end {
-            Some((lo, hi)) if earliest <= hi && latest >= lo => {
-                // The window we know: narrow its end, and keep the smaller
-                // budget (requests sent since this response left the
-                // server are already counted down).
-                s.window_end = Some((lo.max(earliest), hi.min(latest)));
-                s.server_remaining =
-                    Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
-            }
-            Some(_) => {
-                // A later window than the one we knew.
-                s.window_end = Some((earliest, latest));
-                s.server_remaining = Some(remaining);
-            }
-            None => {
-                // The first reading, or the first of a window whose budget we
-                // have been counting down since it began. A first reading
-                // answers one of the requests sent blind; the others may
-                // not be counted in it yet, so they are taken off.
-                s.window_end = Some((earliest, latest));
-                let blind = std::mem::take(&mut s.sent_unknown).saturating_sub(1);
-                s.server_remaining = Some(
-                    s.server_remaining
-                        .map_or(remaining.saturating_sub(blind), |r| r.min(remaining)),
-                );
-            }
-        }
-        s.last = Some(RateLimitState {
+        let reading = Reading {
             limit: number(artsvp_api::facts::RATE_LIMIT_LIMIT),
             remaining,
-            reset_after: reset,
-            observed_at: now.into_std(),
+            reset: Duration::from_secs(reset),
+        };
+        let now = self.clock.micros(at);
+        self.with_bucket(now, |b| b.observe(reading, now));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(RateLimitState {
+            limit: reading.limit,
+            remaining,
+            reset_after: reading.reset,
+            observed_at: at.into_std(),
         });
     }
 
     /// Holds every request back for `wait` (a 429's `Retry-After`).
     pub(crate) fn block_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
+        let now = self.clock.micros(Instant::now());
+        let until = now + micros(wait);
+        self.with_bucket(now, |b| b.block(until));
     }
 
-    /// What the server last reported.
+    /// What the server last reported to this process.
     pub(crate) fn last(&self) -> Option<RateLimitState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).last
+        *self.last.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// What a request would find now: [`Pacer::outlook`].
+pub(crate) struct Outlook {
+    /// Requests that could go without waiting (`None`: nothing known).
+    pub(crate) available: Option<u64>,
+    /// How long the next would wait, and why.
+    pub(crate) wait: Option<(Duration, PacingReason)>,
+    /// The quota paced by (the server's, when smaller).
+    pub(crate) quota: Option<Quota>,
+}
+
+/// A client's quota as its store holds it now: see
+/// [`Artsvp::quota_usage`](crate::Artsvp::quota_usage).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+/// let client = fake.client();
+/// client.list_events(&Default::default()).await?;
+/// let usage = client.quota_usage();
+/// println!("{} left of {:?} ({})", usage.left.unwrap_or(0), usage.quota, usage.store);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct QuotaUsage {
+    /// Where it is kept (`memory`, `host (…)`): see [`QuotaStore`].
+    pub store: String,
+    /// The bucket's name in the store: the API and a fingerprint of the
+    /// key (never the key).
+    pub bucket: String,
+    /// The quota paced by: the configured one, or the server's smaller
+    /// `x-rate-limit-limit` over the same window (`None`: no client quota).
+    pub quota: Option<Quota>,
+    /// Requests the quota allows now, for every client sharing the store.
+    pub left: Option<u64>,
+    /// How long until the quota is whole again, if nothing is sent.
+    pub full_in: Option<Duration>,
+    /// The server's `x-rate-limit-limit`, when one was seen.
+    pub server_limit: Option<u64>,
+    /// The server's budget left in its window, counted down since its last
+    /// answer, when one was seen.
+    pub server_remaining: Option<u64>,
+    /// How long a 429's `Retry-After` still holds every request back.
+    pub blocked_for: Option<Duration>,
+    /// `false` while the store fails and this process paces alone.
+    pub shared: bool,
 }
 
 #[cfg(test)]
@@ -480,6 +753,109 @@ mod tests {
             assert_eq!(pacer.try_acquire(t0), None);
         }
         assert!(pacer.try_acquire(t0).is_some(), "16 = 19 - 3, then wait");
+    }
+
+    /// Two pacers on one host store: two processes sharing a key.
+    fn sharers(quota: Option<Quota>, name: &str) -> (Pacer, Pacer, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("pacing-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = || QuotaStore::host_in(&dir).unwrap();
+        let a = Pacer::shared(quota, store(), "artsvp-test".into());
+        let b = Pacer::shared(quota, store(), "artsvp-test".into());
+        (a, b, dir)
+    }
+
+    #[test]
+    fn pacers_sharing_a_host_store_share_one_quota() {
+        let (a, b, dir) = sharers(Some(Quota::new(4, Duration::from_secs(60))), "share");
+        let now = Instant::now();
+        assert_eq!(a.try_acquire(now), None);
+        assert_eq!(b.try_acquire(now), None);
+        assert_eq!(a.try_acquire(now), None);
+        assert_eq!(b.try_acquire(now), None);
+        assert!(a.try_acquire(now).is_some(), "4 taken between them");
+        assert!(b.try_acquire(now).is_some());
+        assert_eq!(b.usage().left, Some(0));
+        let text = std::fs::read_to_string(dir.join("artsvp-test.json")).unwrap();
+        assert!(text.contains("tokens"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn what_one_sharer_reads_from_the_server_holds_the_other_back() {
+        let (a, b, dir) = sharers(None, "learn");
+        let now = Instant::now();
+        a.observe_at(&headers(0, 5), now);
+        let (wait, reason) = b.try_acquire(now).expect("the window is spent for both");
+        assert_eq!(reason, PacingReason::ServerWindow);
+        assert!(wait > Duration::from_secs(4), "{wait:?}");
+        a.block_for(Duration::from_secs(30));
+        assert_eq!(b.peek().unwrap().1, PacingReason::RetryAfter);
+        assert!(b.usage().blocked_for.unwrap() > Duration::from_secs(29));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_smaller_server_limit_wins_over_the_configured_quota() {
+        let quota = Some(Quota::new(10, Duration::from_secs(100)));
+        let mut bucket = Bucket::new(quota, 0);
+        // A fresh window's first answer: 2 per 10 s.
+        let reading = Reading {
+            limit: Some(2),
+            remaining: 2,
+            reset: Duration::from_secs(10),
+        };
+        bucket.observe(reading, 0);
+        let effective = bucket.effective(quota).unwrap();
+        let ten = Duration::from_secs(10);
+        assert_eq!((effective.limit, effective.window), (2, ten));
+        // A later answer's shorter reset does not shorten the window.
+        let later_answer = Reading {
+            reset: Duration::from_secs(3),
+            ..reading
+        };
+        bucket.observe(later_answer, 0);
+        assert_eq!(bucket.effective(quota).unwrap().window, ten);
+        // With the server's window left aside (its budget alone would also
+        // hold requests back): 2 tokens at most, then one every 5 s (2 per
+        // 10 s), not one a second.
+        (bucket.server_remaining, bucket.window_end) = (None, None);
+        let later = micros(Duration::from_secs(2));
+        assert_eq!(bucket.decide(quota, later), None);
+        assert_eq!(bucket.decide(quota, later), None);
+        let (wait, reason) = bucket
+            .decide(quota, later)
+            .expect("the server's quota is spent");
+        assert_eq!(reason, PacingReason::Quota);
+        assert!(wait > Duration::from_secs(4), "{wait:?}");
+        // A larger server limit does not raise the configured quota.
+        bucket.observe(
+            Reading {
+                limit: Some(50),
+                ..reading
+            },
+            later,
+        );
+        assert_eq!(bucket.effective(quota).unwrap().limit, 10);
+    }
+
+    #[test]
+    fn a_store_that_fails_mid_run_leaves_pacing_to_the_process_until_it_is_back() {
+        let (a, _b, dir) = sharers(Some(Quota::new(2, Duration::from_secs(60))), "fail");
+        let now = Instant::now();
+        assert_eq!(a.try_acquire(now), None);
+        assert!(a.usage().shared);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Its own count goes on: a fresh bucket of 2.
+        assert_eq!(a.try_acquire(now), None);
+        assert!(!a.usage().shared, "the store failed");
+        assert_eq!(a.try_acquire(now), None);
+        assert!(a.try_acquire(now).is_some());
+        // Back: shared again (a new file, a full bucket).
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(a.try_acquire(now), None);
+        assert!(a.usage().shared);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

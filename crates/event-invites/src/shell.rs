@@ -131,6 +131,14 @@ macro_rules! client_shell {
                 self.shell.transport.pacer.quota()
             }
 
+            /// The quota as its store holds it now, for every client that
+            /// shares it ([`QuotaStore`](crate::QuotaStore)): the quota paced
+            /// by (the server's, when it said a smaller one), requests left,
+            /// when it is whole again.
+            pub fn quota_usage(&self) -> $crate::QuotaUsage {
+                self.shell.transport.pacer.usage()
+            }
+
             /// The tokens left in the retry budget the client and its
             /// clones share (`None` when it is disabled): see
             /// [`RetryBudget`](crate::RetryBudget).

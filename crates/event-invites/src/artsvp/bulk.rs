@@ -1090,9 +1090,13 @@ impl BulkRun {
         let tally = lock(&self.tally);
         let mut progress = tally.progress;
         progress.rate = tally.rate();
-        progress.available = self.client.shell.transport.pacer.available();
+        // What the shared quota says now: other processes' use, and the
+        // server's quota when it is smaller than the configured one.
+        let outlook = self.client.shell.transport.pacer.outlook();
+        progress.available = outlook.available;
+        progress.quota = outlook.quota;
         if progress.remaining() > 0
-            && let Some((wait, reason)) = self.client.shell.transport.pacer.peek()
+            && let Some((wait, reason)) = outlook.wait
         {
             progress.waiting_until = Some(Instant::now() + wait);
             progress.waiting_for = Some(reason);

@@ -1,0 +1,269 @@
+//! Where a client's pacing state (its quota's tokens, the server's budget
+//! and window, a 429's hold) is kept, so that every client using one API
+//! key paces as one: in this process's memory (the default), or in a file
+//! per key that every process of this user on this host locks in turn.
+//!
+//! A bucket's name is the API and a fingerprint of the server and the key
+//! (the first 16 hex digits of the SHA-256 of the base URL's origin and
+//! the key), never the key: one key used against two servers (production
+//! and a staging host, or two fakes) is two quotas. A bucket holds numbers
+//! and times only, nothing secret or personal.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::pacing::Bucket;
+
+/// What a store does: one atomic read-change-write of a bucket.
+pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Reads bucket `key` (`None` when new), lets `change` change it and
+    /// keeps the result, as one step no other sharer can split.
+    fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()>;
+
+    /// What it is, for messages: `memory`, `host (/run/user/1000/event-invites)`.
+    fn describe(&self) -> String;
+}
+
+/// Where clients keep the quota they share; give one to
+/// [`ClientBuilder::quota_store`](crate::ClientBuilder::quota_store).
+///
+/// - [`QuotaStore::memory`] (the default): this process only. Every client
+///   built with the same `QuotaStore` value and the same key shares one
+///   bucket (a client's clones always do).
+/// - [`QuotaStore::host`]: every process of this user on this machine,
+///   through a small file per key under the user's runtime directory
+///   (`$XDG_RUNTIME_DIR/event-invites`, else the cache directory), locked
+///   with the operating system's file lock for each request. Several jobs
+///   on one key then pace as one, and what one learns from the server's
+///   headers (a smaller quota, a spent window, a 429's wait) holds for all.
+///
+/// A store that fails mid-run (a file that cannot be written any more) is
+/// not fatal: the client paces by its own count and the server's headers,
+/// says so once in a `tracing` warning, and uses the store again when it
+/// answers.
+///
+/// ```
+/// use event_invites::{Artsvp, QuotaStore};
+///
+/// let dir = std::env::temp_dir().join("event-invites-doc-quota");
+/// let store = QuotaStore::host_in(&dir)?;
+/// let client = Artsvp::builder().api_key("key").quota_store(store.clone()).build()?;
+/// assert!(store.to_string().starts_with("host ("));
+/// # let _ = client;
+/// # Ok::<(), event_invites::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct QuotaStore {
+    pub(crate) inner: Arc<dyn Store>,
+}
+
+impl fmt::Debug for QuotaStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "QuotaStore({})", self.inner.describe())
+    }
+}
+
+impl fmt::Display for QuotaStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.describe())
+    }
+}
+
+impl Default for QuotaStore {
+    fn default() -> Self {
+        Self::memory()
+    }
+}
+
+impl QuotaStore {
+    /// Buckets in this process's memory, shared by the clients given this
+    /// value.
+    pub fn memory() -> Self {
+        Self {
+            inner: Arc::new(Memory::default()),
+        }
+    }
+
+    /// Buckets in files in the user's runtime directory
+    /// (`$XDG_RUNTIME_DIR/event-invites`), else cache directory
+    /// (`$XDG_CACHE_HOME` or `~/.cache`, then `event-invites`), shared by
+    /// every process of this user on this host. Fails, naming the
+    /// directory, when it cannot be created or written.
+    pub fn host() -> Result<Self, Error> {
+        let dir = default_dir().ok_or_else(|| {
+            Error::config(
+                "no directory for the shared quota: set XDG_RUNTIME_DIR, XDG_CACHE_HOME or HOME, \
+                 or use QuotaStore::host_in(dir)",
+            )
+        })?;
+        Self::host_in(dir)
+    }
+
+    /// Buckets in files in `dir` (created, readable by this user only on
+    /// Unix), shared by every process that uses the same directory. Fails,
+    /// naming the directory, when it cannot be created or written.
+    pub fn host_in(dir: impl Into<PathBuf>) -> Result<Self, Error> {
+        let dir = dir.into();
+        let cannot = |e: io::Error| {
+            Error::config(format!(
+                "the quota store {} cannot be used: {e}",
+                dir.display()
+            ))
+        };
+        create_private_dir(&dir).map_err(cannot)?;
+        // Writable now: a probe file, made, locked like a bucket, removed.
+        let probe = dir.join(format!(".probe-{}", std::process::id()));
+        open_private(&probe)
+            .and_then(|file| file.lock())
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(cannot)?;
+        let host = Host { dir: dir.clone() };
+        Ok(Self {
+            inner: Arc::new(host),
+        })
+    }
+}
+
+/// The bucket name of `api`'s key at `origin` (`https://host[:port]`):
+/// `artsvp-` and 16 hex digits of the SHA-256 of both (never the key).
+pub(crate) fn bucket_name(api: &str, origin: &str, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(origin.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(key.as_bytes());
+    let digest = hasher.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hex}", api.to_ascii_lowercase())
+}
+
+/// This process's buckets.
+#[derive(Debug, Default)]
+struct Memory {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Store for Memory {
+    fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = buckets.remove(key);
+        change(&mut slot);
+        if let Some(bucket) = slot {
+            buckets.insert(key.to_string(), bucket);
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// One JSON file per bucket in `dir`, locked (exclusively) around each
+/// read-change-write.
+#[derive(Debug)]
+struct Host {
+    dir: PathBuf,
+}
+
+impl Store for Host {
+    fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()> {
+        let path = self.dir.join(format!("{key}.json"));
+        let mut file = open_private(&path)?;
+        file.lock()?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)?;
+        // An empty file is a new bucket; one that does not parse (cut
+        // short by a crash mid-write, say) starts afresh too.
+        let before: Option<Bucket> = serde_json::from_str(&text).ok();
+        let mut slot = before.clone();
+        change(&mut slot);
+        if slot != before
+            && let Some(bucket) = &slot
+        {
+            let json = serde_json::to_vec(bucket).map_err(io::Error::other)?;
+            file.set_len(0)?;
+            file.rewind()?;
+            file.write_all(&json)?;
+        }
+        // The lock goes with the file handle.
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("host ({})", self.dir.display())
+    }
+}
+
+/// `$XDG_RUNTIME_DIR/event-invites`, else `$XDG_CACHE_HOME/event-invites`,
+/// else `$HOME/.cache/event-invites`.
+fn default_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    var("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .or_else(|| var("XDG_CACHE_HOME").map(PathBuf::from))
+        .or_else(|| var("HOME").map(|home| Path::new(&home).join(".cache")))
+        .map(|dir| dir.join("event-invites"))
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+fn open_private(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_is_named_by_api_and_key_fingerprint_never_the_key() {
+        let origin = "https://app.artsvp.com";
+        let name = bucket_name("ARTSVP", origin, "sk_live_secret");
+        assert!(name.starts_with("artsvp-"), "{name}");
+        assert_eq!(name.len(), "artsvp-".len() + 16);
+        assert!(!name.contains("secret"));
+        assert_ne!(name, bucket_name("ARTSVP", origin, "another key"));
+        assert_ne!(
+            name,
+            bucket_name("ARTSVP", "https://staging.artsvp.com", "sk_live_secret"),
+            "another server, another quota"
+        );
+        assert_eq!(
+            name,
+            bucket_name("ARTSVP", origin, "sk_live_secret"),
+            "stable"
+        );
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_is_named_in_the_error() {
+        let file = std::env::temp_dir().join(format!("quota-not-a-dir-{}", std::process::id()));
+        std::fs::write(&file, "x").unwrap();
+        let err = QuotaStore::host_in(file.join("sub")).unwrap_err();
+        std::fs::remove_file(&file).unwrap();
+        assert!(err.to_string().contains("cannot be used"), "{err}");
+        assert!(err.to_string().contains("quota-not-a-dir"), "{err}");
+    }
+}
