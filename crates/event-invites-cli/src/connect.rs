@@ -4,7 +4,9 @@
 //! never falls back to the fakes by itself: a missing key is a
 //! configuration error that names the variable and the flag.
 
-use event_invites::{Api, Artsvp, ClientBuilder, QuotaStore, SecureGate};
+use event_invites::{
+    Api, Artsvp, ClientBuilder, Observer, QuotaStore, QuotaStoreEvent, SecureGate,
+};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
 use crate::error::CliError;
@@ -46,19 +48,11 @@ impl Apis {
         let store = store()?;
         let securegate = needs
             .securegate
-            .then(|| {
-                ClientBuilder::<SecureGate>::from_env()?
-                    .quota_store(store.clone())
-                    .build()
-            })
+            .then(|| shared(ClientBuilder::<SecureGate>::from_env()?, &store).build())
             .transpose()?;
         let artsvp = needs
             .artsvp
-            .then(|| {
-                ClientBuilder::<Artsvp>::from_env()?
-                    .quota_store(store.clone())
-                    .build()
-            })
+            .then(|| shared(ClientBuilder::<Artsvp>::from_env()?, &store).build())
             .transpose()?;
         for base in [
             securegate.as_ref().map(SecureGate::base_url),
@@ -120,6 +114,32 @@ impl Apis {
     /// Whether the clients talk to the built-in fakes.
     pub fn is_demo(&self) -> bool {
         self.fakes.is_some()
+    }
+}
+
+/// A builder whose client shares its quota through `store`, and says on
+/// stderr when the store fails or is back.
+fn shared<A: Api>(builder: ClientBuilder<A>, store: &QuotaStore) -> ClientBuilder<A> {
+    builder.quota_store(store.clone()).observer(StoreNotice)
+}
+
+/// Says on stderr when the shared quota's store fails (the run goes on,
+/// this process pacing alone) and when it answers again.
+struct StoreNotice;
+
+impl Observer for StoreNotice {
+    fn quota_store(&self, e: &QuotaStoreEvent) {
+        match &e.error {
+            Some(error) => eprintln!(
+                "event-invites: warning: the {} quota store {} failed ({error}); this process \
+                 paces alone until it is back",
+                e.api, e.store
+            ),
+            None => eprintln!(
+                "event-invites: the {} quota store {} answers again; the quota is shared again",
+                e.api, e.store
+            ),
+        }
     }
 }
 

@@ -355,6 +355,7 @@ impl<A: Api> ClientBuilder<A> {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
         });
+        let observers = Observers::new(self.observer);
         Ok(A::assemble(
             base_url.trim_end_matches('/').to_string(),
             http,
@@ -370,12 +371,13 @@ impl<A: Api> ClientBuilder<A> {
                         parsed.origin().ascii_serialization().as_str(),
                         secret.expose_secret(),
                     ),
-                ),
+                )
+                .observed(observers.clone(), A::NAME),
                 retry: self.retry,
                 budget: Budget::new(self.retry_budget),
                 timeout: self.timeout,
                 attempt_timeout,
-                observers: Observers::new(self.observer),
+                observers,
             },
         ))
     }

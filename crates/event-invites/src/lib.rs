@@ -154,7 +154,9 @@ pub use error::{
     TransportCause,
 };
 pub use export::GuestRow;
-pub use observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason};
+pub use observe::{
+    AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
+};
 pub use pacing::{Quota, QuotaUsage, RateLimitState};
 pub use quota_store::QuotaStore;
 pub use retry::{RetryBudget, RetryPolicy};

@@ -52,6 +52,13 @@ pub trait Observer: Send + Sync + 'static {
     fn budget_empty(&self, event: &BudgetEvent) {
         let _ = event;
     }
+
+    /// The client's [`crate::QuotaStore`] failed (the client paces by its
+    /// own count and the server's headers meanwhile), or answers again.
+    /// Said once per change, not per request.
+    fn quota_store(&self, event: &QuotaStoreEvent) {
+        let _ = event;
+    }
 }
 
 /// Keep a handle to read what the observer gathered: pass an `Arc` of it.
@@ -67,6 +74,39 @@ impl<O: Observer> Observer for Arc<O> {
     fn budget_empty(&self, event: &BudgetEvent) {
         (**self).budget_empty(event);
     }
+
+    fn quota_store(&self, event: &QuotaStoreEvent) {
+        (**self).quota_store(event);
+    }
+}
+
+/// A client's quota store failed, or answers again.
+///
+/// ```
+/// use event_invites::{Observer, QuotaStoreEvent};
+///
+/// /// Says on stderr when the shared quota is lost and back.
+/// struct Notice;
+///
+/// impl Observer for Notice {
+///     fn quota_store(&self, e: &QuotaStoreEvent) {
+///         match &e.error {
+///             Some(error) => eprintln!("{}: {} failed ({error}): pacing alone", e.api, e.store),
+///             None => eprintln!("{}: {} answers again", e.api, e.store),
+///         }
+///     }
+/// }
+/// # let _ = Notice;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QuotaStoreEvent {
+    /// `SecureGate` or `ARTSVP`.
+    pub api: &'static str,
+    /// The store, as [`crate::QuotaStore`]'s `Display` names it.
+    pub store: String,
+    /// What failed; `None` when the store answers again.
+    pub error: Option<String>,
 }
 
 /// One attempt of an operation.
@@ -232,6 +272,16 @@ impl fmt::Display for PacingReason {
 #[derive(Clone, Default)]
 pub(crate) struct Observers(Option<Arc<dyn Observer>>);
 
+impl fmt::Debug for Observers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observers(1)"
+        } else {
+            "Observers(0)"
+        })
+    }
+}
+
 impl Observers {
     pub(crate) fn new(observer: Option<Arc<dyn Observer>>) -> Self {
         Self(observer)
@@ -252,6 +302,12 @@ impl Observers {
     pub(crate) fn budget_empty(&self, event: impl FnOnce() -> BudgetEvent) {
         if let Some(o) = &self.0 {
             o.budget_empty(&event());
+        }
+    }
+
+    pub(crate) fn quota_store(&self, event: impl FnOnce() -> QuotaStoreEvent) {
+        if let Some(o) = &self.0 {
+            o.quota_store(&event());
         }
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use crate::observe::PacingReason;
+use crate::observe::{Observers, PacingReason, QuotaStoreEvent};
 use crate::quota_store::QuotaStore;
 
 /// A request quota: `limit` requests per `window`.
@@ -316,6 +316,9 @@ pub(crate) struct Pacer {
     /// The bucket used while the store fails, and whether it does.
     fallback: Mutex<Option<Bucket>>,
     failing: AtomicBool,
+    /// Told when the store fails and when it is back, with the API's name.
+    observers: Observers,
+    api: &'static str,
 }
 
 impl Pacer {
@@ -336,7 +339,16 @@ impl Pacer {
             last: Mutex::new(None),
             fallback: Mutex::new(None),
             failing: AtomicBool::new(false),
+            observers: Observers::default(),
+            api: "",
         }
+    }
+
+    /// Tells `observers`, as `api`, when the store fails and is back.
+    pub(crate) fn observed(mut self, observers: Observers, api: &'static str) -> Self {
+        self.observers = observers;
+        self.api = api;
+        self
     }
 
     /// Runs `change` on the bucket, in the store (atomically for every
@@ -355,11 +367,13 @@ impl Pacer {
             Ok(()) => {
                 if self.failing.swap(false, Ordering::Relaxed) {
                     tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
+                    self.tell(None);
                 }
             }
             Err(e) => {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's own count and the server's headers until it is back");
+                    self.tell(Some(e.to_string()));
                 }
             }
         }
@@ -371,6 +385,15 @@ impl Pacer {
             }
             (None, None) => unreachable!("the change ran or is still here"),
         }
+    }
+
+    /// Tells the observer that the store failed (with why) or is back.
+    fn tell(&self, error: Option<String>) {
+        self.observers.quota_store(|| QuotaStoreEvent {
+            api: self.api,
+            store: self.store.to_string(),
+            error,
+        });
     }
 
     /// Waits until a request may be sent, and counts it. Returns how long
@@ -839,9 +862,21 @@ mod tests {
         assert_eq!(bucket.effective(quota).unwrap().limit, 10);
     }
 
+    /// Keeps every quota store event.
+    #[derive(Default)]
+    struct StoreEvents(Mutex<Vec<QuotaStoreEvent>>);
+
+    impl crate::Observer for StoreEvents {
+        fn quota_store(&self, event: &QuotaStoreEvent) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
     #[test]
     fn a_store_that_fails_mid_run_leaves_pacing_to_the_process_until_it_is_back() {
         let (a, _b, dir) = sharers(Some(Quota::new(2, Duration::from_secs(60))), "fail");
+        let events = std::sync::Arc::new(StoreEvents::default());
+        let a = a.observed(Observers::new(Some(events.clone())), "ARTSVP");
         let now = Instant::now();
         assert_eq!(a.try_acquire(now), None);
         assert!(a.usage().shared);
@@ -855,6 +890,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(a.try_acquire(now), None);
         assert!(a.usage().shared);
+        // Said once when it failed (with why) and once when it was back.
+        let said = events.0.lock().unwrap().clone();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert_eq!(said[0].api, "ARTSVP");
+        assert!(said[0].store.starts_with("host ("), "{said:?}");
+        assert!(
+            said[0].error.is_some() && said[1].error.is_none(),
+            "{said:?}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
