@@ -39,6 +39,10 @@ struct Sizes {
     resume_guests: usize,
     outage_guests: usize,
     flaky_guests: usize,
+    shared_guests: usize,
+    shared_quota: u64,
+    shared_window: Duration,
+    store_calls: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -57,6 +61,10 @@ const FULL: Sizes = Sizes {
     resume_guests: 2_000,
     outage_guests: 1_000,
     flaky_guests: 1_000,
+    shared_guests: 300,
+    shared_quota: 60,
+    shared_window: Duration::from_secs(2),
+    store_calls: 2_000,
 };
 
 const SMOKE: Sizes = Sizes {
@@ -75,6 +83,10 @@ const SMOKE: Sizes = Sizes {
     resume_guests: 40,
     outage_guests: 400,
     flaky_guests: 60,
+    shared_guests: 10,
+    shared_quota: 20,
+    shared_window: Duration::from_secs(1),
+    store_calls: 50,
 };
 
 /// One line of `summary.json`.
@@ -130,21 +142,51 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let smoke = std::env::args().any(|a| a == "--smoke");
+    // Names given: only the benchmarks whose name starts with one of them.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()));
     let sizes = if smoke { &SMOKE } else { &FULL };
     let mut figures = Vec::new();
     eprintln!(
         "running the benchmarks{}…",
         if smoke { " (smoke sizes)" } else { "" }
     );
-    figures.push(get_overhead(sizes).await?);
-    figures.push(decode_10k(sizes)?);
-    figures.push(stream_overlap(sizes).await?);
-    figures.push(stream_memory(sizes).await?);
-    figures.push(pacing(sizes).await?);
-    figures.push(bulk_invite(sizes).await?);
-    figures.push(resume_waste(sizes).await?);
-    figures.push(outage(sizes).await?);
-    figures.push(flaky(sizes).await?);
+    if wanted("get_overhead") {
+        figures.push(get_overhead(sizes).await?);
+    }
+    if wanted("decode_10k") {
+        figures.push(decode_10k(sizes)?);
+    }
+    if wanted("stream_overlap") {
+        figures.push(stream_overlap(sizes).await?);
+    }
+    if wanted("stream_memory") {
+        figures.push(stream_memory(sizes).await?);
+    }
+    if wanted("pacing") {
+        figures.push(pacing(sizes).await?);
+    }
+    if wanted("bulk_invite") {
+        figures.push(bulk_invite(sizes).await?);
+    }
+    if wanted("resume_waste") {
+        figures.push(resume_waste(sizes).await?);
+    }
+    if wanted("outage") {
+        figures.push(outage(sizes).await?);
+    }
+    if wanted("flaky") {
+        figures.push(flaky(sizes).await?);
+    }
+    if wanted("shared") {
+        figures.extend(shared_quota(sizes).await?);
+    }
+    if wanted("store_cost") {
+        figures.extend(store_cost(sizes).await?);
+    }
 
     println!(
         "{:<16} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
@@ -659,4 +701,170 @@ async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
             |r| r <= 1.60 && held == rows && progress.created == rows && limited == 0,
         ),
     )
+}
+
+/// Where the jobs of [`shared_quota`] keep their quota.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shared {
+    /// Three jobs, each its own quota (memory): as three processes paced
+    /// before the shared quota.
+    Memory,
+    /// Three jobs on one host store, each opening it on its own (its own
+    /// file handles and locks, as a separate process has).
+    Host,
+    /// One job inviting all the guests: the wall time to match.
+    Single,
+}
+
+/// What one run of [`shared_quota`] measured.
+struct SharedRun {
+    elapsed: f64,
+    answered: usize,
+    limited: usize,
+    held: usize,
+}
+
+/// Three jobs on one key (or one job with all their guests), against a
+/// fake ARTSVP allowing 60 requests per 2 s.
+async fn shared_run(
+    sizes: &Sizes,
+    shared: Shared,
+) -> Result<SharedRun, Box<dyn std::error::Error>> {
+    let fake = FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(RateLimit::new(sizes.shared_quota, sizes.shared_window))
+        .request_log_limit(sizes.shared_guests * 12)
+        .start()
+        .await?;
+    let dir = std::env::temp_dir().join(format!("bench-shared-quota-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let event = fake.events()[0].id.clone();
+    let (jobs, per_job) = match shared {
+        Shared::Single => (1, 3 * sizes.shared_guests),
+        _ => (3, sizes.shared_guests),
+    };
+    let t = Instant::now();
+    let mut running = Vec::new();
+    for job in 0..jobs {
+        let store = match shared {
+            Shared::Host => event_invites::QuotaStore::host_in(&dir)?,
+            _ => event_invites::QuotaStore::memory(),
+        };
+        // Each job has ARTSVP's published quota: the server's smaller one
+        // is learned from its headers (and shared through a host store).
+        let client = fake.client_builder().quota_store(store).build()?;
+        let guests: Vec<Guest> = (0..per_job)
+            .map(|i| {
+                Guest::new(
+                    format!("Guest {job}-{i}"),
+                    format!("job{job}-{i}@example.com"),
+                )
+            })
+            .collect();
+        let target = Target::event(&event);
+        running.push(tokio::spawn(async move {
+            client
+                .bulk_invite(target, guests)
+                .concurrency(2)
+                .start()
+                .finish()
+                .await
+        }));
+    }
+    for job in running {
+        job.await??;
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(SharedRun {
+        elapsed,
+        answered: fake.requests().len(),
+        limited: rate_limited(&fake),
+        held: fake.state().invites_of(&event).len(),
+    })
+}
+
+/// Three jobs on one key inviting 300 guests each at once: with a shared
+/// host store against one job inviting all 900 (wall time, goal <= 1.2 and
+/// no 429), and unshared (the 429s that costs).
+async fn shared_quota(sizes: &Sizes) -> Result<Vec<Figure>, Box<dyn std::error::Error>> {
+    let all = 3 * sizes.shared_guests;
+    let single = shared_run(sizes, Shared::Single).await?;
+    let host = shared_run(sizes, Shared::Host).await?;
+    let memory = shared_run(sizes, Shared::Memory).await?;
+    let quota = sizes.shared_quota as f64 / sizes.shared_window.as_secs_f64();
+    let rate = |run: &SharedRun| (run.answered - run.limited) as f64 / run.elapsed / quota;
+    Ok(vec![
+        Figure::compare("shared_host", host.elapsed, single.elapsed, "s").check(
+            format!(
+                "ratio <= 1.2, 0 x 429 (got {} of {}), {:.2} of the quota, held {}",
+                host.limited,
+                host.answered,
+                rate(&host),
+                host.held
+            ),
+            |r| r <= 1.2 && host.limited == 0 && host.held == all,
+        ),
+        Figure::compare("shared_memory", memory.elapsed, single.elapsed, "s").check(
+            format!(
+                "unshared: {} x 429 of {}, {:.2} of the quota, held {}",
+                memory.limited,
+                memory.answered,
+                rate(&memory),
+                memory.held
+            ),
+            |_| memory.held == all,
+        ),
+    ])
+}
+
+/// What asking the host store costs per request: the latency of a GET
+/// against a fake with no quota, through a client on a host store against
+/// one on memory, interleaved; p50 and p99.
+async fn store_cost(sizes: &Sizes) -> Result<Vec<Figure>, Box<dyn std::error::Error>> {
+    let fake = FakeArtsvp::builder()
+        .unlimited()
+        .request_log_limit(0)
+        .start()
+        .await?;
+    let dir = std::env::temp_dir().join(format!("bench-store-cost-{}", std::process::id()));
+    let host = fake
+        .client_builder()
+        .quota_store(event_invites::QuotaStore::host_in(&dir)?)
+        .quota(Some(Quota::per_second(1_000_000)))
+        .build()?;
+    // A quota that never waits: each request still takes a token from it.
+    let memory = fake
+        .client_builder()
+        .quota(Some(Quota::per_second(1_000_000)))
+        .build()?;
+    let event = fake.events()[0].id.clone();
+    let (mut on_host, mut in_memory) = (Vec::new(), Vec::new());
+    for _ in 0..sizes.store_calls {
+        let t = Instant::now();
+        host.get_event(&event).await?;
+        on_host.push(t.elapsed());
+        let t = Instant::now();
+        memory.get_event(&event).await?;
+        in_memory.push(t.elapsed());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let percentile = |xs: &mut Vec<Duration>, p: f64| {
+        xs.sort();
+        xs[((xs.len() - 1) as f64 * p) as usize]
+    };
+    let (h50, m50) = (
+        percentile(&mut on_host, 0.5),
+        percentile(&mut in_memory, 0.5),
+    );
+    let (h99, m99) = (
+        percentile(&mut on_host, 0.99),
+        percentile(&mut in_memory, 0.99),
+    );
+    Ok(vec![
+        Figure::compare("store_cost_p50", ms(h50), ms(m50), "ms")
+            .check("report (host vs memory)".into(), |_| true),
+        Figure::compare("store_cost_p99", ms(h99), ms(m99), "ms")
+            .check("report (host vs memory)".into(), |_| true),
+    ])
 }
