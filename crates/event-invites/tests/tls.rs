@@ -21,6 +21,18 @@ fn port(fake: &FakeSecureGate) -> u16 {
     fake.base_url().rsplit(':').next().unwrap().parse().unwrap()
 }
 
+/// A client builder for `fake` at `https://guests.example.test:PORT`, the
+/// name resolved to the fake's loopback address by the client itself.
+fn as_remote_name(fake: &FakeSecureGate) -> event_invites::ClientBuilder<SecureGate> {
+    let port = port(fake);
+    fake.client_builder()
+        .base_url(format!("https://guests.example.test:{port}"))
+        .resolve(
+            "guests.example.test",
+            SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+}
+
 /// What a call to `client` fails with, checked to have made one attempt
 /// over one connection, sending nothing.
 async fn tls_failure(fake: &FakeSecureGate, client: SecureGate) -> TlsProblem {
@@ -83,14 +95,7 @@ async fn a_certificate_from_an_unknown_issuer_is_refused_naming_it() {
 #[tokio::test]
 async fn a_certificate_for_another_name_is_refused_naming_it() {
     let fake = fake(FakeTls::new()).await;
-    let port = port(&fake);
-    let client = fake
-        .client_builder()
-        .base_url(format!("https://guests.example.test:{port}"))
-        .resolve(
-            "guests.example.test",
-            SocketAddr::from(([127, 0, 0, 1], port)),
-        )
+    let client = as_remote_name(&fake)
         .retry(common::quick_retries())
         .build()
         .unwrap();
@@ -111,16 +116,7 @@ async fn an_expired_certificate_is_refused_naming_it() {
 #[tokio::test]
 async fn a_remote_name_in_the_certificate_is_served_through_a_pinned_address() {
     let fake = fake(FakeTls::new().names(["guests.example.test"])).await;
-    let port = port(&fake);
-    let client = fake
-        .client_builder()
-        .base_url(format!("https://guests.example.test:{port}"))
-        .resolve(
-            "guests.example.test",
-            SocketAddr::from(([127, 0, 0, 1], port)),
-        )
-        .build()
-        .unwrap();
+    let client = as_remote_name(&fake).build().unwrap();
     client.guest_list(&fake.event_ids()[0]).await.unwrap();
 }
 
