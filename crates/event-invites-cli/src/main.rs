@@ -49,6 +49,8 @@ struct Cli {
         long,
         global = true,
         env = "EVENT_INVITES_QUOTA_STORE",
+        // A store URL may hold a password: never shown in --help.
+        hide_env_values = true,
         default_value = "host",
         value_name = "STORE"
     )]
@@ -164,10 +166,10 @@ fn quota_store(choice: &str) -> Result<event_invites::QuotaStore, CliError> {
              process on this machine) or memory"
                 .into(),
         )),
-        _ => Err(CliError::Usage(format!(
-            "--quota-store: `{}` is not a store: use host or memory",
-            choice.chars().take(40).collect::<String>()
-        ))),
+        // Not echoed: a mistyped store URL may hold a password.
+        _ => Err(CliError::Usage(
+            "--quota-store: not a store this tool knows: use host or memory".into(),
+        )),
     }
 }
 

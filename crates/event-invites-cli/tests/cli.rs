@@ -911,3 +911,32 @@ async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
     assert!(shown.contains("quota        20 per 2.0 s"), "{shown}");
     assert!(shown.contains("server limit 20"), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_store_it_cannot_use_exits_2_and_a_password_in_it_is_never_printed() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    for store in [
+        "redsi://:hunter2@cache.example:6379",
+        "redis://:hunter2@cache.example:6379",
+    ] {
+        let out = command(&fake, &["quota"])
+            .env("EVENT_INVITES_QUOTA_STORE", store)
+            .output()
+            .await
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--quota-store"), "{stderr}");
+        assert!(!stderr.contains("hunter2") && !text(&out.stdout).contains("hunter2"));
+        let help = command(&fake, &["--help"])
+            .env("EVENT_INVITES_QUOTA_STORE", store)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            !text(&help.stdout).contains("hunter2"),
+            "--help shows no env value"
+        );
+    }
+    assert_eq!(fake.requests().len(), 0, "nothing was sent");
+}
