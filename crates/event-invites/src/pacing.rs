@@ -907,7 +907,34 @@ mod tests {
         let pacer = Pacer::new(None);
         pacer.block_for(Duration::from_secs(5));
         let (wait, reason) = pacer.try_acquire(Instant::now()).expect("blocked");
-        assert!(wait > Duration::from_secs(4));
+        assert!(
+            wait > Duration::from_secs(4) && wait <= Duration::from_secs(5),
+            "{wait:?}"
+        );
         assert_eq!(reason, PacingReason::RetryAfter);
+    }
+
+    #[test]
+    fn a_hold_ends_at_its_instant() {
+        let mut bucket = Bucket::new(None, 0);
+        bucket.block(1_000);
+        assert_eq!(
+            bucket.decide(None, 400),
+            Some((Duration::from_micros(600), PacingReason::RetryAfter))
+        );
+        assert_eq!(bucket.decide(None, 1_000), None, "over at its instant");
+    }
+
+    #[test]
+    fn a_server_limit_equal_to_the_quota_keeps_the_configured_window() {
+        let quota = Some(Quota::new(10, Duration::from_secs(100)));
+        let mut bucket = Bucket::new(quota, 0);
+        let reading = Reading {
+            limit: Some(10),
+            remaining: 10,
+            reset: Duration::from_secs(10),
+        };
+        bucket.observe(reading, 0);
+        assert_eq!(bucket.effective(quota), quota);
     }
 }
