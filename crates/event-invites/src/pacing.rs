@@ -805,6 +805,20 @@ mod tests {
     }
 
     #[test]
+    fn clients_given_one_memory_store_share_one_quota() {
+        let quota = Some(Quota::new(2, Duration::from_secs(60)));
+        let store = QuotaStore::memory();
+        let a = Pacer::shared(quota, store.clone(), "artsvp-x".into());
+        let b = Pacer::shared(quota, store, "artsvp-x".into());
+        let other = Pacer::shared(quota, QuotaStore::memory(), "artsvp-x".into());
+        let now = Instant::now();
+        assert_eq!(a.try_acquire(now), None);
+        assert_eq!(b.try_acquire(now), None);
+        assert!(a.try_acquire(now).is_some(), "2 taken between them");
+        assert_eq!(other.try_acquire(now), None, "another store, another quota");
+    }
+
+    #[test]
     fn what_one_sharer_reads_from_the_server_holds_the_other_back() {
         let (a, b, dir) = sharers(None, "learn");
         let now = Instant::now();

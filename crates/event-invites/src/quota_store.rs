@@ -203,7 +203,12 @@ impl Store for Host {
 /// `$XDG_RUNTIME_DIR/event-invites`, else `$XDG_CACHE_HOME/event-invites`,
 /// else `$HOME/.cache/event-invites`.
 fn default_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    default_dir_from(|name| std::env::var_os(name))
+}
+
+/// [`default_dir`] with the variables read through `lookup`.
+fn default_dir_from(lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
     var("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .or_else(|| var("XDG_CACHE_HOME").map(PathBuf::from))
@@ -255,6 +260,40 @@ mod tests {
             bucket_name("ARTSVP", origin, "sk_live_secret"),
             "stable"
         );
+    }
+
+    #[test]
+    fn the_default_directory_is_the_runtime_one_else_the_cache() {
+        const ALL: &[(&str, &str)] = &[
+            ("XDG_RUNTIME_DIR", "/run/user/7"),
+            ("XDG_CACHE_HOME", "/c"),
+            ("HOME", "/h"),
+        ];
+        let dir = |pairs: &'static [(&'static str, &'static str)]| {
+            default_dir_from(|name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            })
+        };
+        assert_eq!(dir(ALL), Some(PathBuf::from("/run/user/7/event-invites")));
+        assert_eq!(dir(&ALL[1..]), Some(PathBuf::from("/c/event-invites")));
+        assert_eq!(
+            dir(&ALL[2..]),
+            Some(PathBuf::from("/h/.cache/event-invites"))
+        );
+        let empty_is_unset = dir(&[("XDG_RUNTIME_DIR", ""), ("HOME", "/h")]);
+        assert_eq!(empty_is_unset, dir(&ALL[2..]));
+        assert_eq!(dir(&[]), None);
+        // On this machine: a store in files, named as such.
+        let host = QuotaStore::host().unwrap();
+        assert!(host.to_string().starts_with("host ("), "{host}");
+        assert!(
+            format!("{host:?}").starts_with("QuotaStore(host ("),
+            "{host:?}"
+        );
+        assert_eq!(format!("{:?}", QuotaStore::default()), "QuotaStore(memory)");
     }
 
     #[test]
