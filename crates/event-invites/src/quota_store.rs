@@ -289,6 +289,7 @@ mod tests {
         // On this machine: a store in files, named as such.
         let host = QuotaStore::host().unwrap();
         assert!(host.to_string().starts_with("host ("), "{host}");
+        assert!(host.to_string().ends_with("event-invites)"), "{host}");
         assert!(
             format!("{host:?}").starts_with("QuotaStore(host ("),
             "{host:?}"
