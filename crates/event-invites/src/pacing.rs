@@ -202,6 +202,17 @@ impl Bucket {
         }
     }
 
+    /// Adds the tokens `quota` gave back since the last refill, up to its
+    /// limit; returns the limit and the rate (tokens a second).
+    fn refill(&mut self, quota: Quota, now: Micros) -> (f64, f64) {
+        let capacity = f64::from(quota.limit.max(1));
+        let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
+        let elapsed = duration(now.saturating_sub(self.refilled_at)).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(capacity);
+        self.refilled_at = self.refilled_at.max(now);
+        (capacity, rate)
+    }
+
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
     fn decide(&mut self, quota: Option<Quota>, now: Micros) -> Option<(Duration, PacingReason)> {
@@ -230,11 +241,7 @@ impl Bucket {
             ));
         }
         if let Some(quota) = self.effective(quota) {
-            let capacity = f64::from(quota.limit.max(1));
-            let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
-            let elapsed = duration(now.saturating_sub(self.refilled_at)).as_secs_f64();
-            self.tokens = (self.tokens + elapsed * rate).min(capacity);
-            self.refilled_at = self.refilled_at.max(now);
+            let (_, rate) = self.refill(quota, now);
             if self.tokens < 1.0 {
                 return Some((
                     Duration::from_secs_f64((1.0 - self.tokens) / rate),
@@ -484,21 +491,14 @@ impl Pacer {
         let now = self.clock.micros(Instant::now());
         let mut b = self.with_bucket(now, |b| b.clone());
         let effective = b.effective(self.quota);
-        // Refill to now without counting a request.
-        if let Some(q) = effective {
-            let capacity = f64::from(q.limit.max(1));
-            let rate = capacity / q.window.as_secs_f64().max(f64::EPSILON);
-            let elapsed = duration(now.saturating_sub(b.refilled_at)).as_secs_f64();
-            b.tokens = (b.tokens + elapsed * rate).min(capacity);
-        }
+        // Refilled to now (on a copy) without counting a request.
+        let refilled = effective.map(|q| b.refill(q, now));
         QuotaUsage {
             store: self.store.to_string(),
             bucket: self.bucket.clone(),
             quota: effective,
             left: effective.map(|_| b.tokens.floor().max(0.0) as u64),
-            full_in: effective.map(|q| {
-                let capacity = f64::from(q.limit.max(1));
-                let rate = capacity / q.window.as_secs_f64().max(f64::EPSILON);
+            full_in: refilled.map(|(capacity, rate)| {
                 Duration::from_secs_f64(((capacity - b.tokens) / rate).max(0.0))
             }),
             server_limit: b.server_limit,
