@@ -27,11 +27,11 @@ pub struct Apis {
 
 impl Apis {
     /// Clients from the environment, sharing their quota through the store
-    /// `store` makes (once the keys are known to be set); every key the
+    /// `store` opens (awaited once the keys are known to be set); every key the
     /// command needs must be set.
-    pub fn from_env(
+    pub async fn from_env(
         needs: Needs,
-        store: impl FnOnce() -> Result<QuotaStore, CliError>,
+        store: impl Future<Output = Result<QuotaStore, CliError>>,
     ) -> Result<Self, CliError> {
         let mut missing = Vec::new();
         for (needed, name) in [
@@ -45,7 +45,7 @@ impl Apis {
         if !missing.is_empty() {
             return Err(CliError::Config(missing_keys(&missing)));
         }
-        let store = store()?;
+        let store = store.await?;
         let securegate = needs
             .securegate
             .then(|| shared(ClientBuilder::<SecureGate>::from_env()?, &store).build())

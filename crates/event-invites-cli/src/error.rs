@@ -19,7 +19,7 @@ Exit codes:
   2   usage or configuration error (bad arguments, no API key, an unknown event; a base URL
       that redirects, names no host, is plain http to a remote host, or whose TLS certificate
       is not trusted, not valid for its name or expired: see SSL_CERT_FILE)
-  69  the API is unreachable or failing: connection errors, timeouts, 5xx, a stopped run (EX_UNAVAILABLE)
+  69  the API or the quota store is unreachable or failing: connection errors, timeouts, 5xx, a stopped run (EX_UNAVAILABLE)
   77  the API refused the key (HTTP 401/403) (EX_NOPERM)";
 
 /// Why the tool stopped with an error.
@@ -72,7 +72,8 @@ impl CliError {
             | ErrorKind::Deadline { .. }
             | ErrorKind::Transport(_)
             | ErrorKind::RateLimited { .. }
-            | ErrorKind::OutcomeUnknown { .. } => Self::Unavailable(text),
+            | ErrorKind::OutcomeUnknown { .. }
+            | ErrorKind::QuotaStore { .. } => Self::Unavailable(text),
             _ => Self::Failed(text),
         }
     }

@@ -43,8 +43,10 @@ struct Cli {
     #[arg(long, global = true)]
     demo: bool,
     /// Where each API key's quota is shared: `host` (every process of this
-    /// user on this machine using the same key paces as one), or `memory`
-    /// (this process alone).
+    /// user on this machine using the same key paces as one), `memory`
+    /// (this process alone), or a Redis URL (`redis://[:PASSWORD@]HOST[:PORT]`,
+    /// `rediss://…`, `redis+unix:///PATH`): every process on every host
+    /// using that server.
     #[arg(
         long,
         global = true,
@@ -156,19 +158,23 @@ enum ApiName {
     Securegate,
 }
 
-/// `--quota-store`: `host` or `memory` (a Redis URL is not served yet).
-fn quota_store(choice: &str) -> Result<event_invites::QuotaStore, CliError> {
+/// `--quota-store`: `host`, `memory` or a Redis URL (connected to now: an
+/// unreachable server is exit 69, naming the URL with its password hidden).
+async fn quota_store(choice: &str) -> Result<event_invites::QuotaStore, CliError> {
     match choice.trim() {
         "host" => Ok(event_invites::QuotaStore::host()?),
         "memory" => Ok(event_invites::QuotaStore::memory()),
-        url if url.starts_with("redis") => Err(CliError::Config(
-            "--quota-store: a Redis store is not available in this version; use host (every \
-             process on this machine) or memory"
-                .into(),
-        )),
+        url if ["redis://", "rediss://", "redis+unix://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme)) =>
+        {
+            Ok(event_invites::QuotaStore::redis(url).await?)
+        }
         // Not echoed: a mistyped store URL may hold a password.
         _ => Err(CliError::Usage(
-            "--quota-store: not a store this tool knows: use host or memory".into(),
+            "--quota-store: not a store this tool knows: use host, memory, or a redis://, \
+             rediss:// or redis+unix:// URL"
+                .into(),
         )),
     }
 }
@@ -291,7 +297,7 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
     let apis = if cli.demo {
         Apis::demo().await?
     } else {
-        Apis::from_env(needs, || quota_store(&cli.quota_store))?
+        Apis::from_env(needs, quota_store(&cli.quota_store)).await?
     };
     let demo = apis.is_demo();
     match cli.command {
@@ -319,8 +325,8 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Sync(args) => sync(&apis, demo, args).await,
         Command::Quota { api } => {
             let usage = match api {
-                ApiName::Artsvp => apis.artsvp()?.quota_usage(),
-                ApiName::Securegate => apis.securegate()?.quota_usage(),
+                ApiName::Artsvp => apis.artsvp()?.quota_usage().await,
+                ApiName::Securegate => apis.securegate()?.quota_usage().await,
             };
             output::quota(demo_prefix(demo), &usage);
             Ok(Outcome::Done)

@@ -850,17 +850,26 @@ async fn a_redirect_or_remote_plain_http_stops_with_exit_2_and_the_key_goes_nowh
     assert!(!stderr.contains(elsewhere.api_key()), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
-    use event_invites_fake::RateLimit;
-    // 20 requests every 2 s: three runs of 25 guests need about 8 s.
-    let fake = FakeArtsvp::builder()
+/// A fake with a tight quota: 20 requests every 2 s (three runs of 25
+/// guests need about 8 s).
+async fn tight_fake() -> FakeArtsvp {
+    FakeArtsvp::builder()
         .invites(0)
-        .rate_limit(RateLimit::new(20, Duration::from_secs(2)))
+        .rate_limit(event_invites_fake::RateLimit::new(20, Duration::from_secs(2)))
         .start()
         .await
-        .unwrap();
-    let dir = TempDir::new("shared-quota");
+        .unwrap()
+}
+
+/// Three `invite` runs of 25 guests each on one key, at once, sharing the
+/// quota through `store` (the default, `host`, in `dir` when `None`);
+/// `meanwhile` runs while they do. Returns their outputs.
+async fn three_runs(
+    fake: &FakeArtsvp,
+    dir: &TempDir,
+    store: Option<&str>,
+    meanwhile: impl std::future::Future<Output = ()>,
+) -> Vec<Output> {
     let mut runs = Vec::new();
     for process in 0..3 {
         let csv = dir.path(&format!("guests-{process}.csv"));
@@ -869,23 +878,42 @@ async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
             text.push_str(&format!("Guest {i},{}\n", email(process * 100 + i)));
         }
         std::fs::write(&csv, text).unwrap();
-        let mut child = command(&fake, &["invite", "--event", "3779b1", "--csv"]);
+        let mut child = command(fake, &["invite", "--event", "3779b1", "--csv"]);
         child
             .arg(&csv)
-            // The default store (host), in a directory of this test's own.
             .env("XDG_RUNTIME_DIR", dir.path("runtime"))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
+        if let Some(store) = store {
+            child.env("EVENT_INVITES_QUOTA_STORE", store);
+        }
         runs.push(child.spawn().unwrap());
     }
-    // All three run at once; each is awaited in turn.
+    meanwhile.await;
+    let mut outputs = Vec::new();
     for run in runs {
-        let out = run.wait_with_output().await.unwrap();
+        outputs.push(run.wait_with_output().await.unwrap());
+    }
+    outputs
+}
+
+/// Every run succeeded, every guest is invited once, and no request was
+/// refused with 429 (of the fake's requests, how many were).
+fn all_invited_once(fake: &FakeArtsvp, outputs: &[Output]) -> usize {
+    for out in outputs {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
-    let refused = fake.requests().count(|r| r.status == Some(429));
+    assert_eq!(held_emails(fake, "3779b1").len(), 75, "every guest once");
+    fake.requests().count(|r| r.status == Some(429))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
+    let fake = tight_fake().await;
+    let dir = TempDir::new("shared-quota");
+    let outputs = three_runs(&fake, &dir, None, async {}).await;
+    let refused = all_invited_once(&fake, &outputs);
     assert_eq!(refused, 0, "{} requests in all", fake.requests().len());
-    assert_eq!(held_emails(&fake, "3779b1").len(), 75, "every guest once");
     // The bucket names the API and a fingerprint, never the key.
     let buckets: Vec<String> = std::fs::read_dir(dir.path("runtime").join("event-invites"))
         .unwrap()
@@ -912,12 +940,79 @@ async fn three_processes_on_one_key_share_its_quota_and_none_is_refused() {
     assert!(shown.contains("server limit 20"), "{shown}");
 }
 
+fn redis() -> event_invites_fake::RedisServer {
+    event_invites_fake::RedisServer::start().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Redis holds one bucket, named by the API and a fingerprint, and
+/// nothing of the key.
+fn redis_holds_no_key(redis: &event_invites_fake::RedisServer, fake: &FakeArtsvp) {
+    let keys = redis.keys().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].starts_with("event-invites:quota:artsvp-"), "{keys:?}");
+    let value = redis.cli(&["GET", &keys[0]]).unwrap();
+    assert!(!keys[0].contains(fake.api_key()) && !value.contains(fake.api_key()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_quota_store_it_cannot_use_exits_2_and_a_password_in_it_is_never_printed() {
+async fn three_processes_share_the_quota_through_redis_and_redis_holds_no_key() {
+    let fake = tight_fake().await;
+    let redis = redis();
+    let dir = TempDir::new("redis-quota");
+    let outputs = three_runs(&fake, &dir, Some(&redis.url()), async {}).await;
+    let refused = all_invited_once(&fake, &outputs);
+    assert_eq!(refused, 0, "{} requests in all", fake.requests().len());
+    redis_holds_no_key(&redis, &fake);
+    let out = command(&fake, &["quota"])
+        .env("EVENT_INVITES_QUOTA_STORE", redis.url())
+        .output()
+        .await
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(shown.contains(&format!("store        redis ({})", redis.url())), "{shown}");
+    assert!(shown.contains("server limit 20"), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_lost_mid_run_and_back_loses_nothing_and_is_said_once_each_way() {
+    let fake = tight_fake().await;
+    let mut redis = redis();
+    let url = redis.url();
+    let dir = TempDir::new("redis-lost");
+    let outage = async {
+        while fake.requests().len() < 20 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        redis.stop();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        redis.restart().unwrap();
+    };
+    let outputs = three_runs(&fake, &dir, Some(&url), outage).await;
+    let refused = all_invited_once(&fake, &outputs);
+    let sent = fake.requests().len();
+    eprintln!("MEASURE {refused} of {sent}");
+    assert!(refused * 100 <= sent, "{refused} of {sent} refused with 429");
+    for out in &outputs {
+        let stderr = text(&out.stderr);
+        let lost = stderr.matches("quota store redis (").count();
+        assert_eq!(lost, 2, "failed once, back once: {stderr}");
+        assert!(stderr.contains("paces alone until it is back"), "{stderr}");
+        assert!(stderr.contains("answers again"), "{stderr}");
+    }
+    redis_holds_no_key(&redis, &fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_store_it_cannot_use_exits_2_or_69_and_a_password_in_it_is_never_printed() {
     let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    for store in [
-        "redsi://:hunter2@cache.example:6379",
-        "redis://:hunter2@cache.example:6379",
+    let dir = TempDir::new("no-redis");
+    let missing = format!("redis+unix://{}?pass=hunter2", dir.path("none.sock").display());
+    for (store, code, says) in [
+        ("redsi://:hunter2@cache.example:6379", 2, "--quota-store"),
+        ("redis://:hunter2@[cache.example", 2, "redis://(unparsable)"),
+        (missing.as_str(), 69, "none.sock?pass=***"),
+        ("redis://:hunter2@127.0.0.1:1", 69, "redis://:***@127.0.0.1:1"),
     ] {
         let out = command(&fake, &["quota"])
             .env("EVENT_INVITES_QUOTA_STORE", store)
@@ -925,8 +1020,8 @@ async fn a_quota_store_it_cannot_use_exits_2_and_a_password_in_it_is_never_print
             .await
             .unwrap();
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains("--quota-store"), "{stderr}");
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
         assert!(!stderr.contains("hunter2") && !text(&out.stdout).contains("hunter2"));
         let help = command(&fake, &["--help"])
             .env("EVENT_INVITES_QUOTA_STORE", store)

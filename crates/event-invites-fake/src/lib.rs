@@ -111,6 +111,8 @@ mod facade;
 mod faults;
 mod log;
 mod rate_limit;
+#[cfg(unix)]
+mod redis;
 mod rng;
 mod securegate;
 mod server;
@@ -122,6 +124,8 @@ pub use control::{ControlApi, ControlServer};
 pub use faults::{Fault, FaultId, FaultRule, Timing, UnknownRoute};
 pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;
+#[cfg(unix)]
+pub use redis::{INSTALL_HINT as REDIS_INSTALL_HINT, RedisServer};
 pub use securegate::{FakeSecureGate, SecureGateBuilder};
 pub use tls::FakeTls;
 

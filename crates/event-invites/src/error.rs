@@ -422,6 +422,15 @@ pub enum ErrorKind {
         /// What was wrong.
         message: String,
     },
+    /// The quota store could not be reached or refused this client (a
+    /// Redis server down, or a wrong password): see
+    /// [`QuotaStore`](crate::QuotaStore). Nothing was sent to the API.
+    QuotaStore {
+        /// The store, its URL's password hidden.
+        store: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
@@ -711,6 +720,9 @@ impl fmt::Display for Error {
             ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
             ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
             ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
+            ErrorKind::QuotaStore { store, message } => {
+                write!(f, "the quota store {store} cannot be used: {message}")?
+            }
         }
         if self.inner.verdict.is_outcome_unknown()
             && !matches!(self.inner.kind, ErrorKind::OutcomeUnknown { .. })

@@ -143,39 +143,39 @@ fn duration(us: Micros) -> Duration {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bucket {
     /// Quota tokens left, as of `refilled_at`.
-    tokens: f64,
-    refilled_at: Micros,
+    pub(crate) tokens: f64,
+    pub(crate) refilled_at: Micros,
     /// The server's budget left in its current window, counted down by
     /// each request sent since its last reading.
-    server_remaining: Option<u64>,
+    pub(crate) server_remaining: Option<u64>,
     /// Bounds on when the server's current window ends.
-    window_end: Option<(Micros, Micros)>,
+    pub(crate) window_end: Option<(Micros, Micros)>,
     /// No request before this (a 429's `Retry-After`).
-    blocked_until: Option<Micros>,
+    pub(crate) blocked_until: Option<Micros>,
     /// Requests sent while the server's budget was unknown (before its
     /// first reading): the first reading may not count them yet.
-    sent_unknown: u64,
+    pub(crate) sent_unknown: u64,
     /// The server's `x-rate-limit-limit`, last said: its quota, which
     /// wins over a larger configured one.
-    server_limit: Option<u64>,
+    pub(crate) server_limit: Option<u64>,
     /// The server's window as far as its headers tell: the longest
     /// `x-rate-limit-reset` seen (a fresh window's first answer shows all
     /// of it).
     #[serde(default)]
-    server_window: Option<Micros>,
+    pub(crate) server_window: Option<Micros>,
 }
 
 /// One reading of a response's rate-limit headers.
-#[derive(Debug, Clone, Copy)]
-struct Reading {
-    limit: Option<u64>,
-    remaining: u64,
-    reset: Duration,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reading {
+    pub(crate) limit: Option<u64>,
+    pub(crate) remaining: u64,
+    pub(crate) reset: Duration,
 }
 
 impl Bucket {
     /// A bucket no request has used: its quota's tokens all there.
-    fn new(quota: Option<Quota>, now: Micros) -> Self {
+    pub(crate) fn new(quota: Option<Quota>, now: Micros) -> Self {
         Self {
             tokens: quota.map_or(0.0, |q| f64::from(q.limit.max(1))),
             refilled_at: now,
@@ -191,7 +191,7 @@ impl Bucket {
     /// The quota paced by: the configured one, or, when the server's
     /// `x-rate-limit-limit` is smaller, the server's: that many over its
     /// window as its headers tell (the configured window until they do).
-    fn effective(&self, quota: Option<Quota>) -> Option<Quota> {
+    pub(crate) fn effective(&self, quota: Option<Quota>) -> Option<Quota> {
         let quota = quota?;
         match self.server_limit {
             Some(server) if server < u64::from(quota.limit) => Some(Quota::new(
@@ -204,7 +204,7 @@ impl Bucket {
 
     /// Adds the tokens `quota` gave back since the last refill, up to its
     /// limit; returns the limit and the rate (tokens a second).
-    fn refill(&mut self, quota: Quota, now: Micros) -> (f64, f64) {
+    pub(crate) fn refill(&mut self, quota: Quota, now: Micros) -> (f64, f64) {
         let capacity = f64::from(quota.limit.max(1));
         let rate = capacity / quota.window.as_secs_f64().max(f64::EPSILON);
         let elapsed = duration(now.saturating_sub(self.refilled_at)).as_secs_f64();
@@ -215,7 +215,7 @@ impl Bucket {
 
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
-    fn decide(&mut self, quota: Option<Quota>, now: Micros) -> Option<(Duration, PacingReason)> {
+    pub(crate) fn decide(&mut self, quota: Option<Quota>, now: Micros) -> Option<(Duration, PacingReason)> {
         if let Some(until) = self.blocked_until {
             if until > now {
                 return Some((duration(until - now), PacingReason::RetryAfter));
@@ -258,7 +258,7 @@ impl Bucket {
     }
 
     /// Takes in one reading of the server's headers, made at `now`.
-    fn observe(&mut self, reading: Reading, now: Micros) {
+    pub(crate) fn observe(&mut self, reading: Reading, now: Micros) {
         let Reading {
             limit,
             remaining,
@@ -304,14 +304,106 @@ impl Bucket {
     }
 
     /// Holds every request back until `until`.
-    fn block(&mut self, until: Micros) {
+    pub(crate) fn block(&mut self, until: Micros) {
         self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+    }
+
+    /// The same bucket on a clock `by` µs ahead (a store's clock, or back
+    /// from it): every instant moved, every amount kept.
+    pub(crate) fn shifted(&self, by: i64) -> Bucket {
+        let at = |t: Micros| t.saturating_add_signed(by);
+        Bucket {
+            refilled_at: at(self.refilled_at),
+            window_end: self.window_end.map(|(lo, hi)| (at(lo), at(hi))),
+            blocked_until: self.blocked_until.map(at),
+            ..self.clone()
+        }
+    }
+}
+
+/// What a pacer learned from a response, on its way to the store: told as
+/// how long ago it happened, so a store on another clock places it right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Event {
+    /// The server's rate-limit headers, read `ago` µs before the exchange.
+    Observe { reading: Reading, ago: Micros },
+    /// A 429's `Retry-After` of `wait` µs, read `ago` µs before.
+    Block { wait: Micros, ago: Micros },
+}
+
+impl Event {
+    /// The same event, learned `ago` µs before the exchange.
+    fn ago(self, ago: Micros) -> Event {
+        match self {
+            Event::Observe { reading, .. } => Event::Observe { reading, ago },
+            Event::Block { wait, .. } => Event::Block { wait, ago },
+        }
+    }
+}
+
+/// One exchange with a quota store: apply what this pacer learned since
+/// the last one, then (when `take`) count a request or say how long to
+/// wait. The store does it atomically on its own clock.
+#[derive(Debug, Clone)]
+pub(crate) struct Ask {
+    pub(crate) quota: Option<Quota>,
+    /// The asking pacer's clock (a store without one of its own uses it).
+    pub(crate) now: Micros,
+    pub(crate) events: Vec<Event>,
+    pub(crate) take: bool,
+    /// The asker's own copy of the bucket, on the store's clock: what a
+    /// store that lost the bucket (restarted) starts from, rather than a
+    /// full quota.
+    pub(crate) seed: Option<Bucket>,
+}
+
+/// A store's answer: its clock, the bucket after the exchange, and the
+/// wait (when `take` found no request allowed now).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Answer {
+    pub(crate) now: Micros,
+    pub(crate) bucket: Bucket,
+    pub(crate) wait: Option<(Duration, PacingReason)>,
+}
+
+impl Ask {
+    /// The exchange, on a bucket kept by the caller (`None`: none yet) at
+    /// `now` on the store's clock: what the memory and host stores run,
+    /// and what the Redis store's script does in Lua.
+    pub(crate) fn apply(&self, slot: &mut Option<Bucket>, now: Micros) -> Answer {
+        let bucket = slot.get_or_insert_with(|| {
+            self.seed
+                .clone()
+                .unwrap_or_else(|| Bucket::new(self.quota, now))
+        });
+        for event in &self.events {
+            match *event {
+                Event::Observe { reading, ago } => bucket.observe(reading, now.saturating_sub(ago)),
+                Event::Block { wait, ago } => bucket.block(now.saturating_sub(ago) + wait),
+            }
+        }
+        let wait = if self.take {
+            bucket.decide(self.quota, now)
+        } else {
+            None
+        };
+        Answer {
+            now,
+            bucket: bucket.clone(),
+            wait,
+        }
     }
 }
 
 /// The pacer of one client and all its clones: it keeps its [`Bucket`] in
 /// a [`QuotaStore`] (this process's memory unless the client was given
 /// another), under a name made of the API and a fingerprint of the key.
+///
+/// Each request is one exchange with the store (what this pacer learned
+/// since the last, then a token). The pacer keeps a copy of the bucket as
+/// the store last answered, moved on by what it learns in between: progress
+/// reads it without asking the store, and while the store fails the pacer
+/// paces by it alone.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     quota: Option<Quota>,
@@ -320,13 +412,28 @@ pub(crate) struct Pacer {
     clock: WallClock,
     /// What the server last reported to this process.
     last: Mutex<Option<RateLimitState>>,
-    /// The bucket used while the store fails, and whether it does.
-    fallback: Mutex<Option<Bucket>>,
+    /// This pacer's copy of the bucket and what it has not told the store.
+    local: Mutex<Local>,
     failing: AtomicBool,
     /// Told when the store fails and when it is back, with the API's name.
     observers: Observers,
     api: &'static str,
 }
+
+/// A pacer's own side of its bucket.
+#[derive(Debug, Default)]
+struct Local {
+    /// The bucket as the store last answered (on this pacer's clock), with
+    /// what was learned since.
+    mirror: Option<Bucket>,
+    /// Learned since the last exchange, with when (this pacer's clock).
+    pending: Vec<(Event, Micros)>,
+    /// The store's clock minus this pacer's, at the last exchange.
+    offset: i64,
+}
+
+/// Events kept for the store while it fails: the newest this many.
+const PENDING_MAX: usize = 64;
 
 impl Pacer {
     /// A pacer of its own, in this process's memory.
@@ -344,7 +451,7 @@ impl Pacer {
             bucket,
             clock: WallClock::now(),
             last: Mutex::new(None),
-            fallback: Mutex::new(None),
+            local: Mutex::new(Local::default()),
             failing: AtomicBool::new(false),
             observers: Observers::default(),
             api: "",
@@ -358,39 +465,77 @@ impl Pacer {
         self
     }
 
-    /// Runs `change` on the bucket, in the store (atomically for every
-    /// sharer); while the store fails, on a bucket of this process's own,
-    /// said once when it starts failing and once when it is back.
-    fn with_bucket<R>(&self, now: Micros, change: impl FnOnce(&mut Bucket) -> R) -> R {
-        let quota = self.quota;
-        let mut change = Some(change);
-        let mut out = None;
-        let stored = self.store.inner.update(&self.bucket, &mut |slot| {
-            if let Some(change) = change.take() {
-                out = Some(change(slot.get_or_insert_with(|| Bucket::new(quota, now))));
-            }
-        });
-        match stored {
-            Ok(()) => {
+    /// The same pacer with its clock `by` µs off the true one (tests of
+    /// sharers whose clocks disagree).
+    #[cfg(test)]
+    pub(crate) fn skewed(mut self, by: i64) -> Self {
+        self.clock.wall = self.clock.wall.saturating_add_signed(by);
+        self
+    }
+
+    fn local(&self) -> std::sync::MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One exchange with the store at `at`: tells it what was learned
+    /// since the last, and when `take`, counts a request or learns the
+    /// wait. Returns the bucket (on this pacer's clock) and the wait. While
+    /// the store fails, the pacer's own copy answers instead, said once
+    /// when it starts failing and once when it is back.
+    async fn exchange(&self, at: Instant, take: bool) -> (Bucket, Option<(Duration, PacingReason)>) {
+        let now = self.clock.micros(at);
+        let (ask, drained) = {
+            let mut local = self.local();
+            let drained: Vec<(Event, Micros)> = local.pending.drain(..).collect();
+            let events = drained
+                .iter()
+                .map(|&(event, when)| event.ago(now.saturating_sub(when)))
+                .collect();
+            let seed = local.mirror.as_ref().map(|m| m.shifted(local.offset));
+            let ask = Ask {
+                quota: self.quota,
+                now,
+                events,
+                take,
+                seed,
+            };
+            (ask, drained)
+        };
+        match self.store.inner.exchange(&self.bucket, &ask).await {
+            Ok(answer) => {
                 if self.failing.swap(false, Ordering::Relaxed) {
                     tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
                     self.tell(None);
                 }
+                let offset = answer.now as i64 - now as i64;
+                let mine = answer.bucket.shifted(-offset);
+                let mut local = self.local();
+                local.offset = offset;
+                // What was learned while the store answered is in `pending`
+                // and not in its answer yet: the copy keeps it too.
+                let mut copy = mine.clone();
+                for (event, when) in &local.pending {
+                    apply_event(&mut copy, *event, *when);
+                }
+                local.mirror = Some(copy);
+                (mine, answer.wait)
             }
             Err(e) => {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's own count and the server's headers until it is back");
                     self.tell(Some(e.to_string()));
                 }
+                let mut local = self.local();
+                // What was learned waits for the store (the newest of it).
+                let mut kept = drained;
+                kept.append(&mut local.pending);
+                let excess = kept.len().saturating_sub(PENDING_MAX);
+                local.pending = kept.split_off(excess);
+                let quota = self.quota;
+                let mirror = local.mirror.get_or_insert_with(|| Bucket::new(quota, now));
+                let wait = if take { mirror.decide(quota, now) } else { None };
+                (mirror.clone(), wait)
             }
-        }
-        match (out, change) {
-            (Some(out), _) => out,
-            (None, Some(change)) => {
-                let mut fallback = self.fallback.lock().unwrap_or_else(|e| e.into_inner());
-                change(fallback.get_or_insert_with(|| Bucket::new(quota, now)))
-            }
-            (None, None) => unreachable!("the change ran or is still here"),
         }
     }
 
@@ -415,7 +560,7 @@ impl Pacer {
         let mut reason = None;
         loop {
             let now = Instant::now();
-            match self.try_acquire(now) {
+            match self.try_acquire(now).await {
                 None => return Ok(reason.map(|r| (started.elapsed(), r))),
                 Some((wait, why)) if deadline.is_some_and(|d| now + wait > d) => {
                     return Err((wait, why));
@@ -435,28 +580,26 @@ impl Pacer {
 
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
-    fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
-        let now = self.clock.micros(now);
-        let quota = self.quota;
-        self.with_bucket(now, |b| b.decide(quota, now))
+    pub(crate) async fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
+        self.exchange(now, true).await.1
     }
 
-    /// The bucket as it is now, refreshed as a request would find it, with
-    /// what a request would wait (counting nothing).
-    fn look(&self) -> (Bucket, Option<(Duration, PacingReason)>) {
-        let now = self.clock.micros(Instant::now());
-        let mut copy = self.with_bucket(now, |b| b.clone());
-        let waits = copy.decide(self.quota, now);
-        (copy, waits)
-    }
-
-    /// What a request would find now, counting nothing.
+    /// What a request would find now, counting nothing: from this pacer's
+    /// copy of the bucket (as the store answered its last request), without
+    /// asking the store.
     pub(crate) fn outlook(&self) -> Outlook {
-        let (b, wait) = self.look();
+        let now = self.clock.micros(Instant::now());
+        let mut b = self
+            .local()
+            .mirror
+            .clone()
+            .unwrap_or_else(|| Bucket::new(self.quota, now));
+        let quota = b.effective(self.quota);
+        let wait = b.decide(self.quota, now);
         let available = if wait.is_some() {
             Some(0)
         } else {
-            // `look` counted one request on its copy: give it back.
+            // `decide` counted one request on the copy: give it back.
             let tokens = self.quota.map(|_| (b.tokens + 1.0).floor() as u64);
             let server = b.server_remaining.map(|r| r + 1);
             match (tokens, server) {
@@ -467,7 +610,7 @@ impl Pacer {
         Outlook {
             available,
             wait,
-            quota: b.effective(self.quota),
+            quota,
         }
     }
 
@@ -486,10 +629,12 @@ impl Pacer {
     }
 
     /// The quota paced by now (the server's, when it said a smaller one),
-    /// with the tokens left and how long until they are all back.
-    pub(crate) fn usage(&self) -> QuotaUsage {
-        let now = self.clock.micros(Instant::now());
-        let mut b = self.with_bucket(now, |b| b.clone());
+    /// with the tokens left and how long until they are all back: asks the
+    /// store (counting nothing).
+    pub(crate) async fn usage(&self) -> QuotaUsage {
+        let at = Instant::now();
+        let (mut b, _) = self.exchange(at, false).await;
+        let now = self.clock.micros(at);
         let effective = b.effective(self.quota);
         // Refilled to now (on a copy) without counting a request.
         let refilled = effective.map(|q| b.refill(q, now));
@@ -511,45 +656,82 @@ impl Pacer {
         }
     }
 
-    /// Reads the rate-limit headers of a response.
-    pub(crate) fn observe(&self, headers: &HeaderMap) {
-        self.observe_at(headers, Instant::now());
+    /// Reads the rate-limit headers of a response, for every sharer: into
+    /// this pacer's copy and the store (at once, so that a spent window or
+    /// a smaller limit holds the others back before their next request).
+    pub(crate) async fn observe(&self, headers: &HeaderMap) {
+        self.observe_at(headers, Instant::now()).await;
     }
 
-    fn observe_at(&self, headers: &HeaderMap, at: Instant) {
+    async fn observe_at(&self, headers: &HeaderMap, at: Instant) {
+        if self.read(headers, at) {
+            self.exchange(at, false).await;
+        }
+    }
+
+    /// Keeps what `headers` say (`true`), if they carry a reading.
+    fn read(&self, headers: &HeaderMap, at: Instant) -> bool {
         let number =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let (Some(remaining), Some(reset)) = (
             number(artsvp_api::facts::RATE_LIMIT_REMAINING),
             number(artsvp_api::facts::RATE_LIMIT_RESET),
         ) else {
-            return;
+            return false;
         };
         let reading = Reading {
             limit: number(artsvp_api::facts::RATE_LIMIT_LIMIT),
             remaining,
             reset: Duration::from_secs(reset),
         };
-        let now = self.clock.micros(at);
-        self.with_bucket(now, |b| b.observe(reading, now));
+        self.learn(Event::Observe { reading, ago: 0 }, at);
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(RateLimitState {
             limit: reading.limit,
             remaining,
             reset_after: reading.reset,
             observed_at: at.into_std(),
         });
+        true
     }
 
-    /// Holds every request back for `wait` (a 429's `Retry-After`).
-    pub(crate) fn block_for(&self, wait: Duration) {
-        let now = self.clock.micros(Instant::now());
-        let until = now + micros(wait);
-        self.with_bucket(now, |b| b.block(until));
+    /// Keeps `event`, learned at `at`, in this pacer's copy and for the
+    /// store.
+    fn learn(&self, event: Event, at: Instant) {
+        let when = self.clock.micros(at);
+        let quota = self.quota;
+        let mut local = self.local();
+        let mirror = local.mirror.get_or_insert_with(|| Bucket::new(quota, when));
+        apply_event(mirror, event, when);
+        local.pending.push((event, when));
+        let excess = local.pending.len().saturating_sub(PENDING_MAX);
+        local.pending.drain(..excess);
+    }
+
+    /// Holds every request back for `wait` (a 429's `Retry-After`), for
+    /// every sharer: tells the store at once.
+    pub(crate) async fn block_for(&self, wait: Duration) {
+        let now = Instant::now();
+        self.learn(
+            Event::Block {
+                wait: micros(wait),
+                ago: 0,
+            },
+            now,
+        );
+        self.exchange(now, false).await;
     }
 
     /// What the server last reported to this process.
     pub(crate) fn last(&self) -> Option<RateLimitState> {
         *self.last.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Applies `event`, learned at `when`, to `bucket` (same clock).
+fn apply_event(bucket: &mut Bucket, event: Event, when: Micros) {
+    match event {
+        Event::Observe { reading, .. } => bucket.observe(reading, when),
+        Event::Block { wait, .. } => bucket.block(when + wait),
     }
 }
 
@@ -572,7 +754,7 @@ pub(crate) struct Outlook {
 /// # let fake = event_invites_fake::FakeArtsvp::start().await?;
 /// let client = fake.client();
 /// client.list_events(&Default::default()).await?;
-/// let usage = client.quota_usage();
+/// let usage = client.quota_usage().await;
 /// println!("{} left of {:?} ({})", usage.left.unwrap_or(0), usage.quota, usage.store);
 /// # Ok(())
 /// # }
@@ -618,35 +800,35 @@ mod tests {
         h
     }
 
-    #[test]
-    fn the_local_quota_allows_a_burst_then_paces() {
+    #[tokio::test]
+    async fn the_local_quota_allows_a_burst_then_paces() {
         let pacer = Pacer::new(Some(Quota::per_second(3)));
         let now = Instant::now();
         for _ in 0..3 {
-            assert_eq!(pacer.try_acquire(now), None);
+            assert_eq!(pacer.try_acquire(now).await, None);
         }
-        let (wait, reason) = pacer.try_acquire(now).expect("the bucket is empty");
+        let (wait, reason) = pacer.try_acquire(now).await.expect("the bucket is empty");
         assert_eq!(reason, PacingReason::Quota);
         assert!(
             wait > Duration::from_millis(300) && wait <= Duration::from_millis(334),
             "{wait:?}"
         );
-        assert_eq!(pacer.try_acquire(now + Duration::from_millis(334)), None);
+        assert_eq!(pacer.try_acquire(now + Duration::from_millis(334)).await, None);
     }
 
-    #[test]
-    fn a_partly_refilled_bucket_waits_only_for_the_rest_of_a_token() {
+    #[tokio::test]
+    async fn a_partly_refilled_bucket_waits_only_for_the_rest_of_a_token() {
         // 4 per 2 s: a token every 500 ms.
         let quota = Quota::new(4, Duration::from_secs(2));
         let pacer = Pacer::new(Some(quota));
         assert_eq!(pacer.quota(), Some(quota));
         let now = Instant::now();
         for _ in 0..4 {
-            assert_eq!(pacer.try_acquire(now), None);
+            assert_eq!(pacer.try_acquire(now).await, None);
         }
         // 250 ms later half a token is back: 250 ms more to wait.
         let (wait, reason) = pacer
-            .try_acquire(now + Duration::from_millis(250))
+            .try_acquire(now + Duration::from_millis(250)).await
             .expect("half a token is not one");
         assert_eq!(reason, PacingReason::Quota);
         let ms = wait.as_millis();
@@ -678,34 +860,34 @@ mod tests {
         assert!(waited >= Duration::from_millis(30), "{waited:?}");
     }
 
-    #[test]
-    fn what_is_available_now_is_the_fewer_of_tokens_and_server_budget() {
+    #[tokio::test]
+    async fn what_is_available_now_is_the_fewer_of_tokens_and_server_budget() {
         let pacer = Pacer::new(Some(Quota::new(10, Duration::from_secs(60))));
         assert_eq!(pacer.available(), Some(10));
-        pacer.observe(&headers(3, 30));
+        pacer.observe(&headers(3, 30)).await;
         assert_eq!(pacer.available(), Some(3), "the server's budget is smaller");
         assert_eq!(Pacer::new(None).available(), None, "nothing known");
-        pacer.block_for(Duration::from_secs(5));
+        pacer.block_for(Duration::from_secs(5)).await;
         assert_eq!(pacer.available(), Some(0));
     }
 
-    #[test]
-    fn no_quota_means_no_wait() {
+    #[tokio::test]
+    async fn no_quota_means_no_wait() {
         let pacer = Pacer::new(None);
         let now = Instant::now();
         for _ in 0..1_000 {
-            assert_eq!(pacer.try_acquire(now), None);
+            assert_eq!(pacer.try_acquire(now).await, None);
         }
     }
 
-    #[test]
-    fn a_spent_server_budget_waits_for_the_window_end() {
+    #[tokio::test]
+    async fn a_spent_server_budget_waits_for_the_window_end() {
         let pacer = Pacer::new(None);
         let t0 = Instant::now();
-        pacer.observe_at(&headers(2, 1), t0);
-        assert_eq!(pacer.try_acquire(t0), None);
-        assert_eq!(pacer.try_acquire(t0), None);
-        let (wait, reason) = pacer.try_acquire(t0).expect("budget spent");
+        pacer.observe_at(&headers(2, 1), t0).await;
+        assert_eq!(pacer.try_acquire(t0).await, None);
+        assert_eq!(pacer.try_acquire(t0).await, None);
+        let (wait, reason) = pacer.try_acquire(t0).await.expect("budget spent");
         assert_eq!(reason, PacingReason::ServerWindow);
         assert_eq!(
             wait,
@@ -713,24 +895,24 @@ mod tests {
             "until the latest possible end"
         );
         assert_eq!(
-            pacer.try_acquire(t0 + Duration::from_secs(1)),
+            pacer.try_acquire(t0 + Duration::from_secs(1)).await,
             None,
             "a new window"
         );
         assert_eq!(pacer.last().unwrap().remaining, 2);
     }
 
-    #[test]
-    fn readings_narrow_the_window_end() {
+    #[tokio::test]
+    async fn readings_narrow_the_window_end() {
         let pacer = Pacer::new(None);
         let t0 = Instant::now();
         // At t0 the window has (0, 1] s left; at t0+0.6 it shows 1 s again,
         // so it ends in (t0+0.6, t0+1]; at t0+0.7 a reading of 1 s and 0 left.
-        pacer.observe_at(&headers(10, 1), t0);
-        pacer.observe_at(&headers(5, 1), t0 + Duration::from_millis(600));
-        pacer.observe_at(&headers(0, 1), t0 + Duration::from_millis(700));
+        pacer.observe_at(&headers(10, 1), t0).await;
+        pacer.observe_at(&headers(5, 1), t0 + Duration::from_millis(600)).await;
+        pacer.observe_at(&headers(0, 1), t0 + Duration::from_millis(700)).await;
         let (wait, _) = pacer
-            .try_acquire(t0 + Duration::from_millis(700))
+            .try_acquire(t0 + Duration::from_millis(700)).await
             .expect("budget spent");
         assert_eq!(
             wait,
@@ -739,43 +921,43 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_reading_of_a_later_window_starts_its_budget_afresh() {
+    #[tokio::test]
+    async fn a_reading_of_a_later_window_starts_its_budget_afresh() {
         let pacer = Pacer::new(None);
         let t0 = Instant::now();
         // Spent, the window ending in (t0+1, t0+2].
-        pacer.observe_at(&headers(0, 2), t0);
-        assert!(pacer.try_acquire(t0).is_some(), "the budget is spent");
+        pacer.observe_at(&headers(0, 2), t0).await;
+        assert!(pacer.try_acquire(t0).await.is_some(), "the budget is spent");
         // At t0+2.5 s a reading ending in (t0+3.5, t0+4.5]: a new window,
         // whose 10 are not the old window's 0.
         let later = t0 + Duration::from_millis(2_500);
-        pacer.observe_at(&headers(10, 2), later);
-        assert_eq!(pacer.try_acquire(later), None, "the new window's budget");
+        pacer.observe_at(&headers(10, 2), later).await;
+        assert_eq!(pacer.try_acquire(later).await, None, "the new window's budget");
 
         // Even before the known window is over: at t0+1.5 s a reading
         // ending in (t0+5.5, t0+6.5] begins after (t0+1, t0+2] ends, so it
         // is a new window, not the old one narrowed.
         let pacer = Pacer::new(None);
-        pacer.observe_at(&headers(0, 2), t0);
+        pacer.observe_at(&headers(0, 2), t0).await;
         let early = t0 + Duration::from_millis(1_500);
-        pacer.observe_at(&headers(10, 5), early);
-        assert_eq!(pacer.try_acquire(early), None, "its own budget of 10");
+        pacer.observe_at(&headers(10, 5), early).await;
+        assert_eq!(pacer.try_acquire(early).await, None, "its own budget of 10");
     }
 
-    #[test]
-    fn requests_sent_before_the_first_reading_are_counted_against_it() {
+    #[tokio::test]
+    async fn requests_sent_before_the_first_reading_are_counted_against_it() {
         let pacer = Pacer::new(None);
         let t0 = Instant::now();
         for _ in 0..4 {
-            assert_eq!(pacer.try_acquire(t0), None, "the budget is unknown");
+            assert_eq!(pacer.try_acquire(t0).await, None, "the budget is unknown");
         }
         // The first answer says 19 left: the three others in flight may
         // not be in that figure.
-        pacer.observe_at(&headers(19, 1), t0);
+        pacer.observe_at(&headers(19, 1), t0).await;
         for _ in 0..16 {
-            assert_eq!(pacer.try_acquire(t0), None);
+            assert_eq!(pacer.try_acquire(t0).await, None);
         }
-        assert!(pacer.try_acquire(t0).is_some(), "16 = 19 - 3, then wait");
+        assert!(pacer.try_acquire(t0).await.is_some(), "16 = 19 - 3, then wait");
     }
 
     /// Two pacers on one host store: two processes sharing a key.
@@ -788,47 +970,48 @@ mod tests {
         (a, b, dir)
     }
 
-    #[test]
-    fn pacers_sharing_a_host_store_share_one_quota() {
+    #[tokio::test]
+    async fn pacers_sharing_a_host_store_share_one_quota() {
         let (a, b, dir) = sharers(Some(Quota::new(4, Duration::from_secs(60))), "share");
         let now = Instant::now();
-        assert_eq!(a.try_acquire(now), None);
-        assert_eq!(b.try_acquire(now), None);
-        assert_eq!(a.try_acquire(now), None);
-        assert_eq!(b.try_acquire(now), None);
-        assert!(a.try_acquire(now).is_some(), "4 taken between them");
-        assert!(b.try_acquire(now).is_some());
-        assert_eq!(b.usage().left, Some(0));
+        assert_eq!(a.try_acquire(now).await, None);
+        assert_eq!(b.try_acquire(now).await, None);
+        assert_eq!(a.try_acquire(now).await, None);
+        assert_eq!(b.try_acquire(now).await, None);
+        assert!(a.try_acquire(now).await.is_some(), "4 taken between them");
+        assert!(b.try_acquire(now).await.is_some());
+        assert_eq!(b.usage().await.left, Some(0));
         let text = std::fs::read_to_string(dir.join("artsvp-test.json")).unwrap();
         assert!(text.contains("tokens"), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn clients_given_one_memory_store_share_one_quota() {
+    #[tokio::test]
+    async fn clients_given_one_memory_store_share_one_quota() {
         let quota = Some(Quota::new(2, Duration::from_secs(60)));
         let store = QuotaStore::memory();
         let a = Pacer::shared(quota, store.clone(), "artsvp-x".into());
         let b = Pacer::shared(quota, store, "artsvp-x".into());
         let other = Pacer::shared(quota, QuotaStore::memory(), "artsvp-x".into());
         let now = Instant::now();
-        assert_eq!(a.try_acquire(now), None);
-        assert_eq!(b.try_acquire(now), None);
-        assert!(a.try_acquire(now).is_some(), "2 taken between them");
-        assert_eq!(other.try_acquire(now), None, "another store, another quota");
+        assert_eq!(a.try_acquire(now).await, None);
+        assert_eq!(b.try_acquire(now).await, None);
+        assert!(a.try_acquire(now).await.is_some(), "2 taken between them");
+        assert_eq!(other.try_acquire(now).await, None, "another store, another quota");
     }
 
-    #[test]
-    fn what_one_sharer_reads_from_the_server_holds_the_other_back() {
+    #[tokio::test]
+    async fn what_one_sharer_reads_from_the_server_holds_the_other_back() {
         let (a, b, dir) = sharers(None, "learn");
         let now = Instant::now();
-        a.observe_at(&headers(0, 5), now);
-        let (wait, reason) = b.try_acquire(now).expect("the window is spent for both");
+        a.observe_at(&headers(0, 5), now).await;
+        let (wait, reason) = b.try_acquire(now).await.expect("the window is spent for both");
         assert_eq!(reason, PacingReason::ServerWindow);
         assert!(wait > Duration::from_secs(4), "{wait:?}");
-        a.block_for(Duration::from_secs(30));
+        a.block_for(Duration::from_secs(30)).await;
+        assert!(b.usage().await.blocked_for.unwrap() > Duration::from_secs(29));
+        // B's own copy has it too, since it asked the store.
         assert_eq!(b.peek().unwrap().1, PacingReason::RetryAfter);
-        assert!(b.usage().blocked_for.unwrap() > Duration::from_secs(29));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -886,24 +1069,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_store_that_fails_mid_run_leaves_pacing_to_the_process_until_it_is_back() {
-        let (a, _b, dir) = sharers(Some(Quota::new(2, Duration::from_secs(60))), "fail");
+    #[tokio::test]
+    async fn a_store_that_fails_mid_run_leaves_pacing_to_the_process_until_it_is_back() {
+        let (a, _b, dir) = sharers(Some(Quota::new(3, Duration::from_secs(60))), "fail");
         let events = std::sync::Arc::new(StoreEvents::default());
         let a = a.observed(Observers::new(Some(events.clone())), "ARTSVP");
         let now = Instant::now();
-        assert_eq!(a.try_acquire(now), None);
-        assert!(a.usage().shared);
+        assert_eq!(a.try_acquire(now).await, None);
+        assert!(a.usage().await.shared);
         std::fs::remove_dir_all(&dir).unwrap();
-        // Its own count goes on: a fresh bucket of 2.
-        assert_eq!(a.try_acquire(now), None);
-        assert!(!a.usage().shared, "the store failed");
-        assert_eq!(a.try_acquire(now), None);
-        assert!(a.try_acquire(now).is_some());
-        // Back: shared again (a new file, a full bucket).
+        // Its own count goes on from the bucket as the store last had it:
+        // 2 left of 3.
+        assert_eq!(a.try_acquire(now).await, None);
+        assert!(!a.usage().await.shared, "the store failed");
+        assert_eq!(a.try_acquire(now).await, None);
+        assert!(a.try_acquire(now).await.is_some(), "3 taken in all");
+        // Back, but empty (a new directory): it starts from this process's
+        // count, not from a full quota.
         std::fs::create_dir_all(&dir).unwrap();
-        assert_eq!(a.try_acquire(now), None);
-        assert!(a.usage().shared);
+        let (_, reason) = a.try_acquire(now).await.expect("still 3 taken");
+        assert_eq!(reason, PacingReason::Quota);
+        let usage = a.usage().await;
+        assert!(usage.shared);
+        assert_eq!(usage.left, Some(0));
         // Said once when it failed (with why) and once when it was back.
         let said = events.0.lock().unwrap().clone();
         assert_eq!(said.len(), 2, "{said:?}");
@@ -916,11 +1104,11 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[test]
-    fn retry_after_blocks_everyone() {
+    #[tokio::test]
+    async fn retry_after_blocks_everyone() {
         let pacer = Pacer::new(None);
-        pacer.block_for(Duration::from_secs(5));
-        let (wait, reason) = pacer.try_acquire(Instant::now()).expect("blocked");
+        pacer.block_for(Duration::from_secs(5)).await;
+        let (wait, reason) = pacer.try_acquire(Instant::now()).await.expect("blocked");
         assert!(
             wait > Duration::from_secs(4) && wait <= Duration::from_secs(5),
             "{wait:?}"

@@ -134,9 +134,11 @@ macro_rules! client_shell {
             /// The quota as its store holds it now, for every client that
             /// shares it ([`QuotaStore`](crate::QuotaStore)): the quota paced
             /// by (the server's, when it said a smaller one), requests left,
-            /// when it is whole again.
-            pub fn quota_usage(&self) -> $crate::QuotaUsage {
-                self.shell.transport.pacer.usage()
+            /// when it is whole again. Asks the store (one exchange, counting
+            /// no request); while it fails, this process's own count answers
+            /// (`shared: false`).
+            pub async fn quota_usage(&self) -> $crate::QuotaUsage {
+                self.shell.transport.pacer.usage().await
             }
 
             /// The tokens left in the retry budget the client and its

@@ -128,7 +128,7 @@ impl Transport {
                         let latency = sent_at.elapsed();
                         match result {
                             Ok(value) => {
-                                flight.succeeded(&tries, seen.as_ref(), latency);
+                                flight.succeeded(&tries, seen.as_ref(), latency).await;
                                 let attempts = tries.attempts;
                                 return Ok(Sent { value, attempts });
                             }
@@ -232,7 +232,7 @@ impl<'a> Flight<'a> {
 
     /// Records an attempt that got a response in the trace, and its rate
     /// limit headers in the pacer.
-    fn answered(&self, number: u32, seen: Option<&Observed>, latency: Duration) {
+    async fn answered(&self, number: u32, seen: Option<&Observed>, latency: Duration) {
         let span = tracing::Span::current();
         span.record("attempt", number);
         span.record("latency_ms", latency.as_millis() as u64);
@@ -242,15 +242,15 @@ impl<'a> Flight<'a> {
                 "the facade's operation name must be the spec's operationId"
             );
             span.record("status", seen.status.as_u16());
-            self.transport.pacer.observe(&seen.headers);
+            self.transport.pacer.observe(&seen.headers).await;
         }
     }
 
     /// Records a successful attempt: in the trace, the pacer, the observer
     /// and the retry budget (which gets back what the last retry cost).
-    fn succeeded(&self, tries: &Tries, seen: Option<&Observed>, latency: Duration) {
+    async fn succeeded(&self, tries: &Tries, seen: Option<&Observed>, latency: Duration) {
         let t = self.transport;
-        self.answered(tries.attempts, seen, latency);
+        self.answered(tries.attempts, seen, latency).await;
         t.observers.attempt(|| AttemptEvent {
             api: t.api.name(),
             operation: self.operation,
@@ -282,7 +282,7 @@ impl<'a> Flight<'a> {
                 Some(_) => Attempted::Failed(failure, latency),
             };
         }
-        self.answered(number, seen.as_ref(), latency);
+        self.answered(number, seen.as_ref(), latency).await;
         let seen = seen.as_ref().map(|s| Seen {
             status: s.status,
             headers: &s.headers,
@@ -325,7 +325,7 @@ impl<'a> Flight<'a> {
                 tries.last = Some(verdict);
                 self.retrying(tries.attempts, &failure, latency, wait);
                 if failure.cause.is_rate_limited() {
-                    self.transport.pacer.block_for(wait);
+                    self.transport.pacer.block_for(wait).await;
                 }
                 tokio::time::sleep(wait).await;
                 Ok(())

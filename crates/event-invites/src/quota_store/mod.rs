@@ -18,16 +18,47 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::pacing::Bucket;
+use crate::pacing::{Answer, Ask, Bucket};
 
-/// What a store does: one atomic read-change-write of a bucket.
+#[cfg(feature = "redis")]
+mod redis;
+
+/// A store's answer, when it comes.
+pub(crate) type Exchanged<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<Answer>> + Send + 'a>>;
+
+/// What a store does: one exchange per request, atomic for every sharer.
 pub(crate) trait Store: Send + Sync + fmt::Debug {
+    /// Runs `ask` on bucket `key` ([`Ask::apply`]) as one step no other
+    /// sharer can split.
+    fn exchange<'a>(&'a self, key: &'a str, ask: &'a Ask) -> Exchanged<'a>;
+
+    /// What it is, for messages: `memory`, `host (/run/user/1000/event-invites)`.
+    fn describe(&self) -> String;
+}
+
+/// A store that keeps buckets on this host: one read-change-write of a
+/// bucket, on the asker's clock.
+trait Local: Send + Sync + fmt::Debug {
     /// Reads bucket `key` (`None` when new), lets `change` change it and
     /// keeps the result, as one step no other sharer can split.
     fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()>;
 
-    /// What it is, for messages: `memory`, `host (/run/user/1000/event-invites)`.
     fn describe(&self) -> String;
+}
+
+impl<T: Local> Store for T {
+    fn exchange<'a>(&'a self, key: &'a str, ask: &'a Ask) -> Exchanged<'a> {
+        let mut answer = None;
+        let done = self
+            .update(key, &mut |slot| answer = Some(ask.apply(slot, ask.now)))
+            .and_then(|()| answer.ok_or_else(|| io::Error::other("the store did not run the change")));
+        Box::pin(std::future::ready(done))
+    }
+
+    fn describe(&self) -> String {
+        Local::describe(self)
+    }
 }
 
 /// Where clients keep the quota they share; give one to
@@ -148,7 +179,7 @@ struct Memory {
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
-impl Store for Memory {
+impl Local for Memory {
     fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let mut slot = buckets.remove(key);
@@ -171,7 +202,7 @@ struct Host {
     dir: PathBuf,
 }
 
-impl Store for Host {
+impl Local for Host {
     fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()> {
         let path = self.dir.join(format!("{key}.json"));
         let mut file = open_private(&path)?;
