@@ -855,7 +855,10 @@ async fn a_redirect_or_remote_plain_http_stops_with_exit_2_and_the_key_goes_nowh
 async fn tight_fake() -> FakeArtsvp {
     FakeArtsvp::builder()
         .invites(0)
-        .rate_limit(event_invites_fake::RateLimit::new(20, Duration::from_secs(2)))
+        .rate_limit(event_invites_fake::RateLimit::new(
+            20,
+            Duration::from_secs(2),
+        ))
         .start()
         .await
         .unwrap()
@@ -944,14 +947,22 @@ fn redis() -> event_invites_fake::RedisServer {
     event_invites_fake::RedisServer::start().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Redis holds one bucket, named by the API and a fingerprint, and
-/// nothing of the key.
+/// Redis holds one bucket and its pacers, named by the API and a
+/// fingerprint, and nothing of the key.
 fn redis_holds_no_key(redis: &event_invites_fake::RedisServer, fake: &FakeArtsvp) {
-    let keys = redis.keys().unwrap();
-    assert_eq!(keys.len(), 1, "{keys:?}");
-    assert!(keys[0].starts_with("event-invites:quota:artsvp-"), "{keys:?}");
+    let mut keys = redis.keys().unwrap();
+    keys.sort();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys[0].starts_with("event-invites:quota:artsvp-"),
+        "{keys:?}"
+    );
+    assert_eq!(keys[1], format!("{}:pacers", keys[0]));
     let value = redis.cli(&["GET", &keys[0]]).unwrap();
-    assert!(!keys[0].contains(fake.api_key()) && !value.contains(fake.api_key()));
+    let pacers = redis.cli(&["ZRANGE", &keys[1], "0", "-1"]).unwrap();
+    for text in [&keys[0], &keys[1], &value, &pacers] {
+        assert!(!text.contains(fake.api_key()), "{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -970,7 +981,10 @@ async fn three_processes_share_the_quota_through_redis_and_redis_holds_no_key() 
         .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(shown.contains(&format!("store        redis ({})", redis.url())), "{shown}");
+    assert!(
+        shown.contains(&format!("store        redis ({})", redis.url())),
+        "{shown}"
+    );
     assert!(shown.contains("server limit 20"), "{shown}");
 }
 
@@ -980,8 +994,9 @@ async fn redis_lost_mid_run_and_back_loses_nothing_and_is_said_once_each_way() {
     let mut redis = redis();
     let url = redis.url();
     let dir = TempDir::new("redis-lost");
+    // Lost while requests flow (mid-window), back 1.5 s later, empty.
     let outage = async {
-        while fake.requests().len() < 20 {
+        while fake.requests().len() < 24 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         redis.stop();
@@ -991,8 +1006,10 @@ async fn redis_lost_mid_run_and_back_loses_nothing_and_is_said_once_each_way() {
     let outputs = three_runs(&fake, &dir, Some(&url), outage).await;
     let refused = all_invited_once(&fake, &outputs);
     let sent = fake.requests().len();
-    eprintln!("MEASURE {refused} of {sent}");
-    assert!(refused * 100 <= sent, "{refused} of {sent} refused with 429");
+    assert!(
+        refused * 100 <= sent,
+        "{refused} of {sent} refused with 429"
+    );
     for out in &outputs {
         let stderr = text(&out.stderr);
         let lost = stderr.matches("quota store redis (").count();
@@ -1007,12 +1024,19 @@ async fn redis_lost_mid_run_and_back_loses_nothing_and_is_said_once_each_way() {
 async fn a_quota_store_it_cannot_use_exits_2_or_69_and_a_password_in_it_is_never_printed() {
     let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
     let dir = TempDir::new("no-redis");
-    let missing = format!("redis+unix://{}?pass=hunter2", dir.path("none.sock").display());
+    let missing = format!(
+        "redis+unix://{}?pass=hunter2",
+        dir.path("none.sock").display()
+    );
     for (store, code, says) in [
         ("redsi://:hunter2@cache.example:6379", 2, "--quota-store"),
         ("redis://:hunter2@[cache.example", 2, "redis://(unparsable)"),
         (missing.as_str(), 69, "none.sock?pass=***"),
-        ("redis://:hunter2@127.0.0.1:1", 69, "redis://:***@127.0.0.1:1"),
+        (
+            "redis://:hunter2@127.0.0.1:1",
+            69,
+            "redis://:***@127.0.0.1:1",
+        ),
     ] {
         let out = command(&fake, &["quota"])
             .env("EVENT_INVITES_QUOTA_STORE", store)

@@ -215,7 +215,11 @@ impl Bucket {
 
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
-    pub(crate) fn decide(&mut self, quota: Option<Quota>, now: Micros) -> Option<(Duration, PacingReason)> {
+    pub(crate) fn decide(
+        &mut self,
+        quota: Option<Quota>,
+        now: Micros,
+    ) -> Option<(Duration, PacingReason)> {
         if let Some(until) = self.blocked_until {
             if until > now {
                 return Some((duration(until - now), PacingReason::RetryAfter));
@@ -269,6 +273,9 @@ impl Bucket {
             now + micros(reset),
         );
         match self.window_end {
+            // A reading of a window that ended before the one we know
+            // (told late, after the store was back): nothing to learn.
+            Some((lo, _)) if latest < lo => return,
             Some((lo, hi)) if earliest <= hi && latest >= lo => {
                 // The window we know: narrow its end, and keep the smaller
                 // budget (requests sent since this response left the
@@ -319,6 +326,38 @@ impl Bucket {
             ..self.clone()
         }
     }
+
+    /// One of `n` equal shares of the bucket (tokens, the server's budget
+    /// and limit): what each of `n` sharers may use while they cannot
+    /// share the bucket itself.
+    fn share(&self, n: u32) -> Bucket {
+        Bucket {
+            tokens: self.tokens / f64::from(n.max(1)),
+            server_remaining: self.server_remaining.map(|r| share(r, n)),
+            server_limit: self.server_limit.map(|l| share(l, n).max(1)),
+            ..self.clone()
+        }
+    }
+}
+
+impl Bucket {
+    /// The whole bucket again from one of `n` equal shares of it: what a
+    /// store that lost the bucket starts from when the first sharer is
+    /// back (the others are taken to have used their shares alike).
+    fn unshare(&self, n: u32) -> Bucket {
+        let n = n.max(1);
+        Bucket {
+            tokens: self.tokens * f64::from(n),
+            server_remaining: self.server_remaining.map(|r| r * u64::from(n)),
+            server_limit: self.server_limit.map(|l| l * u64::from(n)),
+            ..self.clone()
+        }
+    }
+}
+
+/// One of `n` equal shares of `amount`, rounded down.
+fn share(amount: u64, n: u32) -> u64 {
+    amount / u64::from(n.max(1))
 }
 
 /// What a pacer learned from a response, on its way to the store: told as
@@ -332,6 +371,22 @@ pub(crate) enum Event {
 }
 
 impl Event {
+    /// The same event as one of `n` sharers should read it: a share of the
+    /// server's budget and limit.
+    fn share(self, n: u32) -> Event {
+        match self {
+            Event::Observe { reading, ago } => Event::Observe {
+                reading: Reading {
+                    limit: reading.limit.map(|l| share(l, n).max(1)),
+                    remaining: share(reading.remaining, n),
+                    ..reading
+                },
+                ago,
+            },
+            block => block,
+        }
+    }
+
     /// The same event, learned `ago` µs before the exchange.
     fn ago(self, ago: Micros) -> Event {
         match self {
@@ -355,6 +410,9 @@ pub(crate) struct Ask {
     /// store that lost the bucket (restarted) starts from, rather than a
     /// full quota.
     pub(crate) seed: Option<Bucket>,
+    /// The asking pacer (random, made with it): a store that can count
+    /// the pacers taking from a bucket lately does.
+    pub(crate) pacer: u64,
 }
 
 /// A store's answer: its clock, the bucket after the exchange, and the
@@ -364,6 +422,9 @@ pub(crate) struct Answer {
     pub(crate) now: Micros,
     pub(crate) bucket: Bucket,
     pub(crate) wait: Option<(Duration, PacingReason)>,
+    /// How many pacers took from the bucket lately, if the store counts
+    /// them: while it fails, each paces to its share.
+    pub(crate) sharers: Option<u32>,
 }
 
 impl Ask {
@@ -391,6 +452,7 @@ impl Ask {
             now,
             bucket: bucket.clone(),
             wait,
+            sharers: None,
         }
     }
 }
@@ -418,10 +480,12 @@ pub(crate) struct Pacer {
     /// Told when the store fails and when it is back, with the API's name.
     observers: Observers,
     api: &'static str,
+    /// This pacer, to a store that counts its sharers.
+    id: u64,
 }
 
 /// A pacer's own side of its bucket.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Local {
     /// The bucket as the store last answered (on this pacer's clock), with
     /// what was learned since.
@@ -430,6 +494,9 @@ struct Local {
     pending: Vec<(Event, Micros)>,
     /// The store's clock minus this pacer's, at the last exchange.
     offset: i64,
+    /// The pacers the store last counted on this bucket (1 if it does not
+    /// count): while it fails, this one paces to a share of the quota.
+    sharers: u32,
 }
 
 /// Events kept for the store while it fails: the newest this many.
@@ -451,10 +518,16 @@ impl Pacer {
             bucket,
             clock: WallClock::now(),
             last: Mutex::new(None),
-            local: Mutex::new(Local::default()),
+            local: Mutex::new(Local {
+                mirror: None,
+                pending: Vec::new(),
+                offset: 0,
+                sharers: 1,
+            }),
             failing: AtomicBool::new(false),
             observers: Observers::default(),
             api: "",
+            id: fastrand::u64(..),
         }
     }
 
@@ -482,7 +555,11 @@ impl Pacer {
     /// wait. Returns the bucket (on this pacer's clock) and the wait. While
     /// the store fails, the pacer's own copy answers instead, said once
     /// when it starts failing and once when it is back.
-    async fn exchange(&self, at: Instant, take: bool) -> (Bucket, Option<(Duration, PacingReason)>) {
+    async fn exchange(
+        &self,
+        at: Instant,
+        take: bool,
+    ) -> (Bucket, Option<(Duration, PacingReason)>) {
         let now = self.clock.micros(at);
         let (ask, drained) = {
             let mut local = self.local();
@@ -491,13 +568,22 @@ impl Pacer {
                 .iter()
                 .map(|&(event, when)| event.ago(now.saturating_sub(when)))
                 .collect();
-            let seed = local.mirror.as_ref().map(|m| m.shifted(local.offset));
+            // While it fails, the copy is this pacer's share: a store that
+            // is back empty starts from the whole.
+            let seed = local
+                .mirror
+                .as_ref()
+                .map(|m| match self.failing.load(Ordering::Relaxed) {
+                    true => m.unshare(local.sharers).shifted(local.offset),
+                    false => m.shifted(local.offset),
+                });
             let ask = Ask {
                 quota: self.quota,
                 now,
                 events,
                 take,
                 seed,
+                pacer: self.id,
             };
             (ask, drained)
         };
@@ -511,6 +597,7 @@ impl Pacer {
                 let mine = answer.bucket.shifted(-offset);
                 let mut local = self.local();
                 local.offset = offset;
+                local.sharers = answer.sharers.unwrap_or(1).max(1);
                 // What was learned while the store answered is in `pending`
                 // and not in its answer yet: the copy keeps it too.
                 let mut copy = mine.clone();
@@ -521,8 +608,9 @@ impl Pacer {
                 (mine, answer.wait)
             }
             Err(e) => {
-                if !self.failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's own count and the server's headers until it is back");
+                let started = !self.failing.swap(true, Ordering::Relaxed);
+                if started {
+                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's share of the quota and the server's headers until it is back");
                     self.tell(Some(e.to_string()));
                 }
                 let mut local = self.local();
@@ -531,12 +619,31 @@ impl Pacer {
                 kept.append(&mut local.pending);
                 let excess = kept.len().saturating_sub(PENDING_MAX);
                 local.pending = kept.split_off(excess);
-                let quota = self.quota;
-                let mirror = local.mirror.get_or_insert_with(|| Bucket::new(quota, now));
-                let wait = if take { mirror.decide(quota, now) } else { None };
+                let n = local.sharers;
+                let quota = self.alone(n);
+                let mirror = local
+                    .mirror
+                    .get_or_insert_with(|| Bucket::new(self.quota, now));
+                if started {
+                    // From now on this process paces alone: to its share of
+                    // what the sharers had left, and of the quota.
+                    *mirror = mirror.share(n);
+                }
+                let wait = if take {
+                    mirror.decide(quota, now)
+                } else {
+                    None
+                };
                 (mirror.clone(), wait)
             }
         }
+    }
+
+    /// The quota this pacer paces by while the store fails and `n` pacers
+    /// shared it: its share.
+    fn alone(&self, n: u32) -> Option<Quota> {
+        self.quota
+            .map(|q| Quota::new(share(u64::from(q.limit), n).max(1) as u32, q.window))
     }
 
     /// Tells the observer that the store failed (with why) or is back.
@@ -589,13 +696,19 @@ impl Pacer {
     /// asking the store.
     pub(crate) fn outlook(&self) -> Outlook {
         let now = self.clock.micros(Instant::now());
-        let mut b = self
-            .local()
-            .mirror
-            .clone()
-            .unwrap_or_else(|| Bucket::new(self.quota, now));
-        let quota = b.effective(self.quota);
-        let wait = b.decide(self.quota, now);
+        let (mut b, pace_by) = {
+            let local = self.local();
+            let b = local
+                .mirror
+                .clone()
+                .unwrap_or_else(|| Bucket::new(self.quota, now));
+            match self.failing.load(Ordering::Relaxed) {
+                true => (b, self.alone(local.sharers)),
+                false => (b, self.quota),
+            }
+        };
+        let quota = b.effective(pace_by);
+        let wait = b.decide(pace_by, now);
         let available = if wait.is_some() {
             Some(0)
         } else {
@@ -700,8 +813,14 @@ impl Pacer {
         let when = self.clock.micros(at);
         let quota = self.quota;
         let mut local = self.local();
+        // While the store fails, the server's figures are shared too.
+        let n = if self.failing.load(Ordering::Relaxed) {
+            local.sharers
+        } else {
+            1
+        };
         let mirror = local.mirror.get_or_insert_with(|| Bucket::new(quota, when));
-        apply_event(mirror, event, when);
+        apply_event(mirror, event.share(n), when);
         local.pending.push((event, when));
         let excess = local.pending.len().saturating_sub(PENDING_MAX);
         local.pending.drain(..excess);
@@ -813,7 +932,10 @@ mod tests {
             wait > Duration::from_millis(300) && wait <= Duration::from_millis(334),
             "{wait:?}"
         );
-        assert_eq!(pacer.try_acquire(now + Duration::from_millis(334)).await, None);
+        assert_eq!(
+            pacer.try_acquire(now + Duration::from_millis(334)).await,
+            None
+        );
     }
 
     #[tokio::test]
@@ -828,7 +950,8 @@ mod tests {
         }
         // 250 ms later half a token is back: 250 ms more to wait.
         let (wait, reason) = pacer
-            .try_acquire(now + Duration::from_millis(250)).await
+            .try_acquire(now + Duration::from_millis(250))
+            .await
             .expect("half a token is not one");
         assert_eq!(reason, PacingReason::Quota);
         let ms = wait.as_millis();
@@ -909,10 +1032,15 @@ mod tests {
         // At t0 the window has (0, 1] s left; at t0+0.6 it shows 1 s again,
         // so it ends in (t0+0.6, t0+1]; at t0+0.7 a reading of 1 s and 0 left.
         pacer.observe_at(&headers(10, 1), t0).await;
-        pacer.observe_at(&headers(5, 1), t0 + Duration::from_millis(600)).await;
-        pacer.observe_at(&headers(0, 1), t0 + Duration::from_millis(700)).await;
+        pacer
+            .observe_at(&headers(5, 1), t0 + Duration::from_millis(600))
+            .await;
+        pacer
+            .observe_at(&headers(0, 1), t0 + Duration::from_millis(700))
+            .await;
         let (wait, _) = pacer
-            .try_acquire(t0 + Duration::from_millis(700)).await
+            .try_acquire(t0 + Duration::from_millis(700))
+            .await
             .expect("budget spent");
         assert_eq!(
             wait,
@@ -932,7 +1060,11 @@ mod tests {
         // whose 10 are not the old window's 0.
         let later = t0 + Duration::from_millis(2_500);
         pacer.observe_at(&headers(10, 2), later).await;
-        assert_eq!(pacer.try_acquire(later).await, None, "the new window's budget");
+        assert_eq!(
+            pacer.try_acquire(later).await,
+            None,
+            "the new window's budget"
+        );
 
         // Even before the known window is over: at t0+1.5 s a reading
         // ending in (t0+5.5, t0+6.5] begins after (t0+1, t0+2] ends, so it
@@ -957,7 +1089,10 @@ mod tests {
         for _ in 0..16 {
             assert_eq!(pacer.try_acquire(t0).await, None);
         }
-        assert!(pacer.try_acquire(t0).await.is_some(), "16 = 19 - 3, then wait");
+        assert!(
+            pacer.try_acquire(t0).await.is_some(),
+            "16 = 19 - 3, then wait"
+        );
     }
 
     /// Two pacers on one host store: two processes sharing a key.
@@ -997,7 +1132,11 @@ mod tests {
         assert_eq!(a.try_acquire(now).await, None);
         assert_eq!(b.try_acquire(now).await, None);
         assert!(a.try_acquire(now).await.is_some(), "2 taken between them");
-        assert_eq!(other.try_acquire(now).await, None, "another store, another quota");
+        assert_eq!(
+            other.try_acquire(now).await,
+            None,
+            "another store, another quota"
+        );
     }
 
     #[tokio::test]
@@ -1005,7 +1144,10 @@ mod tests {
         let (a, b, dir) = sharers(None, "learn");
         let now = Instant::now();
         a.observe_at(&headers(0, 5), now).await;
-        let (wait, reason) = b.try_acquire(now).await.expect("the window is spent for both");
+        let (wait, reason) = b
+            .try_acquire(now)
+            .await
+            .expect("the window is spent for both");
         assert_eq!(reason, PacingReason::ServerWindow);
         assert!(wait > Duration::from_secs(4), "{wait:?}");
         a.block_for(Duration::from_secs(30)).await;
@@ -1102,6 +1244,22 @@ mod tests {
             "{said:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_reading_of_an_earlier_window_told_late_changes_nothing() {
+        let mut bucket = Bucket::new(None, 0);
+        let second = micros(Duration::from_secs(1));
+        let reading = |remaining| Reading {
+            limit: Some(20),
+            remaining,
+            reset: Duration::from_secs(2),
+        };
+        // The window ending at 7–8 s, then one that ended at 2–3 s.
+        bucket.observe(reading(3), 5 * second);
+        let known = bucket.clone();
+        bucket.observe(reading(19), 0);
+        assert_eq!(bucket, known);
     }
 
     #[tokio::test]

@@ -4,11 +4,17 @@
 -- event sequences). Times are microseconds; a bucket is one string of nine
 -- fields ("-" for none), kept with an expiry so idle buckets go away.
 --
--- KEYS[1]  the bucket
+-- KEYS[1]  the bucket                          KEYS[2]  its pacers lately
 -- ARGV[1]  quota limit (0: no client quota)     ARGV[2]  quota window (µs)
 -- ARGV[3]  1 to count a request, 0 to look      ARGV[4]  seed bucket or ""
--- ARGV[5…] events, five values each: "o", ago, limit or "-", remaining,
+-- ARGV[5]  the asking pacer (a random number, counted among the pacers
+--          that took from the bucket in the last 30 s)
+-- ARGV[6…] events, five values each: "o", ago, limit or "-", remaining,
 --          reset | "b", ago, wait, "-", "-"  (ago, reset and wait in µs)
+--
+-- Returns the time, the bucket after, the wait (µs) and why ("quota",
+-- "server", "retry"; both "" when a request was counted or none asked),
+-- and the number of pacers lately.
 
 local FIELDS = {'tokens', 'refilled_at', 'server_remaining', 'window_lo', 'window_hi',
   'blocked_until', 'sent_unknown', 'server_limit', 'server_window'}
@@ -93,6 +99,8 @@ end
 
 local function observe(b, limit, remaining, reset, at)
   local earliest, latest = at + math.max(reset - 1000000, 0), at + reset
+  -- A reading of a window that ended before the one we know: nothing new.
+  if b.window_lo ~= nil and latest < b.window_lo then return end
   if b.window_hi ~= nil and earliest <= b.window_hi and latest >= b.window_lo then
     b.window_lo, b.window_hi = math.max(b.window_lo, earliest), math.min(b.window_hi, latest)
     if b.server_remaining ~= nil then
@@ -128,7 +136,7 @@ else
   if qlimit > 0 then b.tokens = math.max(qlimit, 1) end
 end
 
-local i = 5
+local i = 6
 while ARGV[i] ~= nil do
   local at = math.max(now - tonumber(ARGV[i + 1]), 0)
   if ARGV[i] == 'o' then
@@ -146,8 +154,18 @@ if take then wait, reason = decide(b) end
 -- Kept while it matters: the quota's window, the server's, a hold.
 local span = math.max(qwindow, b.server_window or 0,
   (b.window_hi or now) - now, (b.blocked_until or now) - now)
-redis.call('SET', KEYS[1], encode(b), 'PX', math.ceil(span / 1000) * 2 + 1000)
+local ttl = math.ceil(span / 1000) * 2 + 1000
+redis.call('SET', KEYS[1], encode(b), 'PX', ttl)
+
+-- The pacers that took lately: a sorted set of ids by when, trimmed.
+local LATELY = 30000000
+if take then
+  redis.call('ZADD', KEYS[2], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], math.max(ttl, LATELY / 1000))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - LATELY)
+local pacers = redis.call('ZCARD', KEYS[2])
 
 local shown = ''
 if wait ~= nil then shown = string.format('%.0f', wait) end
-return { string.format('%.0f', now), encode(b), shown, reason or '' }
+return { string.format('%.0f', now), encode(b), shown, reason or '', tostring(pacers) }

@@ -52,7 +52,9 @@ impl<T: Local> Store for T {
         let mut answer = None;
         let done = self
             .update(key, &mut |slot| answer = Some(ask.apply(slot, ask.now)))
-            .and_then(|()| answer.ok_or_else(|| io::Error::other("the store did not run the change")));
+            .and_then(|()| {
+                answer.ok_or_else(|| io::Error::other("the store did not run the change"))
+            });
         Box::pin(std::future::ready(done))
     }
 

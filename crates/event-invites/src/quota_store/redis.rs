@@ -114,12 +114,14 @@ impl Store for Redis {
     fn exchange<'a>(&'a self, key: &'a str, ask: &'a Ask) -> Exchanged<'a> {
         Box::pin(async move {
             let mut invocation = SCRIPT.key(format!("{PREFIX}{key}"));
+            invocation.key(format!("{PREFIX}{key}:pacers"));
             let quota = ask.quota;
             invocation
                 .arg(quota.map_or(0, |q| q.limit))
                 .arg(quota.map_or(0, |q| q.window.as_micros() as u64))
                 .arg(if ask.take { "1" } else { "0" })
-                .arg(ask.seed.as_ref().map_or(String::new(), encode));
+                .arg(ask.seed.as_ref().map_or(String::new(), encode))
+                .arg(ask.pacer);
             for event in &ask.events {
                 match *event {
                     Event::Observe { reading, ago } => invocation
@@ -176,7 +178,11 @@ pub(crate) fn redacted(url: &str) -> String {
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()
             .map(|(k, v)| {
-                let v = if hidden(&k) { "***".into() } else { v.into_owned() };
+                let v = if hidden(&k) {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -202,10 +208,16 @@ fn encode(b: &Bucket) -> String {
     .join(" ")
 }
 
-/// The script's reply: its clock, the bucket, the wait and why.
+/// The script's reply: its clock, the bucket, the wait and why, the
+/// pacers lately.
 fn answer(reply: &[String]) -> io::Result<Answer> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("the quota script answered {what}"));
-    let [now, bucket, wait, reason] = reply else {
+    let bad = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the quota script answered {what}"),
+        )
+    };
+    let [now, bucket, wait, reason, pacers] = reply else {
         return Err(bad("the wrong number of values"));
     };
     let now = now.parse().map_err(|_| bad("no time"))?;
@@ -222,18 +234,38 @@ fn answer(reply: &[String]) -> io::Result<Answer> {
         };
         Some((wait, reason))
     };
-    Ok(Answer { now, bucket, wait })
+    let sharers = Some(pacers.parse().map_err(|_| bad("no count of pacers"))?);
+    Ok(Answer {
+        now,
+        bucket,
+        wait,
+        sharers,
+    })
 }
 
 /// A bucket from the script's nine fields.
 fn decode(text: &str) -> Option<Bucket> {
     let fields: Vec<&str> = text.split(' ').collect();
-    let [tokens, refilled_at, remaining, lo, hi, blocked, unknown, limit, window] = fields[..]
+    let [
+        tokens,
+        refilled_at,
+        remaining,
+        lo,
+        hi,
+        blocked,
+        unknown,
+        limit,
+        window,
+    ] = fields[..]
     else {
         return None;
     };
     let opt = |v: &str| -> Option<Option<u64>> {
-        if v == "-" { Some(None) } else { v.parse().ok().map(Some) }
+        if v == "-" {
+            Some(None)
+        } else {
+            v.parse().ok().map(Some)
+        }
     };
     let window_end = match (opt(lo)?, opt(hi)?) {
         (Some(lo), Some(hi)) => Some((lo, hi)),
@@ -297,18 +329,29 @@ mod tests {
                 events,
                 take: rng.u8(0..4) != 0,
                 seed: None,
+                pacer: 1,
             };
             let theirs = store.inner.exchange(key, &ask).await.unwrap();
             let mine = ask.apply(&mut ours, theirs.now);
             let context = format!("step {step} of seed {seed}: {ask:?}");
-            assert_eq!(theirs.wait.map(|w| w.1), mine.wait.map(|w| w.1), "{context}");
+            assert_eq!(
+                theirs.wait.map(|w| w.1),
+                mine.wait.map(|w| w.1),
+                "{context}"
+            );
             if let (Some((a, _)), Some((b, _))) = (theirs.wait, mine.wait) {
                 let gap = a.abs_diff(b);
                 assert!(gap <= Duration::from_micros(1), "{a:?} vs {b:?}: {context}");
             }
             let (t, m) = (&theirs.bucket, &mine.bucket);
-            assert!((t.tokens - m.tokens).abs() < 1e-6, "{t:?} vs {m:?}: {context}");
-            let exact = |b: &Bucket| Bucket { tokens: 0.0, ..b.clone() };
+            assert!(
+                (t.tokens - m.tokens).abs() < 1e-6,
+                "{t:?} vs {m:?}: {context}"
+            );
+            let exact = |b: &Bucket| Bucket {
+                tokens: 0.0,
+                ..b.clone()
+            };
             assert_eq!(exact(t), exact(m), "{context}");
             // Ours goes on from Redis's, so a rounding cannot compound.
             ours = Some(theirs.bucket);
@@ -351,12 +394,18 @@ mod tests {
         for pacer in [&ahead, &behind] {
             let (wait, reason) = pacer.try_acquire(now).await.expect("the quota is spent");
             assert_eq!(reason, PacingReason::Quota);
-            assert!(wait > Duration::from_secs(14) && wait <= Duration::from_secs(15), "{wait:?}");
+            assert!(
+                wait > Duration::from_secs(14) && wait <= Duration::from_secs(15),
+                "{wait:?}"
+            );
         }
         // A 429 one of them saw holds the other for its wait, on Redis's clock.
         ahead.block_for(Duration::from_secs(30)).await;
         let held = behind.usage().await.blocked_for.expect("held");
-        assert!(held > Duration::from_secs(29) && held <= Duration::from_secs(30), "{held:?}");
+        assert!(
+            held > Duration::from_secs(29) && held <= Duration::from_secs(30),
+            "{held:?}"
+        );
     }
 
     #[tokio::test]
@@ -390,30 +439,85 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn while_redis_is_lost_each_of_its_sharers_paces_to_its_share() {
+        let mut redis = server();
+        let store = QuotaStore::redis(&redis.url()).await.unwrap();
+        let quota = Some(Quota::new(12, Duration::from_secs(600)));
+        let pacers: Vec<Pacer> = (0..3)
+            .map(|_| Pacer::shared(quota, store.clone(), "thirds".into()))
+            .collect();
+        let now = tokio::time::Instant::now();
+        for pacer in &pacers {
+            assert_eq!(pacer.try_acquire(now).await, None);
+        }
+        // Each learns there are three of them with its next exchange.
+        for pacer in &pacers {
+            assert_eq!(pacer.try_acquire(now).await, None);
+        }
+        redis.stop();
+        // 6 left of 12: 2 each, then each waits.
+        for pacer in &pacers {
+            assert_eq!(pacer.try_acquire(now).await, None);
+            assert_eq!(pacer.try_acquire(now).await, None);
+            let (_, reason) = pacer.try_acquire(now).await.expect("its share is spent");
+            assert_eq!(reason, PacingReason::Quota);
+            assert_eq!(pacer.outlook().available, Some(0));
+        }
+        // Back, empty: the first sharer back restores the whole from its
+        // share, not a full quota. It last saw 8 left (it took the 4th),
+        // so its share was 2⅔ and ⅔ is left: 2 for all three.
+        redis.restart().unwrap();
+        let mut usage = pacers[0].usage().await;
+        for _ in 0..50 {
+            if usage.shared {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            usage = pacers[0].usage().await;
+        }
+        assert!(usage.shared, "shared again within 5 s of the restart");
+        assert_eq!(usage.left, Some(2), "{usage:?}");
+    }
+
+    #[tokio::test]
     async fn redis_holds_no_key_and_nothing_that_outlives_the_quota() {
         let redis = server();
         let store = QuotaStore::redis(&redis.url()).await.unwrap();
         let key = "sk_live_do_not_store_me";
-        let bucket = super::super::bucket_name("ARTSVP", "https://app.artsvp.com", key);
-        let pacer = Pacer::shared(Some(Quota::new(5, Duration::from_secs(60))), store, bucket);
+        let pacer_bucket = super::super::bucket_name("ARTSVP", "https://app.artsvp.com", key);
+        let quota = Some(Quota::new(5, Duration::from_secs(60)));
+        let pacer = Pacer::shared(quota, store, pacer_bucket.clone());
         pacer.try_acquire(tokio::time::Instant::now()).await;
         pacer.block_for(Duration::from_secs(2)).await;
-        let keys = redis.keys().unwrap();
-        assert_eq!(keys.len(), 1, "{keys:?}");
-        assert!(keys[0].starts_with("event-invites:quota:artsvp-"), "{keys:?}");
+        let mut keys = redis.keys().unwrap();
+        keys.sort();
+        let bucket = format!("event-invites:quota:artsvp-{}", &pacer_bucket[7..]);
+        assert_eq!(keys, [bucket.clone(), format!("{bucket}:pacers")]);
         let value = redis.cli(&["GET", &keys[0]]).unwrap();
-        for text in [&keys[0], &value] {
+        let pacers = redis.cli(&["ZRANGE", &keys[1], "0", "-1"]).unwrap();
+        for text in [&keys[0], &keys[1], &value, &pacers] {
             assert!(!text.contains(key) && !text.contains("sk_live"), "{text}");
         }
-        // Numbers only, and gone once the quota would be whole again.
-        assert!(value.trim().split(' ').all(|f| f == "-" || f.parse::<f64>().is_ok()), "{value}");
-        let ttl: u64 = redis.cli(&["PTTL", &keys[0]]).unwrap().trim().parse().unwrap();
-        assert!(ttl > 60_000 && ttl <= 121_000, "{ttl}");
+        // Numbers only, and gone once the quota would be whole again (the
+        // pacers 30 s after the last took).
+        for numbers in [&value, &pacers] {
+            let mut fields = numbers.split_whitespace();
+            assert!(
+                fields.all(|f| f == "-" || f.parse::<f64>().is_ok()),
+                "{numbers}"
+            );
+        }
+        for key in &keys {
+            let ttl: u64 = redis.cli(&["PTTL", key]).unwrap().trim().parse().unwrap();
+            assert!(ttl > 60_000 && ttl <= 121_000, "{key}: {ttl}");
+        }
     }
 
     #[tokio::test]
     async fn a_bad_or_unreachable_url_is_an_error_naming_it_without_its_password() {
-        let err = QuotaStore::redis("redis://:hunter2@[::1").await.unwrap_err();
+        let err = QuotaStore::redis("redis://:hunter2@[::1")
+            .await
+            .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err:?}");
         assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
 
@@ -439,8 +543,14 @@ mod tests {
             ("redis://:s3cret@h:6379/1", "redis://:***@h:6379/1"),
             ("rediss://user:s3cret@h", "rediss://user:***@h"),
             ("redis://h:6379", "redis://h:6379"),
-            ("redis+unix:///r.sock?db=1&pass=s3cret", "redis+unix:///r.sock?db=1&pass=***"),
-            ("redis+unix:///r.sock?password=s3cret", "redis+unix:///r.sock?password=***"),
+            (
+                "redis+unix:///r.sock?db=1&pass=s3cret",
+                "redis+unix:///r.sock?db=1&pass=***",
+            ),
+            (
+                "redis+unix:///r.sock?password=s3cret",
+                "redis+unix:///r.sock?password=***",
+            ),
             ("redis://:s3cret@[oops", "redis://(unparsable)"),
         ] {
             assert_eq!(redacted(url), shown);
@@ -454,13 +564,18 @@ mod tests {
         bucket.window_end = Some((1_733_280_000_000_001, 1_733_280_001_000_001));
         bucket.server_limit = Some(7);
         assert_eq!(decode(&encode(&bucket)), Some(bucket.clone()));
-        let reply = |fields: [&str; 4]| fields.map(String::from);
-        let ok = answer(&reply(["5", &encode(&bucket), "250", "quota"])).unwrap();
-        assert_eq!(ok.wait, Some((Duration::from_micros(250), PacingReason::Quota)));
+        let reply = |fields: [&str; 5]| fields.map(String::from);
+        let ok = answer(&reply(["5", &encode(&bucket), "250", "quota", "3"])).unwrap();
+        assert_eq!(
+            ok.wait,
+            Some((Duration::from_micros(250), PacingReason::Quota))
+        );
+        assert_eq!(ok.sharers, Some(3));
         for bad in [
-            reply(["x", &encode(&bucket), "", ""]),
-            reply(["5", "1 2 3", "", ""]),
-            reply(["5", &encode(&bucket), "250", "why"]),
+            reply(["x", &encode(&bucket), "", "", "1"]),
+            reply(["5", "1 2 3", "", "", "1"]),
+            reply(["5", &encode(&bucket), "250", "why", "1"]),
+            reply(["5", &encode(&bucket), "", "", "many"]),
         ] {
             assert_eq!(answer(&bad).unwrap_err().kind(), io::ErrorKind::InvalidData);
         }
