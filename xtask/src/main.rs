@@ -379,6 +379,26 @@ fn footprint_command(root: &Path, rounds: usize) -> ExitCode {
 /// for `--smoke` (it only checks that the benchmarks still run).
 fn bench_command(root: &Path, smoke: bool) -> ExitCode {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // The shared-quota benchmark runs the command-line tool: built first,
+    // in the same profile, so it sits next to the benchmark program.
+    let mut build = Command::new(&cargo);
+    build
+        .args(["build", "--locked", "--package", "event-invites-cli"])
+        .current_dir(root);
+    if !smoke {
+        build.arg("--release");
+    }
+    match build.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            eprintln!("error: the command-line tool did not build ({status})");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut command = Command::new(cargo);
     command
         .args(["run", "--locked", "--package", "event-invites-bench"])

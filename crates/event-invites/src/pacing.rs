@@ -412,6 +412,7 @@ pub(crate) struct Ask {
     pub(crate) seed: Option<Bucket>,
     /// The asking pacer (random, made with it): a store that can count
     /// the pacers taking from a bucket lately does.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) pacer: u64,
 }
 
@@ -497,6 +498,10 @@ struct Local {
     /// The pacers the store last counted on this bucket (1 if it does not
     /// count): while it fails, this one paces to a share of the quota.
     sharers: u32,
+    /// How many times the store started failing: an answer to an exchange
+    /// begun before the last time is stale (it neither ends the failure
+    /// nor replaces this pacer's share).
+    failures: u64,
 }
 
 /// Events kept for the store while it fails: the newest this many.
@@ -523,6 +528,7 @@ impl Pacer {
                 pending: Vec::new(),
                 offset: 0,
                 sharers: 1,
+                failures: 0,
             }),
             failing: AtomicBool::new(false),
             observers: Observers::default(),
@@ -561,7 +567,7 @@ impl Pacer {
         take: bool,
     ) -> (Bucket, Option<(Duration, PacingReason)>) {
         let now = self.clock.micros(at);
-        let (ask, drained) = {
+        let (ask, drained, seen) = {
             let mut local = self.local();
             let drained: Vec<(Event, Micros)> = local.pending.drain(..).collect();
             let events = drained
@@ -585,17 +591,19 @@ impl Pacer {
                 seed,
                 pacer: self.id,
             };
-            (ask, drained)
+            (ask, drained, local.failures)
         };
         match self.store.inner.exchange(&self.bucket, &ask).await {
             Ok(answer) => {
-                if self.failing.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
-                    self.tell(None);
-                }
                 let offset = answer.now as i64 - now as i64;
                 let mine = answer.bucket.shifted(-offset);
                 let mut local = self.local();
+                if local.failures != seen && self.failing.load(Ordering::Relaxed) {
+                    // Begun before the store failed: the request is counted
+                    // there, but this pacer goes on with its share.
+                    return (mine, answer.wait);
+                }
+                let back = self.failing.swap(false, Ordering::Relaxed);
                 local.offset = offset;
                 local.sharers = answer.sharers.unwrap_or(1).max(1);
                 // What was learned while the store answered is in `pending`
@@ -605,15 +613,19 @@ impl Pacer {
                     apply_event(&mut copy, *event, *when);
                 }
                 local.mirror = Some(copy);
+                drop(local);
+                if back {
+                    tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
+                    self.tell(None);
+                }
                 (mine, answer.wait)
             }
             Err(e) => {
+                let mut local = self.local();
                 let started = !self.failing.swap(true, Ordering::Relaxed);
                 if started {
-                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's share of the quota and the server's headers until it is back");
-                    self.tell(Some(e.to_string()));
+                    local.failures += 1;
                 }
-                let mut local = self.local();
                 // What was learned waits for the store (the newest of it).
                 let mut kept = drained;
                 kept.append(&mut local.pending);
@@ -634,7 +646,13 @@ impl Pacer {
                 } else {
                     None
                 };
-                (mirror.clone(), wait)
+                let answer = (mirror.clone(), wait);
+                drop(local);
+                if started {
+                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's share of the quota and the server's headers until it is back");
+                    self.tell(Some(e.to_string()));
+                }
+                answer
             }
         }
     }

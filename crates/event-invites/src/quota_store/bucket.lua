@@ -8,7 +8,7 @@
 -- ARGV[1]  quota limit (0: no client quota)     ARGV[2]  quota window (µs)
 -- ARGV[3]  1 to count a request, 0 to look      ARGV[4]  seed bucket or ""
 -- ARGV[5]  the asking pacer (a random number, counted among the pacers
---          that took from the bucket in the last 30 s)
+--          at work on the bucket lately)
 -- ARGV[6…] events, five values each: "o", ago, limit or "-", remaining,
 --          reset | "b", ago, wait, "-", "-"  (ago, reset and wait in µs)
 --
@@ -157,11 +157,14 @@ local span = math.max(qwindow, b.server_window or 0,
 local ttl = math.ceil(span / 1000) * 2 + 1000
 redis.call('SET', KEYS[1], encode(b), 'PX', ttl)
 
--- The pacers that took lately: a sorted set of ids by when, trimmed.
-local LATELY = 30000000
+-- The pacers at work lately: a sorted set of ids by when each is next
+-- expected (now, or when its wait ends), trimmed to those expected in the
+-- last 5 s: a pacer waiting out a long window still counts, one that
+-- stopped asking soon does not.
+local LATELY = 5000000
 if take then
-  redis.call('ZADD', KEYS[2], now, ARGV[5])
-  redis.call('PEXPIRE', KEYS[2], math.max(ttl, LATELY / 1000))
+  redis.call('ZADD', KEYS[2], now + (wait or 0), ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ttl)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - LATELY)
 local pacers = redis.call('ZCARD', KEYS[2])

@@ -1,13 +1,20 @@
 //! Where a client's pacing state (its quota's tokens, the server's budget
 //! and window, a 429's hold) is kept, so that every client using one API
-//! key paces as one: in this process's memory (the default), or in a file
-//! per key that every process of this user on this host locks in turn.
+//! key paces as one: in this process's memory (the default), in a file per
+//! key that every process of this user on this host locks in turn, or in a
+//! Redis server that processes on several hosts share.
 //!
 //! A bucket's name is the API and a fingerprint of the server and the key
 //! (the first 16 hex digits of the SHA-256 of the base URL's origin and
 //! the key), never the key: one key used against two servers (production
 //! and a staging host, or two fakes) is two quotas. A bucket holds numbers
 //! and times only, nothing secret or personal.
+//!
+//! Each request is one exchange with the store ([`Store::exchange`]): what
+//! the pacer learned since its last (the server's headers, a 429's wait),
+//! then a token or the wait for one. A new store implements that one
+//! method; the memory and host stores run [`Ask::apply`] on a bucket they
+//! lock, the Redis store the same algorithm in Lua (`bucket.lua`).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -75,11 +82,17 @@ impl<T: Local> Store for T {
 ///   with the operating system's file lock for each request. Several jobs
 ///   on one key then pace as one, and what one learns from the server's
 ///   headers (a smaller quota, a spent window, a 429's wait) holds for all.
+/// - `QuotaStore::redis(url)` (feature `redis`): every process on every
+///   host using that Redis server, one atomic script per request on
+///   Redis's own clock.
 ///
-/// A store that fails mid-run (a file that cannot be written any more) is
-/// not fatal: the client paces by its own count and the server's headers,
-/// says so once in a `tracing` warning, and uses the store again when it
-/// answers.
+/// A store that fails mid-run (Redis down, a file that cannot be written
+/// any more) is not fatal: the client paces by its share of what was left
+/// (a third, when the Redis store counted three pacers on the key) and by
+/// the server's headers, says so once in a `tracing` warning and to
+/// [`Observer::quota_store`](crate::Observer::quota_store), and uses the
+/// store again when it answers; a store that comes back empty starts from
+/// what was left, not from a full quota.
 ///
 /// ```
 /// use event_invites::{Artsvp, QuotaStore};

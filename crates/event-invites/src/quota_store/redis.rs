@@ -31,11 +31,18 @@ const PREFIX: &str = "event-invites:quota:";
 static SCRIPT: std::sync::LazyLock<redis::Script> =
     std::sync::LazyLock::new(|| redis::Script::new(include_str!("bucket.lua")));
 
+/// After an exchange fails, how long the others fail at once without
+/// asking (so that while Redis is down, one request in this long pays for
+/// trying to reconnect, not every one).
+const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(500);
+
 /// Buckets in a Redis server.
 pub(super) struct Redis {
     /// The URL with its password replaced (for messages).
     shown: String,
     connection: ConnectionManager,
+    /// Until when exchanges fail without asking, after one failed.
+    resting: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -91,7 +98,8 @@ impl QuotaStore {
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(EXCHANGE_TIMEOUT))
             .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(100));
         let mut connection = tokio::time::timeout(
             CONNECT_TIMEOUT * 2,
             ConnectionManager::new_with_config(client, config),
@@ -105,7 +113,11 @@ impl QuotaStore {
             .await
             .map_err(|e| unavailable(problem(&e)))?;
         Ok(QuotaStore {
-            inner: std::sync::Arc::new(Redis { shown, connection }),
+            inner: std::sync::Arc::new(Redis {
+                shown,
+                connection,
+                resting: std::sync::Mutex::new(None),
+            }),
         })
     }
 }
@@ -135,18 +147,36 @@ impl Store for Redis {
                     }
                 };
             }
+            let now = tokio::time::Instant::now();
+            if self.rest().is_some_and(|until| now < until) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "unreachable a moment ago",
+                ));
+            }
             let mut connection = self.connection.clone();
-            let reply: Vec<String> =
+            let reply: io::Result<Vec<String>> =
                 tokio::time::timeout(EXCHANGE_TIMEOUT, invocation.invoke_async(&mut connection))
                     .await
-                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))?
-                    .map_err(|e| io::Error::other(problem(&e)))?;
-            answer(&reply)
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))
+                    .and_then(|r| r.map_err(|e| io::Error::other(problem(&e))));
+            *self.resting.lock().unwrap_or_else(|e| e.into_inner()) = match &reply {
+                Ok(_) => None,
+                Err(_) => Some(tokio::time::Instant::now() + RETRY_AFTER_FAILURE),
+            };
+            answer(&reply?)
         })
     }
 
     fn describe(&self) -> String {
         format!("redis ({})", self.shown)
+    }
+}
+
+impl Redis {
+    /// Until when exchanges fail without asking, if they do.
+    fn rest(&self) -> Option<tokio::time::Instant> {
+        *self.resting.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
