@@ -989,6 +989,36 @@ async fn three_processes_share_the_quota_through_redis_and_redis_holds_no_key() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rediss_store_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
+    let fake = tight_fake().await;
+    let redis = event_invites_fake::RedisServer::start_tls().unwrap_or_else(|e| panic!("{e}"));
+    let url = redis.tls_url().unwrap();
+    let quota = |ca: &std::path::Path| {
+        let mut command = command(&fake, &["quota"]);
+        command
+            .env("EVENT_INVITES_QUOTA_STORE", &url)
+            .env("SSL_CERT_FILE", ca);
+        command
+    };
+    let out = quota(&redis.ca_file()).output().await.unwrap();
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        shown.contains(&format!("store        redis ({url})")),
+        "{shown}"
+    );
+    // A CA that did not sign it: refused, exit 69, naming the URL.
+    let other = event_invites_fake::RedisServer::start_tls().unwrap();
+    let out = quota(&other.ca_file()).output().await.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(
+        stderr.contains(&format!("quota store {url} cannot be used")),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_lost_mid_run_and_back_loses_nothing_and_is_said_once_each_way() {
     let fake = tight_fake().await;
     let mut redis = redis();

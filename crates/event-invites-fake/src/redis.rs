@@ -26,6 +26,8 @@ pub const INSTALL_HINT: &str = "redis-server is not installed: `apt-get install 
 pub struct RedisServer {
     dir: PathBuf,
     child: Option<Child>,
+    /// With TLS: the loopback port it serves TLS on (files in `dir`).
+    tls_port: Option<u16>,
 }
 
 impl RedisServer {
@@ -36,9 +38,46 @@ impl RedisServer {
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("ei-redis-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let mut server = Self { dir, child: None };
+        let mut server = Self {
+            dir,
+            child: None,
+            tls_port: None,
+        };
         server.restart()?;
         Ok(server)
+    }
+
+    /// Starts one that also serves TLS on a free loopback port, with a
+    /// certificate for `localhost` from a CA made now
+    /// ([`RedisServer::ca_file`]); clients need not present one. Its
+    /// [`RedisServer::tls_url`] is `rediss://localhost:PORT`.
+    pub fn start_tls() -> io::Result<Self> {
+        let mut server = Self::start()?;
+        server.stop();
+        let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
+        std::fs::write(server.ca_file(), ca)?;
+        std::fs::write(server.dir.join("redis.crt"), cert)?;
+        std::fs::write(server.dir.join("redis.key"), key)?;
+        // A free port: taken from the system, let go, handed to Redis.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        server.tls_port = Some(port);
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// The CA that signed a TLS server's certificate (PEM), for
+    /// `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// `rediss://localhost:PORT` of a server started with
+    /// [`RedisServer::start_tls`].
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_port
+            .map(|port| format!("rediss://localhost:{port}"))
     }
 
     /// The socket's path.
@@ -63,7 +102,8 @@ impl RedisServer {
     /// Starts it again (empty: it keeps nothing on disk) on the same socket.
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", "0", "--unixsocket"])
             .arg(self.socket())
             .args([
@@ -75,7 +115,20 @@ impl RedisServer {
                 "no",
             ])
             .arg("--dir")
-            .arg(&self.dir)
+            .arg(&self.dir);
+        if let Some(port) = self.tls_port {
+            command
+                // Loopback only (`-::1`: where the host has it).
+                .args(["--bind", "127.0.0.1 -::1", "--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(self.dir.join("redis.crt"))
+                .arg("--tls-key-file")
+                .arg(self.dir.join("redis.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(self.ca_file())
+                .args(["--tls-auth-clients", "no"]);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

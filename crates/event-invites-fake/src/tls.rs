@@ -67,6 +67,38 @@ impl FakeTls {
 
     /// A fresh CA, a leaf it signs, and the acceptor serving the leaf.
     pub(crate) fn make(&self) -> io::Result<Served> {
+        let (ca, leaf, leaf_key) = self.certificates()?;
+        let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| {
+                b.with_no_client_auth()
+                    .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
+            })
+            .map_err(|e| io::Error::other(format!("the fake's TLS settings: {e}")))?;
+        Ok(Served {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            ca_pem: ca.pem(),
+        })
+    }
+
+    /// A fresh CA, a leaf it signs and the leaf's key, as PEM: the CA's
+    /// certificate, the leaf's, the leaf's key (for servers that read
+    /// files, such as `redis-server --tls-port`).
+    pub(crate) fn pem_files(&self) -> io::Result<(String, String, String)> {
+        let (ca, leaf, key) = self.certificates()?;
+        Ok((ca.pem(), leaf.pem(), key.serialize_pem()))
+    }
+
+    /// A fresh CA, a leaf it signs, and the leaf's key.
+    fn certificates(
+        &self,
+    ) -> io::Result<(
+        CertifiedIssuer<'static, KeyPair>,
+        rcgen::Certificate,
+        KeyPair,
+    )> {
         let fail = |what: &str, e: rcgen::Error| io::Error::other(format!("{what}: {e}"));
         let mut ca =
             CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("the fake's CA", e))?;
@@ -93,20 +125,7 @@ impl FakeTls {
         let leaf = leaf
             .signed_by(&leaf_key, &ca)
             .map_err(|e| fail("the fake's certificate", e))?;
-
-        let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .and_then(|b| {
-                b.with_no_client_auth()
-                    .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
-            })
-            .map_err(|e| io::Error::other(format!("the fake's TLS settings: {e}")))?;
-        Ok(Served {
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-            ca_pem: ca.pem(),
-        })
+        Ok((ca, leaf, leaf_key))
     }
 }
 

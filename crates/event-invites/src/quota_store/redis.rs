@@ -54,7 +54,8 @@ impl std::fmt::Debug for Redis {
 impl QuotaStore {
     /// Buckets in a Redis server, shared by every process on every host
     /// that uses the same server: `redis://[:password@]host[:port][/db]`,
-    /// `rediss://…` (TLS) or `redis+unix:///path/to/redis.sock[?pass=…]`.
+    /// `rediss://…` (TLS, trusting the system's roots, or the bundle in
+    /// `SSL_CERT_FILE`) or `redis+unix:///path/to/redis.sock[?pass=…]`.
     /// Each request is one atomic script on the server's own clock (the
     /// hosts' clocks need not agree); a bucket expires once its quota would
     /// be whole again.
