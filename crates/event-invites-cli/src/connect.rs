@@ -5,7 +5,7 @@
 //! configuration error that names the variable and the flag.
 
 use event_invites::{
-    Api, Artsvp, ClientBuilder, Observer, QuotaStore, QuotaStoreEvent, SecureGate,
+    Api, Artsvp, ClientBuilder, MetricsObserver, Observer, QuotaStore, QuotaStoreEvent, SecureGate,
 };
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 
@@ -92,9 +92,22 @@ impl Apis {
             securegate.event_ids().join(", "),
             events.join(", ")
         );
+        let built = |e: event_invites::Error| CliError::Failed(format!("demo clients: {e}"));
         Ok(Self {
-            securegate: Some(securegate.client()),
-            artsvp: Some(artsvp.client()),
+            securegate: Some(
+                securegate
+                    .client_builder()
+                    .observer(Notice)
+                    .build()
+                    .map_err(built)?,
+            ),
+            artsvp: Some(
+                artsvp
+                    .client_builder()
+                    .observer(Notice)
+                    .build()
+                    .map_err(built)?,
+            ),
             fakes: Some((securegate, artsvp)),
         })
     }
@@ -117,18 +130,34 @@ impl Apis {
     }
 }
 
-/// A builder whose client shares its quota through `store`, and says on
-/// stderr when the store fails or is back.
+/// A builder whose client shares its quota through `store`, says on
+/// stderr when the store fails or is back, and counts its requests for
+/// `sync --watch`'s /metrics.
 fn shared<A: Api>(builder: ClientBuilder<A>, store: &QuotaStore) -> ClientBuilder<A> {
-    builder.quota_store(store.clone()).observer(StoreNotice)
+    builder.quota_store(store.clone()).observer(Notice)
 }
 
 /// Says on stderr when the shared quota's store fails (the run goes on,
-/// this process pacing alone) and when it answers again.
-struct StoreNotice;
+/// this process pacing by its share) and when it answers again; passes
+/// every event to the facade's `MetricsObserver` (which records nothing
+/// until `sync --watch` installs a recorder).
+struct Notice;
 
-impl Observer for StoreNotice {
+impl Observer for Notice {
+    fn attempt(&self, e: &event_invites::AttemptEvent) {
+        MetricsObserver.attempt(e);
+    }
+
+    fn paced(&self, e: &event_invites::PacingEvent) {
+        MetricsObserver.paced(e);
+    }
+
+    fn budget_empty(&self, e: &event_invites::BudgetEvent) {
+        MetricsObserver.budget_empty(e);
+    }
+
     fn quota_store(&self, e: &QuotaStoreEvent) {
+        MetricsObserver.quota_store(e);
         match &e.error {
             Some(error) => eprintln!(
                 "event-invites: warning: the {} quota store {} failed ({error}); this process \

@@ -73,7 +73,9 @@ pub struct Held {
 /// An open journal: the run's [`Checkpoint`].
 pub struct Journal {
     conn: Mutex<Connection>,
-    done: HashSet<String>,
+    /// The guests finished for good: skipped by every run (and every cycle
+    /// of a watch) from now on.
+    done: Mutex<HashSet<String>>,
 }
 
 impl Journal {
@@ -117,7 +119,7 @@ impl Journal {
         };
         Ok(Self {
             conn: Mutex::new(conn),
-            done,
+            done: Mutex::new(done),
         })
     }
 
@@ -196,7 +198,7 @@ fn claim(conn: &Connection, path: &Path, run: &RunId) -> Result<(), String> {
 
 impl Checkpoint for Journal {
     fn is_done(&self, key: &str) -> bool {
-        self.done.contains(key)
+        self.done_keys().contains(key)
     }
 
     fn sending(&self, key: &str) -> Result<(), CheckpointError> {
@@ -204,18 +206,49 @@ impl Checkpoint for Journal {
     }
 
     fn finished(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
-        match outcome {
-            GuestOutcome::Created(invite) => self.write(key, "created", Some(&invite.id), None),
-            GuestOutcome::Existing(invite) => self.write(key, "existing", Some(&invite.id), None),
-            // A failure a re-run could fix (a rate limit, a refused
-            // connection) stays open; one it cannot is finished.
-            GuestOutcome::Failed(e) if outcome.is_final() => {
-                self.write(key, "failed", None, Some(e.to_string()))
-            }
-            GuestOutcome::Failed(e) => self.write(key, "retry", None, Some(e.to_string())),
-            GuestOutcome::Unknown(e) => self.write(key, "unknown", None, Some(e.to_string())),
-            _ => Ok(()),
+        let written = self.record(key, outcome);
+        if written.is_ok() && record_status(outcome).is_some_and(|s| FINISHED.contains(&s)) {
+            self.done_keys().insert(key.to_string());
         }
+        written
+    }
+}
+
+/// The statuses of a guest finished for good.
+const FINISHED: [&str; 3] = ["created", "existing", "failed"];
+
+/// The status `outcome` is journaled with (`None`: not journaled).
+fn record_status(outcome: &GuestOutcome) -> Option<&'static str> {
+    match outcome {
+        GuestOutcome::Created(_) => Some("created"),
+        GuestOutcome::Existing(_) => Some("existing"),
+        GuestOutcome::Failed(_) if outcome.is_final() => Some("failed"),
+        GuestOutcome::Failed(_) => Some("retry"),
+        GuestOutcome::Unknown(_) => Some("unknown"),
+        _ => None,
+    }
+}
+
+impl Journal {
+    fn done_keys(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Journals `outcome` of guest `key`. A failure a re-run could fix (a
+    /// rate limit, a refused connection) stays open (`retry`); one it
+    /// cannot is finished (`failed`).
+    fn record(&self, key: &str, outcome: &GuestOutcome) -> Result<(), CheckpointError> {
+        let Some(status) = record_status(outcome) else {
+            return Ok(());
+        };
+        let (invite, error) = match outcome {
+            GuestOutcome::Created(invite) | GuestOutcome::Existing(invite) => {
+                (Some(invite.id.as_str()), None)
+            }
+            GuestOutcome::Failed(e) | GuestOutcome::Unknown(e) => (None, Some(e.to_string())),
+            _ => (None, None),
+        };
+        self.write(key, status, invite, error)
     }
 }
 

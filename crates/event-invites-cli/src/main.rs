@@ -16,6 +16,7 @@ mod guests_csv;
 mod journal;
 mod output;
 mod progress;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -382,6 +383,8 @@ struct SyncArgs {
     journal: Option<PathBuf>,
     #[command(flatten)]
     run: bulk::RunArgs,
+    #[command(flatten)]
+    watch: watch::WatchArgs,
 }
 
 /// `invite`: a CSV's guests, invited with a journal.
@@ -422,6 +425,16 @@ async fn sync(apis: &Apis, demo: bool, args: SyncArgs) -> Result<Outcome, CliErr
         demo,
         args: &args.run,
     };
+    if args.watch.watch {
+        return watch::run(
+            apis.securegate()?,
+            run,
+            &from,
+            args.status.api(),
+            &args.watch,
+        )
+        .await;
+    }
     bulk::sync(apis.securegate()?, run, &from, args.status.api()).await
 }
 

@@ -134,6 +134,8 @@ mod enums;
 mod error;
 mod export;
 mod ids;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod observe;
 mod pacing;
 mod quota_store;
@@ -154,6 +156,8 @@ pub use error::{
     TransportCause,
 };
 pub use export::GuestRow;
+#[cfg(feature = "metrics")]
+pub use metrics::MetricsObserver;
 pub use observe::{
     AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
 };

@@ -1,0 +1,445 @@
+//! `sync --watch` as a service: real processes of the tool against
+//! in-process fakes, driven through their state and faults; health and
+//! metrics read over HTTP on loopback.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
+/// The SecureGate event the tests fill, and the ARTSVP event it syncs to.
+const FROM: &str = "evt-watch";
+const TO: &str = "3779b1";
+
+/// A directory of the test's own, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("event-invites-watch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Fakes {
+    securegate: FakeSecureGate,
+    artsvp: FakeArtsvp,
+    /// Accepted guests added so far.
+    added: usize,
+}
+
+impl Fakes {
+    async fn start() -> Self {
+        Self {
+            securegate: FakeSecureGate::start().await.unwrap(),
+            artsvp: FakeArtsvp::builder().invites(0).start().await.unwrap(),
+            added: 0,
+        }
+    }
+
+    /// Adds `n` accepted guests to the SecureGate event, and one who
+    /// declined (never invited).
+    fn add_accepted(&mut self, n: usize) {
+        let template = self.securegate.invites(&self.securegate.event_ids()[0])[0].clone();
+        let mut batch = Vec::new();
+        for i in self.added..self.added + n + 1 {
+            let mut invite = template.clone();
+            invite.id = format!("inv-watch-{i}");
+            invite.event_id = FROM.into();
+            invite.email = format!("watched{i}@example.com");
+            invite.status = if i == self.added + n {
+                "rejected"
+            } else {
+                "accepted"
+            }
+            .into();
+            batch.push(invite);
+        }
+        self.added += n + 1;
+        self.securegate.insert_invites(FROM, batch);
+    }
+
+    fn held(&self) -> Vec<String> {
+        let mut emails: Vec<String> = self
+            .artsvp
+            .state()
+            .invites_of(TO)
+            .iter()
+            .filter_map(|i| i.email.clone())
+            .collect();
+        emails.sort();
+        emails
+    }
+
+    fn securegate_requests(&self) -> usize {
+        self.securegate.requests().len()
+    }
+
+    fn artsvp_requests(&self) -> usize {
+        self.artsvp.requests().len()
+    }
+}
+
+/// A running `sync --watch`, its stderr collected line by line.
+struct Watch {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    fn start(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "sync",
+                "--from-securegate",
+                FROM,
+                "--to-artsvp-event",
+                TO,
+                "--watch",
+            ])
+            .args(["--interval", "1s", "--journal"])
+            .arg(journal)
+            .args(extra)
+            .env("SECUREGATE_API_KEY", fakes.securegate.api_key())
+            .env("SECUREGATE_BASE_URL", fakes.securegate.base_url())
+            .env("ARTSVP_API_KEY", fakes.artsvp.api_key())
+            .env("ARTSVP_BASE_URL", fakes.artsvp.base_url())
+            .env("EVENT_INVITES_QUOTA_STORE", "memory")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
+        let collected = lines.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = reader.next_line().await {
+                collected.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    fn log(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Where it serves /healthz and /metrics, once it says.
+    async fn address(&self) -> String {
+        let said = until(Duration::from_secs(10), || {
+            self.log()
+                .lines()
+                .find_map(|l| l.split("on http://").nth(1).map(str::to_string))
+        })
+        .await;
+        said.unwrap_or_else(|| panic!("no address said: {}", self.log()))
+    }
+
+    /// Sends SIGTERM; returns the exit code and how long it took.
+    async fn terminate(mut self) -> (Option<i32>, Duration, String) {
+        let pid = self.child.id().unwrap();
+        let t = Instant::now();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("it exits")
+            .unwrap();
+        (status.code(), t.elapsed(), self.log())
+    }
+}
+
+/// Polls `probe` until it returns something, or `limit` passes.
+async fn until<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `GET http://{address}{path}`: the status code and the body.
+async fn get(address: &str, path: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let code = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (code, body)
+}
+
+/// Waits until `/healthz` answers `code`.
+async fn health_becomes(address: &str, code: u16, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let (now, text) = get(address, "/healthz").await;
+        if now == code {
+            return text;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "/healthz still {now} ({text}), not {code}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The samples of a Prometheus text exposition, checked line by line:
+/// `name{labels} value` → (name, labels, value).
+fn samples(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            assert!(
+                comment.starts_with(" TYPE ") || comment.starts_with(" HELP "),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("a value: {line}"));
+        let (name, labels) = match series.split_once('{') {
+            Some((name, rest)) => {
+                let body = rest.strip_suffix('}').unwrap_or_else(|| panic!("{line}"));
+                let labels = body
+                    .split("\",")
+                    .filter(|p| !p.is_empty())
+                    .map(|pair| {
+                        let (k, v) = pair.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
+                        (k.to_string(), v.trim_end_matches('"').to_string())
+                    })
+                    .collect();
+                (name, labels)
+            }
+            None => (series, HashMap::new()),
+        };
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "{line}"
+        );
+        out.push((name.to_string(), labels, value));
+    }
+    out
+}
+
+/// The sum of a series' samples whose labels include `with`.
+fn total(
+    samples: &[(String, HashMap<String, String>, f64)],
+    name: &str,
+    with: &[(&str, &str)],
+) -> f64 {
+    samples
+        .iter()
+        .filter(|(n, labels, _)| {
+            n == name
+                && with
+                    .iter()
+                    .all(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| v)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_request() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("grow");
+    fakes.add_accepted(3);
+    let watch = Watch::start(
+        &fakes,
+        &dir.0.join("j.sqlite"),
+        &["--listen", "127.0.0.1:0"],
+    );
+    let address = watch.address().await;
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 3).then_some(())
+    })
+    .await
+    .expect("3 invited");
+
+    // A cycle with nothing new: one SecureGate request, none to ARTSVP.
+    let (securegate, artsvp) = (fakes.securegate_requests(), fakes.artsvp_requests());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(fakes.securegate_requests() > securegate, "it kept watching");
+    assert_eq!(fakes.artsvp_requests(), artsvp, "nothing new, nothing sent");
+
+    fakes.add_accepted(2);
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 5).then_some(())
+    })
+    .await
+    .expect("5 invited");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = fakes.held();
+    assert_eq!(held.len(), 5, "each once, the declined never: {held:?}");
+
+    // /metrics: valid text whose request counters are the fakes' logs.
+    let (code, text) = get(&address, "/metrics").await;
+    assert_eq!(code, 200);
+    let samples = samples(&text);
+    let requests = |api| total(&samples, "event_invites_requests_total", &[("api", api)]);
+    let (sg_now, artsvp_now) = (fakes.securegate_requests(), fakes.artsvp_requests());
+    assert!(
+        (requests("ARTSVP") - artsvp_now as f64).abs() < 0.5,
+        "{text}"
+    );
+    // (A SecureGate request may be under way while the fake's log is read.)
+    assert!(
+        (requests("SecureGate") - sg_now as f64).abs() <= 1.0,
+        "{text}"
+    );
+    let invited = total(
+        &samples,
+        "event_invites_sync_guests_total",
+        &[("result", "invited")],
+    );
+    assert_eq!(invited, 5.0, "{text}");
+    assert!(
+        total(
+            &samples,
+            "event_invites_sync_last_success_timestamp_seconds",
+            &[]
+        ) > 1.7e9
+    );
+    assert_eq!(get(&address, "/healthz").await, (200, "ok\n".into()));
+
+    let (code, took, log) = watch.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    for i in 0..fakes.added {
+        assert!(
+            !log.contains(&format!("watched{i}@")),
+            "an email in the log: {log}"
+        );
+    }
+    assert!(!log.contains(fakes.artsvp.api_key()) && !log.contains(fakes.securegate.api_key()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_json() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("outage");
+    fakes.add_accepted(1);
+    let watch = Watch::start(
+        &fakes,
+        &dir.0.join("j.sqlite"),
+        &["--listen", "127.0.0.1:0", "--log-format", "json"],
+    );
+    let address = watch.address().await;
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 1).then_some(())
+    })
+    .await
+    .expect("invited");
+    let outage = fakes
+        .securegate
+        .inject(FaultRule::new(Fault::Status(503)).always());
+    let text = health_becomes(&address, 503, Duration::from_secs(40)).await;
+    assert!(text.contains("3 cycles failed in a row"), "{text}");
+    fakes.securegate.remove_fault(outage);
+    fakes.add_accepted(1);
+    health_becomes(&address, 200, Duration::from_secs(20)).await;
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 2).then_some(())
+    })
+    .await
+    .expect("back to work");
+
+    let (code, _, log) = watch.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let said = |message: &str| events.iter().filter(|e| e["message"] == message).count();
+    assert!(said("cycle done") >= 2, "{log}");
+    assert!(said("cycle failed") >= 3, "{log}");
+    assert!(events.iter().any(|e| e["failed_in_a_row"] == 3), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("kill");
+    let journal = dir.0.join("j.sqlite");
+    fakes.add_accepted(12);
+    // Slow creates, so that the kill comes mid-cycle.
+    fakes.artsvp.inject(
+        FaultRule::new(Fault::Latency(Duration::from_millis(150)))
+            .on("POST", "/invites")
+            .always(),
+    );
+    let mut first = Watch::start(&fakes, &journal, &[]);
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() >= 3).then_some(())
+    })
+    .await
+    .expect("under way");
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
+    assert!(fakes.held().len() < 12, "killed before the end");
+    let second = Watch::start(&fakes, &journal, &[]);
+    until(Duration::from_secs(20), || {
+        (fakes.held().len() == 12).then_some(())
+    })
+    .await
+    .expect("all 12");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = fakes.held();
+    let unique: std::collections::HashSet<&String> = held.iter().collect();
+    assert_eq!((held.len(), unique.len()), (12, 12), "{held:?}");
+    let (code, _, log) = second.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_ends_the_watch_with_exit_77() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("refused");
+    fakes.add_accepted(1);
+    let mut watch = Watch::start(&fakes, &dir.0.join("j.sqlite"), &[]);
+    // The key is refused from the first cycle on.
+    fakes
+        .securegate
+        .inject(FaultRule::new(Fault::Status(401)).always());
+    let status = tokio::time::timeout(Duration::from_secs(15), watch.child.wait())
+        .await
+        .expect("it ends by itself")
+        .unwrap();
+    assert_eq!(status.code(), Some(77), "{}", watch.log());
+    assert!(
+        watch.log().contains("SECUREGATE_API_KEY"),
+        "{}",
+        watch.log()
+    );
+}
