@@ -109,7 +109,10 @@ impl Journal {
         claim(&conn, path, run)?;
         let done = {
             let mut statement = conn
-                .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing', 'failed')")
+                .prepare(
+                    "SELECT key FROM guests WHERE status IN \
+                     ('created', 'existing', 'failed', 'revoking', 'revoked')",
+                )
                 .map_err(|e| e.to_string())?;
             let keys = statement
                 .query_map([], |r| r.get::<_, String>(0))
@@ -132,10 +135,12 @@ impl Journal {
         };
         Held {
             finished: count(
-                "SELECT count(*) FROM guests WHERE status IN ('created', 'existing', 'failed')",
+                "SELECT count(*) FROM guests WHERE status IN \
+                 ('created', 'existing', 'failed', 'revoking', 'revoked')",
             ),
             in_flight: count(
-                "SELECT count(*) FROM guests WHERE status NOT IN ('created', 'existing', 'failed')",
+                "SELECT count(*) FROM guests WHERE status NOT IN \
+                 ('created', 'existing', 'failed', 'revoking', 'revoked')",
             ),
         }
     }
@@ -230,6 +235,36 @@ fn record_status(outcome: &GuestOutcome) -> Option<&'static str> {
 }
 
 impl Journal {
+    /// Whether guest `key` is finished for good (not to be sent again).
+    pub fn is_settled(&self, key: &str) -> bool {
+        self.done_keys().contains(key)
+    }
+
+    /// The ARTSVP invite this run created for guest `key` and has not
+    /// revoked yet (`revoking`: a revocation begun but not known to be
+    /// done), if any.
+    pub fn created_invite(&self, key: &str) -> Option<String> {
+        self.lock()
+            .query_row(
+                "SELECT invite_id FROM guests WHERE key = ?1 \
+                 AND status IN ('created', 'revoking') AND invite_id IS NOT NULL",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    /// Journals that guest `key`'s invite is being revoked (before the
+    /// request), or was (`done`).
+    pub fn revoking(&self, key: &str, done: bool) -> Result<(), CheckpointError> {
+        let status = if done { "revoked" } else { "revoking" };
+        self.write(key, status, None, None)?;
+        self.done_keys().insert(key.to_string());
+        Ok(())
+    }
+
     fn done_keys(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
     }

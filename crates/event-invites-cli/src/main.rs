@@ -425,6 +425,19 @@ async fn sync(apis: &Apis, demo: bool, args: SyncArgs) -> Result<Outcome, CliErr
         demo,
         args: &args.run,
     };
+    if args.watch.plan {
+        let id = watch::run_id(&from, &run.target, &args.status.api());
+        let (status, revoke) = (args.status.api(), args.watch.revoke_declined);
+        return watch::plan(
+            apis.securegate()?,
+            &run.journal,
+            &id,
+            &from,
+            &status,
+            revoke,
+        )
+        .await;
+    }
     if args.watch.watch {
         return watch::run(
             apis.securegate()?,

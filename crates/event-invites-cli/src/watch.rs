@@ -51,6 +51,16 @@ pub struct WatchArgs {
     /// text (the default) or JSON.
     #[arg(long, value_enum, requires = "watch")]
     pub log_format: Option<LogFormat>,
+    /// Delete the ARTSVP invite of a guest this sync invited who later
+    /// declined on SecureGate (once, journaled). Off: such guests are only
+    /// counted.
+    #[arg(long)]
+    pub revoke_declined: bool,
+    /// Print what the next cycle would invite and revoke (SecureGate
+    /// invite ids), reading SecureGate and the journal, sending nothing to
+    /// ARTSVP.
+    #[arg(long, conflicts_with = "watch")]
+    pub plan: bool,
 }
 
 /// How `--watch` logs.
@@ -117,6 +127,10 @@ impl Health {
 /// What one cycle did.
 #[derive(Debug, Default)]
 struct Cycle {
+    /// Invites of guests this sync invited who declined since: deleted
+    /// (with --revoke-declined), or only counted.
+    revoked: u64,
+    declined: u64,
     /// Guests with the status SecureGate lists now.
     listed: usize,
     /// Finished in an earlier cycle or run: not sent.
@@ -147,11 +161,7 @@ pub async fn run(
     }
     let mut shutdown = Shutdown::install()?;
     bulk::check_target(run.client, &run.target).await?;
-    let id = RunId {
-        target: run.target.to_string(),
-        source: format!("securegate event {from} ({status})"),
-        key: "email".into(),
-    };
+    let id = run_id(from, &run.target, &status);
     let journal = Arc::new(Journal::open(&run.journal, &id).map_err(CliError::Usage)?);
     tracing::info!(
         from, to = %run.target, interval_s = interval.as_secs(), journal = %run.journal.display(),
@@ -162,7 +172,7 @@ pub async fn run(
         number += 1;
         let started = Instant::now();
         let outcome = tokio::select! {
-            outcome = cycle(securegate, &run, &journal, from, &status) => outcome,
+            outcome = cycle(securegate, &run, &journal, from, &status, args.revoke_declined) => outcome,
             () = shutdown.wait() => return Ok(stopped(number)),
         };
         let took = started.elapsed();
@@ -182,6 +192,16 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {}
             () = shutdown.wait() => return Ok(stopped(number)),
         }
+    }
+}
+
+/// The journal's owner: the same as a one-pass `sync`'s, so either can go
+/// on from the other's journal.
+pub fn run_id(from: &str, target: &event_invites::artsvp::Target, status: &InviteStatus) -> RunId {
+    RunId {
+        target: target.to_string(),
+        source: format!("securegate event {from} ({status})"),
+        key: "email".into(),
     }
 }
 
@@ -209,6 +229,8 @@ fn succeeded(health: &Health, number: u64, done: &Cycle, took: Duration) {
         existing = done.existing,
         failed = done.failed,
         unknown = done.unknown,
+        declined = done.declined,
+        revoked = done.revoked,
         took_ms = took.as_millis() as u64,
         "cycle done"
     );
@@ -248,8 +270,10 @@ async fn cycle(
     journal: &Arc<Journal>,
     from: &str,
     status: &InviteStatus,
+    revoke: bool,
 ) -> Result<Cycle, CliError> {
     let invites = securegate.invites(from).await?;
+    let declined = declined_after_invite(&invites, journal);
     let guests: Vec<Guest> = invites
         .iter()
         .filter(|invite| &invite.status == status)
@@ -278,7 +302,7 @@ async fn cycle(
                 GuestOutcome::Unknown(_) => done.unknown += 1,
                 _ => done.settled += 1,
             },
-            Ok(None) => return Ok(done),
+            Ok(None) => break,
             Err(BulkError::Outage(outage)) => {
                 return Err(CliError::Unavailable(format!(
                     "ARTSVP answers {} to every {} ({} rows in a row)",
@@ -288,6 +312,107 @@ async fn cycle(
             Err(e) => return Err(CliError::Failed(format!("the sync stopped: {e}"))),
         }
     }
+    drop(bulk);
+    done.declined = declined.len() as u64;
+    if revoke {
+        for (key, invite_id) in declined {
+            revoke_one(run, journal, &key, &invite_id).await?;
+            done.revoked += 1;
+            metrics::counter!("event_invites_sync_guests_total", "result" => "revoked")
+                .increment(1);
+        }
+    }
+    Ok(done)
+}
+
+/// The guests SecureGate lists as declined whose ARTSVP invite this sync
+/// created and has not revoked: (journal key, ARTSVP invite id).
+fn declined_after_invite(
+    invites: &[event_invites::securegate::Invite],
+    journal: &Journal,
+) -> Vec<(String, String)> {
+    invites
+        .iter()
+        .filter(|invite| invite.status == InviteStatus::Rejected)
+        .filter_map(|invite| BulkKey::Email.of(&Guest::from(invite), true))
+        .filter_map(|key| journal.created_invite(&key).map(|id| (key, id)))
+        .collect()
+}
+
+/// Deletes one ARTSVP invite, journaled before (`revoking`) and after
+/// (`revoked`): a crash in between deletes it again next time, and an
+/// invite already gone counts as revoked.
+async fn revoke_one(
+    run: &Run<'_>,
+    journal: &Journal,
+    key: &str,
+    invite_id: &str,
+) -> Result<(), CliError> {
+    let journaled = |e: event_invites::artsvp::CheckpointError| {
+        CliError::Failed(format!("the journal cannot be written: {e}"))
+    };
+    journal.revoking(key, false).map_err(journaled)?;
+    match run.client.delete_invite(invite_id).await {
+        Ok(()) => {}
+        Err(e) if matches!(e.kind(), event_invites::ErrorKind::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(
+        artsvp_invite = invite_id,
+        "revoked: the guest declined on SecureGate"
+    );
+    journal.revoking(key, true).map_err(journaled)
+}
+
+/// `sync --plan`: what the next cycle would do, sending nothing to ARTSVP.
+pub async fn plan(
+    securegate: &SecureGate,
+    journal: &std::path::Path,
+    id: &RunId,
+    from: &str,
+    status: &InviteStatus,
+    revoke: bool,
+) -> Result<Outcome, CliError> {
+    let invites = securegate.invites(from).await?;
+    // A journal not made yet: nothing settled.
+    let opened = journal
+        .exists()
+        .then(|| Journal::open(journal, id).map_err(CliError::Usage))
+        .transpose()?;
+    let settled = |key: &str| opened.as_ref().is_some_and(|j| j.is_settled(key));
+    let mut invite = Vec::new();
+    let mut already = 0;
+    for candidate in invites.iter().filter(|i| &i.status == status) {
+        match BulkKey::Email.of(&Guest::from(candidate), true) {
+            Some(key) if settled(&key) => already += 1,
+            _ => invite.push(candidate.id.clone()),
+        }
+    }
+    let declined = opened
+        .as_ref()
+        .map(|j| declined_after_invite(&invites, j))
+        .unwrap_or_default();
+    for id in &invite {
+        println!("invite  {id}");
+    }
+    if revoke {
+        for (_, artsvp) in &declined {
+            println!("revoke  {artsvp}");
+        }
+    }
+    let revoking = if revoke {
+        format!("{} to revoke", declined.len())
+    } else {
+        format!(
+            "{} declined after their invite (pass --revoke-declined to delete them)",
+            declined.len()
+        )
+    };
+    println!(
+        "plan: {} to invite, {revoking}, {already} settled earlier; nothing was sent",
+        invite.len()
+    );
+    Ok(Outcome::Done)
 }
 
 /// Serves `/healthz` and `/metrics` on `addr` (in the background), and

@@ -443,3 +443,93 @@ async fn a_refused_key_ends_the_watch_with_exit_77() {
         watch.log()
     );
 }
+
+/// `sync --plan [extra…]` on the same journal: its stdout.
+async fn plan(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "sync",
+            "--from-securegate",
+            FROM,
+            "--to-artsvp-event",
+            TO,
+            "--plan",
+        ])
+        .arg("--journal")
+        .arg(journal)
+        .args(extra)
+        .env("SECUREGATE_API_KEY", fakes.securegate.api_key())
+        .env("SECUREGATE_BASE_URL", fakes.securegate.base_url())
+        .env("ARTSVP_API_KEY", fakes.artsvp.api_key())
+        .env("ARTSVP_BASE_URL", fakes.artsvp.base_url())
+        .env("EVENT_INVITES_QUOTA_STORE", "memory")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says_so_first() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("decline");
+    let journal = dir.0.join("j.sqlite");
+    fakes.add_accepted(2); // inv-watch-0 and -1 accepted, -2 declined
+    let watch = Watch::start(&fakes, &journal, &["--revoke-declined"]);
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 2).then_some(())
+    })
+    .await
+    .expect("2 invited");
+    assert!(
+        fakes
+            .securegate
+            .set_invite_status(FROM, "inv-watch-0", "rejected")
+    );
+    until(Duration::from_secs(10), || {
+        (fakes.held() == ["watched1@example.com"]).then_some(())
+    })
+    .await
+    .expect("the declined guest's invite deleted");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let deletes = fakes.artsvp.requests().count(|r| r.method == "DELETE");
+    assert_eq!(deletes, 1, "revoked once, not every cycle");
+    let (code, _, log) = watch.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("watched0@"), "{log}");
+
+    // The plan, sending nothing to ARTSVP: a new guest to invite, one
+    // more declined after the invite.
+    assert!(
+        fakes
+            .securegate
+            .set_invite_status(FROM, "inv-watch-1", "rejected")
+    );
+    fakes.add_accepted(1); // inv-watch-3 accepted, -4 declined
+    let artsvp = fakes.artsvp_requests();
+    let shown = plan(&fakes, &journal, &["--revoke-declined"]).await;
+    let artsvp_id = fakes.artsvp.state().invites_of(TO)[0].id.clone();
+    assert!(shown.contains("invite  inv-watch-3\n"), "{shown}");
+    assert!(shown.contains(&format!("revoke  {artsvp_id}\n")), "{shown}");
+    assert!(
+        shown.contains("plan: 1 to invite, 1 to revoke, 0 settled earlier"),
+        "{shown}"
+    );
+    let without = plan(&fakes, &journal, &[]).await;
+    assert!(
+        without.contains("1 declined after their invite (pass --revoke-declined"),
+        "{without}"
+    );
+    assert!(!without.contains("revoke  "), "{without}");
+    assert_eq!(
+        fakes.artsvp_requests(),
+        artsvp,
+        "the plan sent nothing to ARTSVP"
+    );
+    assert_eq!(fakes.held().len(), 1);
+}

@@ -36,6 +36,7 @@ use crate::{FakeArtsvp, FakeSecureGate};
 /// | `DELETE /{api}/faults/{id}` | removes one fault rule | 204, or 404 when it is gone |
 /// | `DELETE /{api}/faults` | removes every fault rule | 204 |
 /// | `POST /securegate/invites` | `{"event_id": "…", "invites": [Invite, …]}` adds invites | 201 `{"event_id", "added"}` |
+/// | `POST /securegate/invite_status` | `{"event_id": "…", "id": "…", "status": "rejected"}` sets an invite's status (`pending`, `sent`, `accepted`, `rejected`), as a guest's answer would | 201 `{"event_id", "id", "status"}` |
 /// | `POST /artsvp/bookings` | `{"invite": "<id or code>", "event"?, "name"?, "email"?, "size"?, "status"?, "external_id"?}` books a guest | 201 `{"id": "boo-…"}` |
 /// | `POST /{api}/reset` | seeded data again, no fault rules, empty log, fresh quota window | 204 |
 /// | `POST /{api}/clock` | `{"advance_ms": N}` moves the manual clock (`--manual-clock`) | 200, or 409 on the real clock |
@@ -281,6 +282,7 @@ async fn index(State(apis): State<Apis>) -> Response<Body> {
                 "DELETE /{api}/faults/{id}",
                 "DELETE /{api}/faults",
                 "POST /securegate/invites",
+                "POST /securegate/invite_status",
                 "POST /artsvp/bookings",
                 "POST /{api}/reset",
                 "POST /{api}/clock",

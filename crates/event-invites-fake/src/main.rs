@@ -188,6 +188,8 @@ Control API (with --control-port; {api} is artsvp or securegate; JSON bodies):
   DELETE /{api}/faults/{id}    remove one fault rule
   DELETE /{api}/faults         remove every fault rule
   POST   /securegate/invites   {\"event_id\": ID, \"invites\": [...]}: add invites
+  POST   /securegate/invite_status  {\"event_id\", \"id\", \"status\"}: set an
+                               invite's status (a guest accepts or declines)
   POST   /artsvp/bookings      {\"invite\": ID or code, \"name\", \"email\",
                                \"size\", ...}: book a guest through an invite
   POST   /{api}/reset          seeded data again, no fault rules, an empty

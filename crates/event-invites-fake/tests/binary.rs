@@ -192,6 +192,7 @@ fn help_documents_every_flag_and_the_control_api() {
         "DELETE /{api}/faults/{id}",
         "DELETE /{api}/faults",
         "POST   /securegate/invites",
+        "POST   /securegate/invite_status",
         "POST   /artsvp/bookings",
         "--base-path PATH",
         "POST   /{api}/reset",

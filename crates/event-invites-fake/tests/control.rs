@@ -234,6 +234,39 @@ async fn securegate_invites_are_added_over_http() {
 }
 
 #[tokio::test]
+async fn a_securegate_invite_declines_over_http() {
+    let s = setup().await;
+    let event = s.securegate.event_ids()[0].clone();
+    let id = s.securegate.invites(&event)[0].id.clone();
+    let (status, body) = s
+        .post(
+            "/securegate/invite_status",
+            json!({"event_id": event, "id": id, "status": "rejected"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "rejected");
+    assert_eq!(s.securegate.invites(&event)[0].status, "rejected");
+    for (bad, says) in [
+        (
+            json!({"event_id": event, "id": id, "status": "maybe"}),
+            "`status`",
+        ),
+        (
+            json!({"event_id": event, "id": "nope", "status": "sent"}),
+            "no invite",
+        ),
+        (json!({"event_id": event, "status": "sent"}), "`id`"),
+    ] {
+        let (status, body) = s.post("/securegate/invite_status", bad).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(error_text(&body).contains(says), "{body}");
+    }
+    assert!(!s.securegate.set_invite_status(&event, &id, "maybe"));
+    assert!(s.securegate.set_invite_status(&event, &id, "accepted"));
+}
+
+#[tokio::test]
 async fn artsvp_bookings_are_added_over_http() {
     let s = setup().await;
     let invite = s

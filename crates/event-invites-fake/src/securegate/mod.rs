@@ -176,6 +176,19 @@ impl FakeSecureGate {
             .insert(event_id, invites);
     }
 
+    /// Sets the status of invite `id` of `event_id` (`pending`, `sent`,
+    /// `accepted` or `rejected`), as a guest's answer would; `false` when
+    /// there is no such invite or status. (The control API's
+    /// `POST /securegate/invite_status` does the same.)
+    pub fn set_invite_status(&self, event_id: &str, id: &str, status: &str) -> bool {
+        store::STATUSES.contains(&status)
+            && self
+                .data
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .set_status(event_id, id, status)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Data> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
