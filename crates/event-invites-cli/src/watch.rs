@@ -309,6 +309,13 @@ async fn cycle(
                     outage.answer, outage.operation, outage.failed_in_a_row
                 )));
             }
+            Err(BulkError::Checkpoint(e)) => {
+                return Err(CliError::Failed(format!(
+                    "the journal {} cannot be written ({e}): the watch stops, and nothing it \
+                     does not hold was sent",
+                    run.journal.display()
+                )));
+            }
             Err(e) => return Err(CliError::Failed(format!("the sync stopped: {e}"))),
         }
     }

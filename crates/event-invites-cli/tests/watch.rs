@@ -533,3 +533,41 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
     );
     assert_eq!(fakes.held().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_ends_the_watch_before_anything_unjournaled_is_sent() {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new("journal");
+    let journal = dir.0.join("j.sqlite");
+    fakes.add_accepted(1);
+    let mut watch = Watch::start(&fakes, &journal, &[]);
+    until(Duration::from_secs(10), || {
+        (fakes.held().len() == 1).then_some(())
+    })
+    .await
+    .expect("invited");
+    // From now on every write of a guest fails, as on a full disk.
+    let db = rusqlite::Connection::open(&journal).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER full_disk BEFORE INSERT ON guests BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    drop(db);
+    let posts = fakes.artsvp.requests().count(|r| r.method == "POST");
+    fakes.add_accepted(1);
+    let status = tokio::time::timeout(Duration::from_secs(15), watch.child.wait())
+        .await
+        .expect("it ends by itself")
+        .unwrap();
+    let log = watch.log();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("cannot be written (") && log.contains("disk full"),
+        "{log}"
+    );
+    assert_eq!(
+        fakes.artsvp.requests().count(|r| r.method == "POST"),
+        posts,
+        "nothing sent that the journal does not hold"
+    );
+}
