@@ -36,7 +36,7 @@ const UNHEALTHY_AFTER: u32 = 3;
 pub struct WatchArgs {
     /// Keep syncing: a cycle every --interval until SIGTERM or Ctrl-C
     /// (exit 0); a refused key ends it (exit 77).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub watch: bool,
     /// Time between cycles with --watch: `2s`, `5m`, `1h` (default 60s).
     /// After a failed cycle the wait doubles, up to 4 × this.

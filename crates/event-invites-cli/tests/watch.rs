@@ -335,6 +335,12 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
     let (code, took, log) = watch.terminate().await;
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(10), "{took:?}");
+    // The journal grew by the new guests only (the declined are not in it).
+    let journal = rusqlite::Connection::open(dir.0.join("j.sqlite")).unwrap();
+    let rows: i64 = journal
+        .query_row("SELECT count(*) FROM guests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 5);
     for i in 0..fakes.added {
         assert!(
             !log.contains(&format!("watched{i}@")),
