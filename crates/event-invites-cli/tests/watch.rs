@@ -86,6 +86,38 @@ impl Fakes {
         emails
     }
 
+    /// Waits until ARTSVP holds `n` of the guests (at most `limit`).
+    async fn wait_held(&self, n: usize, limit: u64) {
+        until(Duration::from_secs(limit), || {
+            (self.held().len() == n).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("{n} invited: {:?}", self.held()));
+    }
+
+    /// `event-invites sync FROM → TO MODE --journal JOURNAL` on these
+    /// fakes' keys and addresses (quota in memory).
+    fn sync(&self, mode: &str, journal: &std::path::Path) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "sync",
+                "--from-securegate",
+                FROM,
+                "--to-artsvp-event",
+                TO,
+                mode,
+            ])
+            .arg("--journal")
+            .arg(journal)
+            .env("SECUREGATE_API_KEY", self.securegate.api_key())
+            .env("SECUREGATE_BASE_URL", self.securegate.base_url())
+            .env("ARTSVP_API_KEY", self.artsvp.api_key())
+            .env("ARTSVP_BASE_URL", self.artsvp.base_url())
+            .env("EVENT_INVITES_QUOTA_STORE", "memory");
+        command
+    }
+
     fn securegate_requests(&self) -> usize {
         self.securegate.requests().len()
     }
@@ -93,6 +125,17 @@ impl Fakes {
     fn artsvp_requests(&self) -> usize {
         self.artsvp.requests().len()
     }
+}
+
+/// Fakes whose SecureGate event has `accepted` guests (and one who
+/// declined), a directory for the journal, and a watch started on them
+/// with `extra` flags.
+async fn watching(name: &str, accepted: usize, extra: &[&str]) -> (Fakes, TempDir, Watch) {
+    let mut fakes = Fakes::start().await;
+    let dir = TempDir::new(name);
+    fakes.add_accepted(accepted);
+    let watch = Watch::start(&fakes, &dir.0.join("j.sqlite"), extra);
+    (fakes, dir, watch)
 }
 
 /// A running `sync --watch`, its stderr collected line by line.
@@ -103,23 +146,10 @@ struct Watch {
 
 impl Watch {
     fn start(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "sync",
-                "--from-securegate",
-                FROM,
-                "--to-artsvp-event",
-                TO,
-                "--watch",
-            ])
-            .args(["--interval", "1s", "--journal"])
-            .arg(journal)
+        let mut child = fakes
+            .sync("--watch", journal)
+            .args(["--interval", "1s"])
             .args(extra)
-            .env("SECUREGATE_API_KEY", fakes.securegate.api_key())
-            .env("SECUREGATE_BASE_URL", fakes.securegate.base_url())
-            .env("ARTSVP_API_KEY", fakes.artsvp.api_key())
-            .env("ARTSVP_BASE_URL", fakes.artsvp.base_url())
-            .env("EVENT_INVITES_QUOTA_STORE", "memory")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -271,20 +301,9 @@ fn total(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_request() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("grow");
-    fakes.add_accepted(3);
-    let watch = Watch::start(
-        &fakes,
-        &dir.0.join("j.sqlite"),
-        &["--listen", "127.0.0.1:0"],
-    );
+    let (mut fakes, dir, watch) = watching("grow", 3, &["--listen", "127.0.0.1:0"]).await;
     let address = watch.address().await;
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 3).then_some(())
-    })
-    .await
-    .expect("3 invited");
+    fakes.wait_held(3, 10).await;
 
     // A cycle with nothing new: one SecureGate request, none to ARTSVP.
     let (securegate, artsvp) = (fakes.securegate_requests(), fakes.artsvp_requests());
@@ -293,11 +312,7 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
     assert_eq!(fakes.artsvp_requests(), artsvp, "nothing new, nothing sent");
 
     fakes.add_accepted(2);
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 5).then_some(())
-    })
-    .await
-    .expect("5 invited");
+    fakes.wait_held(5, 10).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let held = fakes.held();
     assert_eq!(held.len(), 5, "each once, the declined never: {held:?}");
@@ -352,20 +367,14 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_json() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("outage");
-    fakes.add_accepted(1);
-    let watch = Watch::start(
-        &fakes,
-        &dir.0.join("j.sqlite"),
+    let (mut fakes, _dir, watch) = watching(
+        "outage",
+        1,
         &["--listen", "127.0.0.1:0", "--log-format", "json"],
-    );
+    )
+    .await;
     let address = watch.address().await;
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 1).then_some(())
-    })
-    .await
-    .expect("invited");
+    fakes.wait_held(1, 10).await;
     let outage = fakes
         .securegate
         .inject(FaultRule::new(Fault::Status(503)).always());
@@ -374,11 +383,7 @@ async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_jso
     fakes.securegate.remove_fault(outage);
     fakes.add_accepted(1);
     health_becomes(&address, 200, Duration::from_secs(20)).await;
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 2).then_some(())
-    })
-    .await
-    .expect("back to work");
+    fakes.wait_held(2, 10).await;
 
     let (code, _, log) = watch.terminate().await;
     assert_eq!(code, Some(0), "{log}");
@@ -415,11 +420,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
     first.child.wait().await.unwrap();
     assert!(fakes.held().len() < 12, "killed before the end");
     let second = Watch::start(&fakes, &journal, &[]);
-    until(Duration::from_secs(20), || {
-        (fakes.held().len() == 12).then_some(())
-    })
-    .await
-    .expect("all 12");
+    fakes.wait_held(12, 20).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let held = fakes.held();
     let unique: std::collections::HashSet<&String> = held.iter().collect();
@@ -430,10 +431,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_key_ends_the_watch_with_exit_77() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("refused");
-    fakes.add_accepted(1);
-    let mut watch = Watch::start(&fakes, &dir.0.join("j.sqlite"), &[]);
+    let (fakes, _dir, mut watch) = watching("refused", 1, &[]).await;
     // The key is refused from the first cycle on.
     fakes
         .securegate
@@ -452,23 +450,9 @@ async fn a_refused_key_ends_the_watch_with_exit_77() {
 
 /// `sync --plan [extra…]` on the same journal: its stdout.
 async fn plan(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "sync",
-            "--from-securegate",
-            FROM,
-            "--to-artsvp-event",
-            TO,
-            "--plan",
-        ])
-        .arg("--journal")
-        .arg(journal)
+    let out = fakes
+        .sync("--plan", journal)
         .args(extra)
-        .env("SECUREGATE_API_KEY", fakes.securegate.api_key())
-        .env("SECUREGATE_BASE_URL", fakes.securegate.base_url())
-        .env("ARTSVP_API_KEY", fakes.artsvp.api_key())
-        .env("ARTSVP_BASE_URL", fakes.artsvp.base_url())
-        .env("EVENT_INVITES_QUOTA_STORE", "memory")
         .output()
         .await
         .unwrap();
@@ -487,11 +471,7 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
     let journal = dir.0.join("j.sqlite");
     fakes.add_accepted(2); // inv-watch-0 and -1 accepted, -2 declined
     let watch = Watch::start(&fakes, &journal, &["--revoke-declined"]);
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 2).then_some(())
-    })
-    .await
-    .expect("2 invited");
+    fakes.wait_held(2, 10).await;
     assert!(
         fakes
             .securegate
@@ -547,11 +527,7 @@ async fn a_journal_that_cannot_be_written_ends_the_watch_before_anything_unjourn
     let journal = dir.0.join("j.sqlite");
     fakes.add_accepted(1);
     let mut watch = Watch::start(&fakes, &journal, &[]);
-    until(Duration::from_secs(10), || {
-        (fakes.held().len() == 1).then_some(())
-    })
-    .await
-    .expect("invited");
+    fakes.wait_held(1, 10).await;
     // From now on every write of a guest fails, as on a full disk.
     let db = rusqlite::Connection::open(&journal).unwrap();
     db.execute_batch(
