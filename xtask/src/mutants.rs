@@ -24,7 +24,8 @@ pub const THRESHOLD: f64 = 0.90;
 pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites/src/verdict.rs",
     "crates/event-invites/src/retry.rs",
-    "crates/event-invites/src/pacing.rs",
+    "crates/event-invites/src/quota/bucket.rs",
+    "crates/event-invites/src/quota/pacer.rs",
     "crates/event-invites/src/classify/mod.rs",
     "crates/event-invites/src/classify/status.rs",
     "crates/event-invites/src/classify/cause.rs",
@@ -56,7 +57,7 @@ pub const SUITES: &[(&str, &[&str])] = &[
         "crates/event-invites/src/transport.rs",
         &["calls", "retries", "fault_matrix"],
     ),
-    ("crates/event-invites/src/pacing.rs", &["pacing"]),
+    ("crates/event-invites/src/quota/", &["pacing"]),
     ("crates/event-invites/src/artsvp/bulk.rs", &["bulk"]),
     (
         "crates/event-invites/src/redact.rs",

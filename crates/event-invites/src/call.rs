@@ -15,10 +15,10 @@ use serde::de::DeserializeOwned;
 
 use crate::classify::{self, ErrorDetails};
 use crate::error::{Error, ErrorKind};
-use crate::pacing::RateLimitState;
-use crate::retry::{RetryPolicy, Safety};
+use crate::quota::RateLimitState;
+use crate::retry::RetryPolicy;
 use crate::transport::{CallOptions, Transport};
-use crate::verdict::Cause;
+use crate::verdict::{Cause, Safety};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Run<'a, T> =

@@ -12,8 +12,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Service};
 use crate::observe::{Observer, Observers};
-use crate::pacing::{Pacer, Quota};
-use crate::quota_store::{QuotaStore, bucket_name};
+use crate::quota::{Pacer, Quota};
+use crate::quota::{QuotaStore, bucket_name};
 use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
 use crate::transport::Transport;

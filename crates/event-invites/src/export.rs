@@ -1,9 +1,6 @@
 //! Guest lists as flat rows, ready for a CSV file or a door list: one shape
 //! for SecureGate invites and ARTSVP bookings.
 
-use crate::artsvp::Booking;
-use crate::securegate::Invite;
-
 /// One guest as a flat row of strings (serializes to CSV with any serde
 /// CSV writer, and to JSON).
 ///
@@ -39,40 +36,4 @@ pub struct GuestRow {
     /// The invite's id (SecureGate) or the booking's reference, else its id
     /// (ARTSVP).
     pub reference: String,
-}
-
-impl From<&Invite> for GuestRow {
-    fn from(invite: &Invite) -> Self {
-        Self {
-            name: invite.full_name(),
-            email: invite.email.clone(),
-            phone: invite.international_number(),
-            status: invite.status.to_string(),
-            party_size: 1,
-            reference: invite.id.clone(),
-        }
-    }
-}
-
-impl From<&Booking> for GuestRow {
-    fn from(booking: &Booking) -> Self {
-        Self {
-            name: booking.name.clone().unwrap_or_default(),
-            email: booking.email.clone().unwrap_or_default(),
-            phone: String::new(),
-            status: booking
-                .status
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            party_size: booking
-                .size
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(1),
-            reference: booking
-                .reference
-                .clone()
-                .unwrap_or_else(|| booking.id.clone()),
-        }
-    }
 }

@@ -137,14 +137,14 @@ mod ids;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod observe;
-mod pacing;
-mod quota_store;
+mod quota;
 mod redact;
 mod retry;
 mod secret;
 pub mod securegate;
 mod shell;
 mod transport;
+mod transport_cause;
 mod usage;
 mod verdict;
 
@@ -161,8 +161,7 @@ pub use metrics::MetricsObserver;
 pub use observe::{
     AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
 };
-pub use pacing::{Quota, QuotaUsage, RateLimitState};
-pub use quota_store::QuotaStore;
+pub use quota::{Quota, QuotaStore, QuotaUsage, RateLimitState};
 pub use retry::{RetryBudget, RetryPolicy};
 pub use securegate::SecureGate;
 pub use verdict::{Sent, Verdict};

@@ -119,36 +119,6 @@ impl RetryPolicy {
     }
 }
 
-/// How safe it is to send an operation again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Safety {
-    /// A read: a repeat changes nothing.
-    Read,
-    /// A whitelisted PATCH or a DELETE: a repeat changes nothing more.
-    Idempotent,
-    /// A create with a dedupe filter: a repeat returns the first one's object.
-    DedupedCreate,
-    /// A create without a filter: a repeat may create a second object.
-    Create,
-}
-
-impl Safety {
-    /// Whether a request that may have reached the server can be repeated,
-    /// under a policy that does (`true`) or does not repeat creates without
-    /// a dedupe filter.
-    pub(crate) fn may_repeat(self, retry_creates: bool) -> bool {
-        match self {
-            Self::Read | Self::Idempotent | Self::DedupedCreate => true,
-            Self::Create => retry_creates,
-        }
-    }
-
-    /// Whether the operation changes something on the server.
-    pub(crate) fn is_write(self) -> bool {
-        self != Self::Read
-    }
-}
-
 /// The retries a client may spend, shared by the client, all its clones and
 /// all their calls: a token bucket in the manner of aws-sdk-rust's standard
 /// retry strategy. A retry spends tokens (more after a timeout), a success
@@ -411,6 +381,7 @@ mod tests {
     }
 
     use crate::error::TransportCause;
+    use crate::verdict::Safety;
 
     const REFUSED: Cause = Cause::Connect(TransportCause::ConnectionRefused);
 

@@ -7,8 +7,8 @@ use crate::call::{Call, call};
 pub use crate::enums::{AuthenticationMethod, CountryCode, InviteStatus};
 use crate::error::ErrorKind;
 use crate::export::GuestRow;
-use crate::retry::Safety;
 use crate::shell::client_shell;
+use crate::verdict::Safety;
 
 /// A SecureGate invite.
 ///
@@ -323,6 +323,19 @@ fn raw_status(status: &InviteStatus) -> Result<securegate_api::types::InviteStat
                 status.as_str()
             ),
         })
+}
+
+impl From<&Invite> for GuestRow {
+    fn from(invite: &Invite) -> Self {
+        Self {
+            name: invite.full_name(),
+            email: invite.email.clone(),
+            phone: invite.international_number(),
+            status: invite.status.to_string(),
+            party_size: 1,
+            reference: invite.id.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,10 +24,10 @@ use tracing::Instrument;
 use crate::classify::{self, ErrorDetails, Failure, Seen};
 use crate::error::{DeadlineStage, Error, ErrorKind, Service};
 use crate::observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observers, PacingEvent};
-use crate::pacing::Pacer;
-use crate::retry::{self, Budget, Next, RetryPolicy, Safety, Standing, Stop};
+use crate::quota::Pacer;
+use crate::retry::{self, Budget, Next, RetryPolicy, Standing, Stop};
 use crate::secret::ApiKey;
-use crate::verdict::{Cause, Verdict};
+use crate::verdict::{Cause, Safety, Verdict};
 use event_invites_hooks::Observed;
 
 /// What one call changes from the client's settings.

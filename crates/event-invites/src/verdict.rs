@@ -8,8 +8,7 @@
 
 use std::fmt;
 
-use crate::error::TransportCause;
-use crate::retry::Safety;
+use crate::transport_cause::TransportCause;
 
 /// Whether a failed request reached the server.
 ///
@@ -270,11 +269,53 @@ impl Cause {
     }
 }
 
+/// How safe it is to send an operation again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// A read: a repeat changes nothing.
+    Read,
+    /// A whitelisted PATCH or a DELETE: a repeat changes nothing more.
+    Idempotent,
+    /// A create with a dedupe filter: a repeat returns the first one's object.
+    DedupedCreate,
+    /// A create without a filter: a repeat may create a second object.
+    Create,
+}
+
+impl Safety {
+    /// Whether a request that may have reached the server can be repeated,
+    /// under a policy that does (`true`) or does not repeat creates without
+    /// a dedupe filter.
+    pub(crate) fn may_repeat(self, retry_creates: bool) -> bool {
+        match self {
+            Self::Read | Self::Idempotent | Self::DedupedCreate => true,
+            Self::Create => retry_creates,
+        }
+    }
+
+    /// Whether the operation changes something on the server.
+    pub(crate) fn is_write(self) -> bool {
+        self != Self::Read
+    }
+}
+
+impl Verdict {
+    /// What a bulk run makes of a failed create with this verdict:
+    /// `unknown` when the invite may exist (the outcome is unknown), else
+    /// `failed`. Read from the verdict alone, decided nowhere else.
+    pub(crate) fn bulk_label(&self) -> &'static str {
+        if self.is_outcome_unknown() {
+            "unknown"
+        } else {
+            "failed"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artsvp::failure_label;
-    use crate::error::TlsProblem;
+    use crate::transport_cause::TlsProblem;
     use Cause::*;
     use TransportCause as T;
 
@@ -427,7 +468,7 @@ mod tests {
         for (name, cause, sent, expect) in &table {
             for (safety, (retry, bulk)) in classes.iter().zip(expect) {
                 let v = cause.verdict(*safety, false);
-                let got = (v.sent(), v.is_retryable(), failure_label(&v));
+                let got = (v.sent(), v.is_retryable(), v.bulk_label());
                 if got != (*sent, *retry, *bulk) {
                     wrong.push(format!(
                         "{name} × {safety:?}: expected {:?}, got {got:?}",

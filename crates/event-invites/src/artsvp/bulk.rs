@@ -428,20 +428,9 @@ impl GuestOutcome {
         match result {
             Ok(CreateOutcome::Created(invite)) => Self::Created(invite),
             Ok(CreateOutcome::Existing(invite)) => Self::Existing(invite),
-            Err(e) if failure_label(&e.verdict()) == "unknown" => Self::Unknown(e),
+            Err(e) if e.verdict().bulk_label() == "unknown" => Self::Unknown(e),
             Err(e) => Self::Failed(e),
         }
-    }
-}
-
-/// What a bulk run makes of a failed create with this verdict: `unknown`
-/// when the invite may exist (the verdict's outcome is unknown), else
-/// `failed`. Read from the verdict alone, decided nowhere else.
-pub(crate) fn failure_label(verdict: &crate::Verdict) -> &'static str {
-    if verdict.is_outcome_unknown() {
-        "unknown"
-    } else {
-        "failed"
     }
 }
 
@@ -1199,8 +1188,8 @@ mod tests {
         assert!(about(p.eta(), 1_000.0), "{:?}", p.eta());
     }
 
-    use crate::retry::Safety;
     use crate::verdict::Cause;
+    use crate::verdict::Safety;
 
     /// A bulk create's failure with `cause`, as the transport would give it.
     fn failure(cause: Cause, kind: ErrorKind) -> Error {

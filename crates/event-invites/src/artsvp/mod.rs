@@ -6,8 +6,6 @@ mod models;
 mod requests;
 mod stream;
 
-#[cfg(test)]
-pub(crate) use bulk::failure_label;
 pub use bulk::{
     BulkError, BulkInvite, BulkKey, BulkOutcome, BulkRun, Checkpoint, CheckpointError,
     GuestOutcome, Outage, Progress, Target,
@@ -27,8 +25,8 @@ pub use crate::usage::{Usage, UsageParseError};
 
 use crate::call::{Call, call};
 use crate::error::Error;
-use crate::retry::Safety;
 use crate::shell::client_shell;
+use crate::verdict::Safety;
 
 client_shell! {
     /// An ARTSVP client: cheap to clone (clones share the connection pool,

@@ -510,6 +510,29 @@ pub struct Page<T> {
     pub cursor: Option<String>,
 }
 
+impl From<&Booking> for crate::GuestRow {
+    fn from(booking: &Booking) -> Self {
+        Self {
+            name: booking.name.clone().unwrap_or_default(),
+            email: booking.email.clone().unwrap_or_default(),
+            phone: String::new(),
+            status: booking
+                .status
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            party_size: booking
+                .size
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1),
+            reference: booking
+                .reference
+                .clone()
+                .unwrap_or_else(|| booking.id.clone()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use super::{Exchanged, QuotaStore, Store};
 use crate::error::{Error, ErrorKind};
 use crate::observe::PacingReason;
-use crate::pacing::{Answer, Ask, Bucket, Event};
+use crate::quota::bucket::{Answer, Ask, Bucket, Event};
 
 /// How long one exchange may take before the pacer paces alone.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_millis(750);
@@ -317,7 +317,8 @@ fn decode(text: &str) -> Option<Bucket> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pacing::{Pacer, Quota, Reading};
+    use crate::quota::bucket::Reading;
+    use crate::quota::{Pacer, Quota};
     use event_invites_fake::RedisServer;
 
     fn server() -> RedisServer {

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::pacing::{Answer, Ask, Bucket};
+use crate::quota::bucket::{Answer, Ask, Bucket};
 
 #[cfg(feature = "redis")]
 mod redis;

@@ -1,6 +1,6 @@
 -- The shared quota's bucket, updated atomically on Redis's own clock: a port
--- of `Bucket::{decide, observe, block}` and `Ask::apply` in src/pacing.rs
--- (the differential test in src/quota_store/redis.rs runs both on the same
+-- of `Bucket::{decide, observe, block}` and `Ask::apply` in src/quota/bucket.rs
+-- (the differential test in src/quota/store/redis.rs runs both on the same
 -- event sequences). Times are microseconds; a bucket is one string of nine
 -- fields ("-" for none), kept with an expiry so idle buckets go away.
 --
