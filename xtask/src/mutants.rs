@@ -23,17 +23,17 @@ pub const THRESHOLD: f64 = 0.90;
 /// retried or waited for.
 pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites/src/verdict.rs",
-    "crates/event-invites/src/retry.rs",
+    "crates/event-invites/src/pipeline/retry.rs",
     "crates/event-invites/src/quota/bucket.rs",
     "crates/event-invites/src/quota/pacer.rs",
-    "crates/event-invites/src/classify/mod.rs",
-    "crates/event-invites/src/classify/status.rs",
-    "crates/event-invites/src/classify/cause.rs",
-    "crates/event-invites/src/classify/decode.rs",
-    "crates/event-invites/src/classify/body.rs",
-    "crates/event-invites/src/classify/headers.rs",
-    "crates/event-invites/src/call.rs",
-    "crates/event-invites/src/transport.rs",
+    "crates/event-invites/src/pipeline/classify/mod.rs",
+    "crates/event-invites/src/pipeline/classify/status.rs",
+    "crates/event-invites/src/pipeline/classify/cause.rs",
+    "crates/event-invites/src/pipeline/classify/decode.rs",
+    "crates/event-invites/src/pipeline/classify/body.rs",
+    "crates/event-invites/src/pipeline/classify/headers.rs",
+    "crates/event-invites/src/pipeline/call.rs",
+    "crates/event-invites/src/pipeline/transport.rs",
     "crates/event-invites/src/artsvp/bulk.rs",
     "crates/event-invites/src/redact.rs",
     "crates/event-invites-cli/src/journal.rs",
@@ -46,15 +46,15 @@ pub const DECISION_CORE: &[&str] = &[
 /// takes 40–60 s a mutant; these take 10–25 s.
 pub const SUITES: &[(&str, &[&str])] = &[
     (
-        "crates/event-invites/src/classify/",
+        "crates/event-invites/src/pipeline/classify/",
         &["errors", "fault_matrix"],
     ),
     (
-        "crates/event-invites/src/call.rs",
+        "crates/event-invites/src/pipeline/call.rs",
         &["calls", "retries", "fault_matrix"],
     ),
     (
-        "crates/event-invites/src/transport.rs",
+        "crates/event-invites/src/pipeline/transport.rs",
         &["calls", "retries", "fault_matrix"],
     ),
     ("crates/event-invites/src/quota/", &["pacing"]),
@@ -313,12 +313,12 @@ mod tests {
             "unit tests only"
         );
         // A folder's suites hold for each file in it, and for no other.
-        let cause = "crates/event-invites/src/classify/cause.rs";
+        let cause = "crates/event-invites/src/pipeline/classify/cause.rs";
         assert_eq!(
             test_args(cause, Tests::Suites),
             ["--lib", "--test", "errors", "--test", "fault_matrix"]
         );
-        let beside = "crates/event-invites/src/classify_more.rs";
+        let beside = "crates/event-invites/src/pipeline/classify_more.rs";
         assert_eq!(test_args(beside, Tests::Suites), ["--lib"]);
         for (entry, _) in SUITES {
             assert!(

@@ -12,11 +12,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Service};
 use crate::observe::{Observer, Observers};
+use crate::pipeline::retry::{Budget, RetryBudget, RetryPolicy};
+use crate::pipeline::transport::Transport;
 use crate::quota::{Pacer, Quota};
 use crate::quota::{QuotaStore, bucket_name};
-use crate::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
-use crate::transport::Transport;
 
 /// The user agent sent by default: `event-invites/<version>`. Public so
 /// that an application can name itself and keep ours beside it:
@@ -36,7 +36,7 @@ pub const USER_AGENT: &str = concat!("event-invites/", env!("CARGO_PKG_VERSION")
 /// Builds a client from its parts; not nameable outside the crate, so
 /// [`Api`] is implemented by the crate's two clients only.
 pub(crate) mod sealed {
-    use crate::transport::Transport;
+    use crate::pipeline::transport::Transport;
 
     pub trait Assemble: Sized {
         fn assemble(base_url: String, http: reqwest::Client, transport: Transport) -> Self;

@@ -127,8 +127,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod artsvp;
-mod call;
-mod classify;
 mod config;
 mod enums;
 mod error;
@@ -137,19 +135,17 @@ mod ids;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod observe;
+mod pipeline;
 mod quota;
 mod redact;
-mod retry;
 mod secret;
 pub mod securegate;
 mod shell;
-mod transport;
 mod transport_cause;
 mod usage;
 mod verdict;
 
 pub use artsvp::Artsvp;
-pub use call::{Call, Response};
 pub use config::{Api, ClientBuilder, ENV_ALLOW_INSECURE_HTTP, USER_AGENT};
 pub use error::{
     DeadlineStage, DecodeProblem, Error, ErrorKind, FieldProblem, Result, Service, TlsProblem,
@@ -161,8 +157,9 @@ pub use metrics::MetricsObserver;
 pub use observe::{
     AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
 };
+pub use pipeline::call::{Call, Response};
+pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use quota::{Quota, QuotaStore, QuotaUsage, RateLimitState};
-pub use retry::{RetryBudget, RetryPolicy};
 pub use securegate::SecureGate;
 pub use verdict::{Sent, Verdict};
 

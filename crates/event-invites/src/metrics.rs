@@ -2,26 +2,25 @@
 //! `metrics`): give [`MetricsObserver`] to a builder, install any `metrics`
 //! recorder (Prometheus, StatsD, …) in the program, and every call of the
 //! client shows up without counting anything again.
-//!
-//! | series | kind | labels |
-//! |---|---|---|
-//! | `event_invites_requests_total` | counter: attempts sent | `api`, `operation`, `outcome` (`success`, `retry`, `failed`), `status` (HTTP status or `none`) |
-//! | `event_invites_rate_limited_total` | counter: attempts answered 429 | `api`, `operation` |
-//! | `event_invites_request_duration_seconds` | histogram: an attempt's latency | `api`, `operation` |
-//! | `event_invites_pacing_wait_seconds` | histogram: waits for the rate limit | `api`, `operation`, `reason` (`quota`, `server_window`, `retry_after`) |
-//! | `event_invites_retry_budget_empty_total` | counter: retries refused by the budget | `api`, `operation` |
-//! | `event_invites_quota_store_failures_total` | counter: the shared quota's store lost | `api` |
-//!
-//! Labels carry names and numbers only: never a key, a guest's data or an
-//! id.
 
 use crate::observe::{
     AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
 };
 
 /// Sends a client's attempts, pacing waits and store failures to the
-/// `metrics` recorder installed in the program (see the
-/// [module table](self) for the series).
+/// `metrics` recorder installed in the program (feature `metrics`):
+///
+/// | series | kind | labels |
+/// |---|---|---|
+/// | `event_invites_requests_total` | counter: attempts sent | `api`, `operation`, `outcome` (`success`, `retry`, `failed`), `status` (HTTP status or `none`) |
+/// | `event_invites_rate_limited_total` | counter: attempts answered 429 | `api`, `operation` |
+/// | `event_invites_request_duration_seconds` | histogram: an attempt's latency | `api`, `operation` |
+/// | `event_invites_pacing_wait_seconds` | histogram: waits for the rate limit | `api`, `operation`, `reason` (`quota`, `server_window`, `retry_after`) |
+/// | `event_invites_retry_budget_empty_total` | counter: retries refused by the budget | `api`, `operation` |
+/// | `event_invites_quota_store_failures_total` | counter: the shared quota's store lost | `api` |
+///
+/// Labels carry names and numbers only: never a key, a guest's data or an
+/// id.
 ///
 /// ```
 /// use event_invites::{Artsvp, MetricsObserver};

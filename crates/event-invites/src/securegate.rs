@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::call::{Call, call};
 pub use crate::enums::{AuthenticationMethod, CountryCode, InviteStatus};
 use crate::error::ErrorKind;
 use crate::export::GuestRow;
+use crate::pipeline::call::{Call, call};
 use crate::shell::client_shell;
 use crate::verdict::Safety;
 

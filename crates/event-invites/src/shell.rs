@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::transport::Transport;
+use crate::pipeline::transport::Transport;
 
 /// What a client holds, shared by its clones.
 pub(crate) struct Shell<R> {
@@ -68,7 +68,7 @@ macro_rules! client_shell {
             fn assemble(
                 base_url: String,
                 http: reqwest::Client,
-                transport: $crate::transport::Transport,
+                transport: $crate::pipeline::transport::Transport,
             ) -> Self {
                 Self {
                     shell: std::sync::Arc::new($crate::shell::Shell {

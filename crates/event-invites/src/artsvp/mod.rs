@@ -23,8 +23,8 @@ pub use stream::{CollectionQuery, EventQuery, HasId, Items, Listing, Pages};
 pub use crate::enums::{BookingStatus, ResourceKind};
 pub use crate::usage::{Usage, UsageParseError};
 
-use crate::call::{Call, call};
 use crate::error::Error;
+use crate::pipeline::call::{Call, call};
 use crate::shell::client_shell;
 use crate::verdict::Safety;
 

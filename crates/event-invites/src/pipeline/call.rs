@@ -13,11 +13,11 @@ use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 
-use crate::classify::{self, ErrorDetails};
 use crate::error::{Error, ErrorKind};
+use crate::pipeline::classify::{self, ErrorDetails};
+use crate::pipeline::retry::RetryPolicy;
+use crate::pipeline::transport::{CallOptions, Transport};
 use crate::quota::RateLimitState;
-use crate::retry::RetryPolicy;
-use crate::transport::{CallOptions, Transport};
 use crate::verdict::{Cause, Safety};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

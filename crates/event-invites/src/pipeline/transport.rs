@@ -21,11 +21,11 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::classify::{self, ErrorDetails, Failure, Seen};
 use crate::error::{DeadlineStage, Error, ErrorKind, Service};
 use crate::observe::{AttemptEvent, AttemptOutcome, BudgetEvent, Observers, PacingEvent};
+use crate::pipeline::classify::{self, ErrorDetails, Failure, Seen};
+use crate::pipeline::retry::{self, Budget, Next, RetryPolicy, Standing, Stop};
 use crate::quota::Pacer;
-use crate::retry::{self, Budget, Next, RetryPolicy, Standing, Stop};
 use crate::secret::ApiKey;
 use crate::verdict::{Cause, Safety, Verdict};
 use event_invites_hooks::Observed;
