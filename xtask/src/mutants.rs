@@ -34,7 +34,9 @@ pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites/src/pipeline/classify/headers.rs",
     "crates/event-invites/src/pipeline/call.rs",
     "crates/event-invites/src/pipeline/transport.rs",
-    "crates/event-invites/src/artsvp/bulk.rs",
+    "crates/event-invites/src/artsvp/bulk/engine.rs",
+    "crates/event-invites/src/artsvp/bulk/outcome.rs",
+    "crates/event-invites/src/artsvp/bulk/checkpoint.rs",
     "crates/event-invites/src/redact.rs",
     "crates/event-invites-cli/src/journal.rs",
 ];
@@ -58,7 +60,7 @@ pub const SUITES: &[(&str, &[&str])] = &[
         &["calls", "retries", "fault_matrix"],
     ),
     ("crates/event-invites/src/quota/", &["pacing"]),
-    ("crates/event-invites/src/artsvp/bulk.rs", &["bulk"]),
+    ("crates/event-invites/src/artsvp/bulk/", &["bulk"]),
     (
         "crates/event-invites/src/redact.rs",
         &["secrets", "personal_data"],
@@ -300,7 +302,7 @@ mod tests {
 
     #[test]
     fn each_file_is_tested_with_its_suites() {
-        let bulk = "crates/event-invites/src/artsvp/bulk.rs";
+        let bulk = "crates/event-invites/src/artsvp/bulk/engine.rs";
         assert_eq!(test_args(bulk, Tests::Suites), ["--lib", "--test", "bulk"]);
         assert_eq!(test_args(bulk, Tests::Lib), ["--lib"]);
         assert!(test_args(bulk, Tests::Full).is_empty());
