@@ -4,70 +4,125 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use clap::{Parser, Subcommand};
+
 use xtask::codegen::{self, REGENERATE};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] [--root DIR]
+/// The workspace's tasks: `cargo xtask <TASK> --help` says more of each.
+#[derive(Debug, Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask")]
+struct Cli {
+    /// Work on another tree laid out like this workspace (tests use it).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    task: Task,
+}
 
-  codegen          regenerate crates/*-api/src/generated.rs from specs/*.yaml, then
-                   report what changed since the committed specs (operations,
-                   parameters, fields, enum values; breaking or additive for the
-                   generated crate and the facade), also as Markdown in
-                   target/spec-changes/<name>.md
-  codegen --check  write nothing; fail with a diff if any generated file is stale
-  bench            build the benchmarks in release and run them against the fake
-                   servers; prints a table, writes target/bench/summary.json
-  bench --smoke    the same code on tiny sizes, in the dev profile (CI runs it)
-  bench --build [N] what a downstream crate pays to build on event-invites: N (default 2)
-                   interleaved clean debug builds of a crate on the facade and one on
-                   the bare stack (reqwest, serde, serde_json, tokio, chrono); not in CI
-  conformance      Schemathesis (pinned in .ci/requirements-conformance.txt, installed
-                   into a venv under target/) runs both fake servers against their
-                   documents with every phase and check; config in conformance/
-  lint-specs       lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
-                   installs it with `npm ci --ignore-scripts` when it is missing
-  update-spec NAME PATH [--source TEXT]
-                   take in the vendor's new document (a page with a ```yaml fence, or
-                   the YAML): check it all (parse, overlay, normalizer, generator)
-                   before writing anything, keep it in specs/vendor-docs with its
-                   provenance, write the spec and the generated code, print the
-                   change report, run tests/spec_coverage.rs, print a CHANGELOG draft
-  mutants [FILES…] [--in-diff REV] [--lib | --full]
-                   mutation testing with a pinned cargo-mutants (installed once) of
-                   FILES (default: the decision core), or only the mutants in the
-                   diff since REV, each with its package's unit tests and the
-                   integration suites that exercise it (--lib: unit tests only;
-                   --full: every test, hours); prints each file's score and fails
-                   under 90 %
-  release-check [--baseline REV]
-                   the version bump each publishable library crate needs, from
-                   cargo-semver-checks (pinned; installed once with cargo install)
-                   against the last v* tag or REV; not in CI (minutes)
-  --root DIR       work on another tree laid out like this workspace (tests use it)";
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Regenerate crates/*-api/src/generated.rs from specs/*.yaml, then
+    /// report what changed since the committed specs (operations,
+    /// parameters, fields, enum values; breaking or additive for the
+    /// generated crate and the facade), also as Markdown in
+    /// target/spec-changes/<name>.md.
+    Codegen {
+        /// Write nothing; fail with a diff if any generated file is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Build the benchmarks (and the command-line tool they run) in release
+    /// and run them against the fake servers; prints a table, writes
+    /// target/bench/summary.json.
+    Bench {
+        /// The same code on tiny sizes, in the dev profile (CI runs it).
+        #[arg(long, conflicts_with = "build")]
+        smoke: bool,
+        /// What a downstream crate pays to build on event-invites: N
+        /// (default 2) interleaved clean debug builds of a crate on the
+        /// facade and one on the bare stack (reqwest, serde, serde_json,
+        /// tokio, chrono); not in CI.
+        #[arg(
+            long,
+            value_name = "N",
+            num_args = 0..=1,
+            default_missing_value = "2",
+            value_parser = clap::value_parser!(u32).range(1..)
+        )]
+        build: Option<u32>,
+    },
+    /// Schemathesis (pinned in .ci/requirements-conformance.txt, installed
+    /// into a venv under target/) runs both fake servers against their
+    /// documents with every phase and check; config in conformance/.
+    Conformance,
+    /// Lint specs/*.yaml with the pinned Redocly CLI (redocly.yaml);
+    /// installs it with `npm ci --ignore-scripts` when it is missing.
+    LintSpecs,
+    /// Take in the vendor's new document (a page with a ```yaml fence, or
+    /// the YAML): check it all (parse, overlay, normalizer, generator)
+    /// before writing anything, keep it in specs/vendor-docs with its
+    /// provenance, write the spec and the generated code, print the change
+    /// report, run tests/spec_coverage.rs, print a CHANGELOG draft.
+    UpdateSpec {
+        /// The spec: `securegate` or `artsvp`.
+        name: String,
+        /// The vendor's document.
+        path: String,
+        /// Where it came from, for the provenance record.
+        #[arg(long, value_name = "TEXT")]
+        source: Option<String>,
+    },
+    /// Mutation testing with a pinned cargo-mutants (installed once) of
+    /// FILES (default: the decision core), each with its package's unit
+    /// tests and the integration suites that exercise it; prints each
+    /// file's score and fails under 90 %.
+    Mutants {
+        /// Files to mutate (default: the decision core).
+        files: Vec<String>,
+        /// Only the mutants in the diff since REV.
+        #[arg(long, value_name = "REV")]
+        in_diff: Option<String>,
+        /// Unit tests only.
+        #[arg(long, conflicts_with = "full")]
+        lib: bool,
+        /// Every test (hours).
+        #[arg(long)]
+        full: bool,
+    },
+    /// The version bump each publishable library crate needs, from
+    /// cargo-semver-checks (pinned; installed once with cargo install)
+    /// against the last v* tag or REV; not in CI (minutes).
+    ReleaseCheck {
+        /// Compare with this revision instead of the last v* tag.
+        #[arg(long, value_name = "REV")]
+        baseline: Option<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut root = xtask::workspace_root();
-    if let Some(i) = args.iter().position(|a| *a == "--root") {
-        let Some(dir) = args.get(i + 1) else {
-            eprintln!("error: `--root` needs a directory\n\n{USAGE}");
-            return ExitCode::from(2);
-        };
-        root = PathBuf::from(dir);
-        args.drain(i..=i + 1);
-    }
-    match args.as_slice() {
-        ["codegen"] => codegen_command(&root, false),
-        ["codegen", "--check"] => codegen_command(&root, true),
-        ["lint-specs"] => lint_specs_command(&root),
-        ["update-spec", name, path] => update_spec_command(&root, name, path, None),
-        ["update-spec", name, path, "--source", source] => {
-            update_spec_command(&root, name, path, Some(source))
+    let cli = Cli::parse();
+    let root = cli.root.unwrap_or_else(xtask::workspace_root);
+    match cli.task {
+        Task::Codegen { check } => codegen_command(&root, check),
+        Task::LintSpecs => lint_specs_command(&root),
+        Task::UpdateSpec { name, path, source } => {
+            update_spec_command(&root, &name, &path, source.as_deref())
         }
-        ["mutants", rest @ ..] => mutants_command(&root, rest),
-        ["release-check"] => release_check_command(&root, None),
-        ["release-check", "--baseline", rev] => release_check_command(&root, Some(rev)),
-        ["conformance"] => match xtask::conformance::run(&root) {
+        Task::Mutants {
+            files,
+            in_diff,
+            lib,
+            full,
+        } => {
+            let tests = match (lib, full) {
+                (true, _) => xtask::mutants::Tests::Lib,
+                (_, true) => xtask::mutants::Tests::Full,
+                _ => xtask::mutants::Tests::Suites,
+            };
+            mutants_command(&root, files, in_diff, tests)
+        }
+        Task::ReleaseCheck { baseline } => release_check_command(&root, baseline.as_deref()),
+        Task::Conformance => match xtask::conformance::run(&root) {
             Ok(()) => {
                 eprintln!("conformance: both fakes passed");
                 ExitCode::SUCCESS
@@ -77,24 +132,11 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        ["bench"] => bench_command(&root, false),
-        ["bench", "--smoke"] => bench_command(&root, true),
-        ["bench", "--build"] => footprint_command(&root, 2),
-        ["bench", "--build", n] => match n.parse() {
-            Ok(rounds) if rounds > 0 => footprint_command(&root, rounds),
-            _ => {
-                eprintln!("error: `--build` takes a number of rounds, got {n:?}");
-                ExitCode::from(2)
-            }
-        },
-        ["help" | "--help" | "-h"] => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("error: unknown arguments {args:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Task::Bench {
+            build: Some(rounds),
+            ..
+        } => footprint_command(&root, rounds as usize),
+        Task::Bench { smoke, .. } => bench_command(&root, smoke),
     }
 }
 
@@ -186,24 +228,12 @@ fn update_spec_command(root: &Path, name: &str, path: &str, source: Option<&str>
 
 /// Mutation testing of the decision core: each file's score, and a failure
 /// when one is under the threshold.
-fn mutants_command(root: &Path, args: &[&str]) -> ExitCode {
-    let mut files = Vec::new();
-    let (mut in_diff, mut tests) = (None, xtask::mutants::Tests::Suites);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match *arg {
-            "--lib" => tests = xtask::mutants::Tests::Lib,
-            "--full" => tests = xtask::mutants::Tests::Full,
-            "--in-diff" => match args.next() {
-                Some(rev) => in_diff = Some(rev.to_string()),
-                None => {
-                    eprintln!("error: `--in-diff` needs a revision\n\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            file => files.push(file.to_string()),
-        }
-    }
+fn mutants_command(
+    root: &Path,
+    mut files: Vec<String>,
+    in_diff: Option<String>,
+    tests: xtask::mutants::Tests,
+) -> ExitCode {
     if files.is_empty() {
         files = xtask::mutants::DECISION_CORE
             .iter()

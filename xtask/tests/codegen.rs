@@ -152,7 +152,11 @@ fn a_spec_without_its_crate_is_an_error() {
 fn unknown_arguments_are_refused_with_usage() {
     let out = xtask(&["codegen", "--chek"], &fixture("tiny"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'--chek'") && stderr.contains("Usage:"),
+        "{stderr}"
+    );
 }
 
 /// The bytes of every file under `dir`, by path.
