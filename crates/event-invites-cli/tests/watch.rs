@@ -299,6 +299,38 @@ fn total(
         .sum()
 }
 
+/// `/metrics` is valid Prometheus text whose request counters are the
+/// fakes' logs, with `invited` guests and a last successful cycle.
+async fn metrics_match_the_fakes(address: &str, fakes: &Fakes, invited: usize) {
+    let (code, text) = get(address, "/metrics").await;
+    assert_eq!(code, 200);
+    let samples = samples(&text);
+    let requests = |api| total(&samples, "event_invites_requests_total", &[("api", api)]);
+    let (sg_now, artsvp_now) = (fakes.securegate_requests(), fakes.artsvp_requests());
+    assert!(
+        (requests("ARTSVP") - artsvp_now as f64).abs() < 0.5,
+        "{text}"
+    );
+    // (A SecureGate request may be under way while the fake's log is read.)
+    assert!(
+        (requests("SecureGate") - sg_now as f64).abs() <= 1.0,
+        "{text}"
+    );
+    let guests = total(
+        &samples,
+        "event_invites_sync_guests_total",
+        &[("result", "invited")],
+    );
+    assert_eq!(guests, invited as f64, "{text}");
+    assert!(
+        total(
+            &samples,
+            "event_invites_sync_last_success_timestamp_seconds",
+            &[]
+        ) > 1.7e9
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_request() {
     let (mut fakes, dir, watch) = watching("grow", 3, &["--listen", "127.0.0.1:0"]).await;
@@ -317,34 +349,7 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
     let held = fakes.held();
     assert_eq!(held.len(), 5, "each once, the declined never: {held:?}");
 
-    // /metrics: valid text whose request counters are the fakes' logs.
-    let (code, text) = get(&address, "/metrics").await;
-    assert_eq!(code, 200);
-    let samples = samples(&text);
-    let requests = |api| total(&samples, "event_invites_requests_total", &[("api", api)]);
-    let (sg_now, artsvp_now) = (fakes.securegate_requests(), fakes.artsvp_requests());
-    assert!(
-        (requests("ARTSVP") - artsvp_now as f64).abs() < 0.5,
-        "{text}"
-    );
-    // (A SecureGate request may be under way while the fake's log is read.)
-    assert!(
-        (requests("SecureGate") - sg_now as f64).abs() <= 1.0,
-        "{text}"
-    );
-    let invited = total(
-        &samples,
-        "event_invites_sync_guests_total",
-        &[("result", "invited")],
-    );
-    assert_eq!(invited, 5.0, "{text}");
-    assert!(
-        total(
-            &samples,
-            "event_invites_sync_last_success_timestamp_seconds",
-            &[]
-        ) > 1.7e9
-    );
+    metrics_match_the_fakes(&address, &fakes, 5).await;
     assert_eq!(get(&address, "/healthz").await, (200, "ok\n".into()));
 
     let (code, took, log) = watch.terminate().await;
