@@ -203,7 +203,7 @@ fn build_fake(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
                 "build",
                 "--locked",
                 "-p",
-                "event-invites-fake",
+                "event-invites-fake-server",
                 "--bin",
                 "event-invites-fake",
             ])

@@ -183,18 +183,18 @@ fn help_documents_every_flag_and_the_control_api() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
-    // Every flag is checked against the usage text by a unit test of the
-    // program; here, that the program prints it, control API included.
+    // The flags come from clap (a unit test reads each); here, that the
+    // program prints them with the control API.
     for flag in [
         "--control-port",
-        "--rate-limit N/SECS|off",
+        "--rate-limit <N/SECS|off>",
         "POST   /{api}/faults",
         "DELETE /{api}/faults/{id}",
         "DELETE /{api}/faults",
         "POST   /securegate/invites",
         "POST   /securegate/invite_status",
         "POST   /artsvp/bookings",
-        "--base-path PATH",
+        "--base-path <PATH>",
         "POST   /{api}/reset",
         "POST   /{api}/clock",
         "GET    /{api}/requests",
