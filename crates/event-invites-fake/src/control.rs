@@ -1,8 +1,8 @@
 //! The control API: the Rust API's controls (fault rules, reset, the manual
 //! clock, the request log) over HTTP and JSON, on a port of its own, for
-//! tests written in any language. The `event-invites-fake` binary serves it
-//! with `--control-port`; in Rust, [`ControlApi`] serves it beside fakes a
-//! test started itself.
+//! tests written in any language. The `event-invites-fake` program (crate
+//! `event-invites-fake-server`) serves it with `--control-port`; in Rust,
+//! [`ControlApi`] serves it beside fakes a test started itself.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
