@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Service};
 use crate::observe::{Observer, Observers};
+use crate::pipeline::resolve::SystemResolver;
 use crate::pipeline::retry::{Budget, RetryBudget, RetryPolicy};
 use crate::pipeline::transport::Transport;
 use crate::quota::{Pacer, Quota};
@@ -234,7 +235,11 @@ impl<A: Api> ClientBuilder<A> {
     /// settings). The API key is still added to each request the facade
     /// sends; the generated client that `raw()` returns then sends
     /// whatever that `reqwest::Client` sends, so give it the key as a
-    /// default header if you call it.
+    /// default header if you call it. Give it
+    /// [`SystemResolver`](crate::SystemResolver) (or a resolver that fails
+    /// with [`HostLookupError`](crate::HostLookupError)) for failed lookups
+    /// to be told apart; with reqwest's own resolver they are
+    /// [`TransportCause::Other`](crate::TransportCause::Other).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -342,7 +347,8 @@ impl<A: Api> ClientBuilder<A> {
                     .user_agent(self.user_agent)
                     .default_headers(key.headers())
                     .redirect(reqwest::redirect::Policy::none())
-                    .referer(false);
+                    .referer(false)
+                    .dns_resolver(Arc::new(SystemResolver::new()));
                 for (domain, addr) in &self.resolve {
                     http = http.resolve(domain, *addr);
                 }

@@ -95,7 +95,15 @@
 //!   added with [`ClientBuilder::root_certificate_pem`] (`from_env` adds
 //!   the file named by `SSL_CERT_FILE`). A failed check is
 //!   [`TransportCause::Tls`] with its [`TlsProblem`] (unknown issuer, name
-//!   mismatch, expired), after exactly one connection: it is never retried.
+//!   mismatch, expired; with `native-tls`, whose error carries no typed
+//!   reason, [`TlsProblem::Other`]), after exactly one connection: it is
+//!   never retried.
+//! - **Causes are read from types only** (io error kinds, hyper's, rustls's
+//!   and native-tls's errors, the resolver's [`HostLookupError`]), never
+//!   from an error's words. Host names are looked up by
+//!   [`SystemResolver`] (the system's `getaddrinfo`, typed), so a host that
+//!   does not exist ([`TransportCause::NoSuchHost`], not retried) is told
+//!   from a resolver that did not answer ([`TransportCause::Dns`]).
 //! - **Proxies** come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
 //!   `NO_PROXY` (reqwest's reading of them; `localhost` is proxied too
 //!   unless `NO_PROXY` names it). An `https://` request goes through a
@@ -158,6 +166,7 @@ pub use observe::{
     AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
 };
 pub use pipeline::call::{Call, Response};
+pub use pipeline::resolve::{HostLookupError, SystemResolver};
 pub use pipeline::retry::{RetryBudget, RetryPolicy};
 pub use quota::{Quota, QuotaStore, QuotaUsage, RateLimitState};
 pub use securegate::SecureGate;

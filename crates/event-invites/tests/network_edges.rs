@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use event_invites::artsvp::{Dedupe, NewInvite};
-use event_invites::{Artsvp, ENV_ALLOW_INSECURE_HTTP, ErrorKind, SecureGate, Sent, TransportCause};
+use event_invites::{
+    Artsvp, ENV_ALLOW_INSECURE_HTTP, ErrorKind, HostLookupError, SecureGate, Sent, TransportCause,
+};
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -278,20 +280,20 @@ async fn plain_http_to_a_remote_name_goes_through_once_the_caller_opts_in() {
     );
 }
 
-/// A resolver that answers every name with the error `words`, as the
-/// system resolver would.
-struct FailingResolver(&'static str);
+/// A resolver that answers every name with `error`, as the facade's
+/// system resolver does when getaddrinfo fails.
+struct FailingResolver(HostLookupError);
 
 impl reqwest::dns::Resolve for FailingResolver {
     fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let words = self.0;
-        Box::pin(async move { Err(std::io::Error::other(words).into()) })
+        let error = self.0;
+        Box::pin(async move { Err(error.into()) })
     }
 }
 
-fn with_resolver(words: &'static str) -> Artsvp {
+fn with_resolver(error: HostLookupError) -> Artsvp {
     let http = reqwest::Client::builder()
-        .dns_resolver(Arc::new(FailingResolver(words)))
+        .dns_resolver(Arc::new(FailingResolver(error)))
         .build()
         .unwrap();
     Artsvp::builder()
@@ -306,7 +308,7 @@ fn with_resolver(words: &'static str) -> Artsvp {
 
 #[tokio::test]
 async fn a_host_that_does_not_exist_is_not_retried_but_a_resolver_hiccup_is() {
-    let err = with_resolver("failed to lookup address information: Name or service not known")
+    let err = with_resolver(HostLookupError::NoSuchHost)
         .get_event("eve-1")
         .await
         .unwrap_err();
@@ -319,11 +321,10 @@ async fn a_host_that_does_not_exist_is_not_retried_but_a_resolver_hiccup_is() {
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("no such host"), "{err}");
 
-    let err =
-        with_resolver("failed to lookup address information: Temporary failure in name resolution")
-            .get_event("eve-1")
-            .await
-            .unwrap_err();
+    let err = with_resolver(HostLookupError::Failed)
+        .get_event("eve-1")
+        .await
+        .unwrap_err();
     assert_eq!(
         err.kind(),
         &ErrorKind::Transport(TransportCause::Dns),

@@ -17,5 +17,6 @@
 
 pub(crate) mod call;
 pub(crate) mod classify;
+pub(crate) mod resolve;
 pub(crate) mod retry;
 pub(crate) mod transport;

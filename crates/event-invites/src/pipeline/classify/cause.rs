@@ -1,26 +1,23 @@
 //! The root cause of a transport failure (refused, reset, closed, DNS,
-//! TLS), from the error's source chain: typed io, hyper and rustls errors
-//! first, the chain's words only as a last resort (a failed host lookup,
-//! which std reports only in words, and native-tls's certificate checks,
-//! which OpenSSL reports only in words).
+//! TLS), from the error's source chain, by type only: io error kinds,
+//! hyper's error, the resolver's [`HostLookupError`], rustls's certificate
+//! errors, native-tls's error. The words of an error are never read: a
+//! failure no type explains is [`TransportCause::Other`].
 
 use crate::error::{TlsProblem, TransportCause};
+use crate::pipeline::resolve::HostLookupError;
 
-/// The root cause of a connection failure, read from the error chain: the
-/// first typed error that says ([`typed_cause`]), else, as a last resort,
-/// the chain's words ([`cause_in_words`]).
+/// The root cause of a connection failure: the first error of the chain
+/// whose type says ([`typed_cause`]), else [`TransportCause::Other`].
 pub(crate) fn cause(error: &(dyn std::error::Error + 'static)) -> TransportCause {
-    let mut text = String::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = next {
         if let Some(cause) = typed_cause(e) {
             return cause;
         }
-        text.push_str(&e.to_string().to_ascii_lowercase());
-        text.push('\n');
         next = below(e);
     }
-    cause_in_words(&text)
+    TransportCause::Other
 }
 
 /// The next link of the chain below `e`. An `io::Error`'s `source()` skips
@@ -38,11 +35,18 @@ fn below<'a>(
     }
 }
 
-/// What one error of the chain says by its type: an `io::Error`'s kind, or
-/// hyper's "the connection closed" (before or while the response came).
+/// What one error of the chain says by its type: a failed lookup, a TLS
+/// library's error, an `io::Error`'s kind, or hyper's "the connection
+/// closed" (before or while the response came).
 fn typed_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
     use std::io::ErrorKind as Io;
-    if let Some(tls) = tls_cause(e) {
+    if let Some(lookup) = e.downcast_ref::<HostLookupError>() {
+        return Some(match lookup {
+            HostLookupError::NoSuchHost => TransportCause::NoSuchHost,
+            HostLookupError::Failed => TransportCause::Dns,
+        });
+    }
+    if let Some(tls) = rustls_cause(e).or_else(|| native_tls_cause(e)) {
         return Some(tls);
     }
     if let Some(io) = e.downcast_ref::<std::io::Error>() {
@@ -60,9 +64,10 @@ fn typed_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> 
         .then_some(TransportCause::ConnectionClosed)
 }
 
-/// A certificate check that rustls failed, by its typed reason.
+/// A handshake that rustls failed, with the certificate check's typed
+/// reason.
 #[cfg(any(feature = "rustls", feature = "rustls-no-provider"))]
-fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+fn rustls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
     use rustls::CertificateError as C;
     let problem = match e.downcast_ref::<rustls::Error>()? {
         rustls::Error::InvalidCertificate(reason) => match reason {
@@ -79,71 +84,25 @@ fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
     Some(TransportCause::Tls(problem))
 }
 
-/// Without rustls there is no typed TLS error to read.
+/// Without rustls there is no rustls error to read.
 #[cfg(not(any(feature = "rustls", feature = "rustls-no-provider")))]
-fn tls_cause(_: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+fn rustls_cause(_: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
     None
 }
 
-/// The cause the chain's words name, for what has no typed kind: DNS and
-/// TLS failures (reqwest and the TLS crates expose no kind for them), and
-/// closes reported only in words.
-fn cause_in_words(text: &str) -> TransportCause {
-    let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    if says(&["dns error", "failed to lookup address"]) {
-        // getaddrinfo's answers, which std passes on only as text: "no
-        // such name" (EAI_NONAME, EAI_NODATA; glibc, musl, macOS, Windows)
-        // is final; anything else (EAI_AGAIN: "temporary failure") may
-        // pass.
-        if says(&[
-            "name or service not known",
-            "no address associated with hostname",
-            "nodename nor servname provided",
-            "no such host",
-            "name does not resolve",
-        ]) {
-            TransportCause::NoSuchHost
-        } else {
-            TransportCause::Dns
-        }
-    } else if says(&["certificate", "tls", "handshake", "ssl"]) {
-        TransportCause::Tls(tls_problem_in_words(text))
-    } else if says(&["connection reset"]) {
-        TransportCause::ConnectionReset
-    } else if says(&[
-        "closed before message completed",
-        "end of file",
-        "incomplete",
-        "connection closed",
-        "error decoding response body",
-        "error reading a body",
-    ]) {
-        TransportCause::ConnectionClosed
-    } else {
-        TransportCause::Other
-    }
+/// A handshake that native-tls failed. Its error has no typed reason (the
+/// platform library's verify result is kept only in its words), so the
+/// problem is [`TlsProblem::Other`]: rustls names it.
+#[cfg(feature = "native-tls")]
+fn native_tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+    e.downcast_ref::<native_tls::Error>()
+        .map(|_| TransportCause::Tls(TlsProblem::Other))
 }
 
-/// What a TLS failure reported only in words (native-tls: OpenSSL's
-/// verify result) says went wrong.
-fn tls_problem_in_words(text: &str) -> TlsProblem {
-    let says = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    if says(&[
-        "unable to get local issuer certificate",
-        "unable to get issuer certificate",
-        "self-signed certificate",
-        "self signed certificate",
-        "unknownissuer",
-        "untrusted root",
-    ]) {
-        TlsProblem::UnknownIssuer
-    } else if says(&["hostname mismatch", "notvalidforname", "name mismatch"]) {
-        TlsProblem::NameMismatch
-    } else if says(&["certificate has expired", "certificate is not yet valid"]) {
-        TlsProblem::Expired
-    } else {
-        TlsProblem::Other
-    }
+/// Without native-tls there is no native-tls error to read.
+#[cfg(not(feature = "native-tls"))]
+fn native_tls_cause(_: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+    None
 }
 
 #[cfg(test)]
@@ -191,9 +150,9 @@ mod tests {
             );
             assert_eq!(cause(&chain), expected, "{kind:?} in a chain");
         }
-        // An io error of another kind says nothing: the words decide.
+        // An io error of another kind says nothing, whatever its words.
         let other = Error::other("dns error: failed to lookup address information");
-        assert_eq!(cause(&other), TransportCause::Dns);
+        assert_eq!(cause(&other), TransportCause::Other);
         assert_eq!(cause(&Error::from(Io::TimedOut)), TransportCause::Other);
     }
 
@@ -223,63 +182,40 @@ mod tests {
     }
 
     #[test]
-    fn without_a_typed_cause_each_phrase_names_its_cause() {
-        for (words, expected) in [
-            ("dns error: no record", TransportCause::Dns),
-            (
-                "failed to lookup address information: Temporary failure in name resolution",
-                TransportCause::Dns,
-            ),
-            (
-                "failed to lookup address information: Name or service not known",
-                TransportCause::NoSuchHost,
-            ),
-            (
-                "dns error: failed to lookup address information: No address associated with hostname",
-                TransportCause::NoSuchHost,
-            ),
-            (
-                "invalid peer certificate: UnknownIssuer",
-                TransportCause::Tls(TlsProblem::UnknownIssuer),
-            ),
-            (
-                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate \
-                 verify failed (unable to get local issuer certificate)",
-                TransportCause::Tls(TlsProblem::UnknownIssuer),
-            ),
-            (
-                "certificate verify failed (Hostname mismatch)",
-                TransportCause::Tls(TlsProblem::NameMismatch),
-            ),
-            (
-                "certificate verify failed (certificate has expired)",
-                TransportCause::Tls(TlsProblem::Expired),
-            ),
-            (
-                "received fatal alert from TLS peer",
-                TransportCause::Tls(TlsProblem::Other),
-            ),
-            ("handshake failure", TransportCause::Tls(TlsProblem::Other)),
-            ("Connection reset by peer", TransportCause::ConnectionReset),
-            (
-                "connection closed before message completed",
-                TransportCause::ConnectionClosed,
-            ),
-            ("unexpected end of file", TransportCause::ConnectionClosed),
-            ("incomplete message", TransportCause::ConnectionClosed),
-            ("connection closed", TransportCause::ConnectionClosed),
-            (
-                "error decoding response body",
-                TransportCause::ConnectionClosed,
-            ),
-            (
-                "error reading a body from connection",
-                TransportCause::ConnectionClosed,
-            ),
-            ("something odd", TransportCause::Other),
+    fn a_failed_lookup_is_read_from_the_resolvers_typed_error() {
+        for (lookup, expected) in [
+            (HostLookupError::NoSuchHost, TransportCause::NoSuchHost),
+            (HostLookupError::Failed, TransportCause::Dns),
+        ] {
+            // As reqwest passes it on: under its own and hyper-util's
+            // errors, whose words say something else.
+            let chain = Link(
+                "error sending request",
+                Some(Box::new(Link(
+                    "client error (Connect)",
+                    Some(Box::new(lookup)),
+                ))),
+            );
+            assert_eq!(cause(&chain), expected, "{lookup:?}");
+        }
+    }
+
+    #[test]
+    fn words_alone_name_no_cause() {
+        // What each cause used to be told by: without a typed error below,
+        // every one of them is `Other`.
+        for words in [
+            "dns error: failed to lookup address information: Name or service not known",
+            "failed to lookup address information: Temporary failure in name resolution",
+            "error:0A000086:SSL routines::certificate verify failed (unable to get local \
+             issuer certificate)",
+            "invalid peer certificate: UnknownIssuer",
+            "Connection reset by peer",
+            "connection closed before message completed",
+            "unexpected end of file",
         ] {
             let chain = Link("error sending request", Some(Box::new(Link(words, None))));
-            assert_eq!(cause(&chain), expected, "{words}");
+            assert_eq!(cause(&chain), TransportCause::Other, "{words}");
         }
     }
 
