@@ -189,3 +189,103 @@ fn the_valid_documents_are_accepted() {
         assert!(decode_everything(doc.to_string().as_bytes()) > 0, "{doc}");
     }
 }
+
+// The SecureGate guest list is decoded straight into the facade's invites
+// (once, not into the generated types and again). The generated type stays
+// the source of truth for the wire format: on any document the two accept
+// and refuse alike, say the same when they refuse, and agree on the values.
+
+/// Both decoders of a guest list on `body`: `Ok` with the facade's invites
+/// when both accept (the same), `Err` with the message when both refuse
+/// (the same); a disagreement fails the test.
+fn guest_list_parity(body: &[u8]) -> Result<Vec<SgInvite>, String> {
+    let generated = serde_json::from_slice::<Vec<securegate_api::types::Invite>>(body)
+        .map(|v| v.into_iter().map(SgInvite::from).collect::<Vec<_>>());
+    let direct = serde_json::from_slice::<Vec<SgInvite>>(body);
+    let text = String::from_utf8_lossy(body);
+    match (generated, direct) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "different values for {text}");
+            Ok(b)
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(a.to_string(), b.to_string(), "different errors for {text}");
+            Err(b.to_string())
+        }
+        (a, b) => panic!("generated {:?}, direct {:?}, for {text}", a.err(), b.err()),
+    }
+}
+
+#[test]
+fn each_field_is_refused_or_accepted_alike_by_the_facade_and_the_generated_type() {
+    let list: Value = serde_json::from_slice(&fixture("securegate/get_invites.json")).unwrap();
+    let invite = list[0].as_object().unwrap().clone();
+    let fields: Vec<String> = invite
+        .keys()
+        .cloned()
+        .chain(["onyxplus_id".into()])
+        .collect();
+    let values = [
+        Value::Null,
+        Value::from(5),
+        Value::from(true),
+        Value::from(""),
+        Value::from("a-value-this-version-never-saw"),
+        Value::from("2023-02-28T12:00:00+02:00"),
+        Value::from("2023-02-28"),
+        serde_json::json!({}),
+        serde_json::json!([]),
+    ];
+    let (mut accepted, mut refused) = (0, 0);
+    for field in &fields {
+        let mut without = invite.clone();
+        without.remove(field);
+        let mut docs = vec![Value::Object(without)];
+        for value in &values {
+            let mut doc = invite.clone();
+            doc.insert(field.clone(), value.clone());
+            docs.push(Value::Object(doc));
+        }
+        for doc in docs {
+            match guest_list_parity(Value::from(vec![doc]).to_string().as_bytes()) {
+                Ok(_) => accepted += 1,
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    // Whole documents of the wrong shape, a duplicate key, an extra field.
+    let text = Value::Object(invite.clone()).to_string();
+    for body in [
+        "{}".to_string(),
+        "null".to_string(),
+        format!("[{text}, 5]"),
+        format!("[{}, \"id\": \"again\"}}]", &text[..text.len() - 1]),
+        format!("[{}, \"new_field\": 1}}]", &text[..text.len() - 1]),
+    ] {
+        let _ = guest_list_parity(body.as_bytes());
+    }
+    // The table proves something only if both outcomes occur.
+    assert!(
+        accepted > 20 && refused > 20,
+        "{accepted} accepted, {refused} refused"
+    );
+    let status_left_out = guest_list_parity(b"[{}]").unwrap_err();
+    assert!(
+        status_left_out.contains("missing field"),
+        "{status_left_out}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_guest_lists_decode_alike_directly_and_through_the_generated_type(
+        place in 0usize..200,
+        new in any_json(),
+    ) {
+        let mut doc: Value = serde_json::from_slice(&fixture("securegate/get_invites.json")).unwrap();
+        mutate(&mut doc, place, new);
+        let _ = guest_list_parity(doc.to_string().as_bytes());
+    }
+}

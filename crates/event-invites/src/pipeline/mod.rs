@@ -17,6 +17,7 @@
 
 pub(crate) mod call;
 pub(crate) mod classify;
+pub(crate) mod held;
 pub(crate) mod resolve;
 pub(crate) mod retry;
 pub(crate) mod transport;
