@@ -372,8 +372,9 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test]
-    async fn each_outcome_is_kept_as_a_rerun_needs_it() {
+    /// One outcome of each kind, from real calls: created, existing,
+    /// refused for good, may pass (nothing listens), unknown.
+    async fn one_outcome_of_each_kind() -> [(&'static str, GuestOutcome); 5] {
         use event_invites::artsvp::{Dedupe, NewInvite};
         use event_invites::{Artsvp, RetryPolicy};
 
@@ -395,8 +396,8 @@ mod tests {
             .await
             .unwrap_err();
         assert!(!refused.is_retryable());
-        // May pass: nothing listens there.
-        // A loopback port that was just free: nothing listens there.
+        // May pass: a loopback port that was just free, where nothing
+        // listens.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap()
@@ -415,20 +416,24 @@ mod tests {
         let down = unreachable("eve-1").await;
         assert!(down.is_retryable());
         let lost = unreachable("eve-2").await;
+        [
+            ("a-created", GuestOutcome::Created(invite.clone())),
+            ("b-existing", GuestOutcome::Existing(invite)),
+            ("c-failed", GuestOutcome::Failed(refused)),
+            ("d-retry", GuestOutcome::Failed(down)),
+            ("e-unknown", GuestOutcome::Unknown(lost)),
+        ]
+    }
 
+    #[tokio::test]
+    async fn each_outcome_is_kept_as_a_rerun_needs_it() {
         let dir = std::env::temp_dir().join(format!("journal-outcomes-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("b.sqlite");
         let _ = std::fs::remove_file(&path);
         {
             let journal = Journal::open(&path, &run("event eve-1")).unwrap();
-            for (key, outcome) in [
-                ("a-created", GuestOutcome::Created(invite.clone())),
-                ("b-existing", GuestOutcome::Existing(invite)),
-                ("c-failed", GuestOutcome::Failed(refused)),
-                ("d-retry", GuestOutcome::Failed(down)),
-                ("e-unknown", GuestOutcome::Unknown(lost)),
-            ] {
+            for (key, outcome) in one_outcome_of_each_kind().await {
                 journal.sending(key).unwrap();
                 journal.finished(key, &outcome).unwrap();
             }

@@ -176,6 +176,36 @@ async fn until_posted(fake: &FakeArtsvp, n: usize) {
     }
 }
 
+/// The guests a journal says are invited (created, or found existing).
+fn finished_in(journal: &Path) -> HashSet<String> {
+    let conn = rusqlite::Connection::open(journal).unwrap();
+    let mut statement = conn
+        .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing')")
+        .unwrap();
+    statement
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// A re-run of a list of `total` sent none of the `finished` guests, and at
+/// most the 2 that were in flight beyond the rest.
+fn assert_sent_only_the_rest(resent: &[String], finished: &HashSet<String>, total: usize) {
+    for email in resent {
+        assert!(
+            !finished.contains(email),
+            "{email} was finished and sent again"
+        );
+    }
+    let left = total - finished.len();
+    assert!(
+        resent.len() <= left + 2,
+        "the re-run sent {} for {left} left (at most the 2 in flight more)",
+        resent.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
     let fake = slow_fake().await;
@@ -210,17 +240,7 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
     );
 
     // What the journal says the first run finished.
-    let finished: HashSet<String> = {
-        let conn = rusqlite::Connection::open(&journal).unwrap();
-        let mut statement = conn
-            .prepare("SELECT key FROM guests WHERE status IN ('created', 'existing')")
-            .unwrap();
-        statement
-            .query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let finished = finished_in(&journal);
     assert!(!finished.is_empty());
     let log_before = fake.requests().len();
 
@@ -231,19 +251,7 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
         "{}",
         text(&out.stderr)
     );
-    let resent = posted_emails(&fake, log_before);
-    for email in &resent {
-        assert!(
-            !finished.contains(email),
-            "{email} was finished and sent again"
-        );
-    }
-    let left = 200 - finished.len();
-    assert!(
-        resent.len() <= left + 2,
-        "the re-run sent {} for {left} left (at most the 2 in flight more)",
-        resent.len()
-    );
+    assert_sent_only_the_rest(&posted_emails(&fake, log_before), &finished, 200);
     assert_eq!(held_emails(&fake, &event), (0..200).map(email).collect());
     let stdout = text(&out.stdout);
     assert!(
@@ -338,7 +346,7 @@ async fn a_journal_of_another_run_is_refused_and_a_wrong_header_sends_nothing() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_read_commands_print_tables_csv_and_json() {
+async fn guests_and_stats_print_csv_and_a_summary_from_securegate() {
     let artsvp = FakeArtsvp::start().await.unwrap();
     let securegate = FakeSecureGate::start().await.unwrap();
     let event = securegate.event_ids()[0].clone();
@@ -386,7 +394,11 @@ async fn the_read_commands_print_tables_csv_and_json() {
         "{}",
         text(&out.stdout)
     );
+}
 
+#[tokio::test]
+async fn bookings_print_json_rows_of_the_confirmed_bookings_of_an_event() {
+    let artsvp = FakeArtsvp::start().await.unwrap();
     let booked = artsvp.state().bookings;
     let confirmed = booked.iter().find(|b| b.is_confirmed()).unwrap();
     let code = confirmed.event_code.clone().unwrap();
@@ -524,7 +536,7 @@ async fn ctrl_c_in_demo_mode_removes_the_journal_and_promises_no_resume() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_command_checks_its_target_and_maps_failures_to_exit_codes() {
+async fn a_wrong_event_key_or_address_exits_2_77_and_69() {
     let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
     // An unknown ARTSVP event: a usage error, exit 2.
     let out = run(&fake, &["bookings", "--event", "nosuch"]).await;
@@ -557,7 +569,11 @@ async fn every_command_checks_its_target_and_maps_failures_to_exit_codes() {
         "{}",
         text(&out.stderr)
     );
+}
 
+#[tokio::test]
+async fn an_invite_without_a_target_or_with_an_unnamed_delimiter_is_a_usage_error() {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
     // No target, and a semicolon-separated file.
     let dir = TempDir::new("targets");
     let csv = dir.path("guests.csv");

@@ -81,56 +81,91 @@ fn text(value: &serde_json::Value) -> &str {
     value.as_str().unwrap()
 }
 
+/// The program with 7 invites, 2 bookings, its own ARTSVP key, 2 requests
+/// a minute, a manual clock and a control port.
+struct Flagged {
+    _child: Running,
+    info: serde_json::Value,
+    artsvp: String,
+    control: String,
+    http: reqwest::Client,
+}
+
+impl Flagged {
+    fn start() -> Self {
+        let (child, info) = start(&[
+            "--invites",
+            "7",
+            "--bookings=2",
+            "--artsvp-key",
+            "my-artsvp-key",
+            "--artsvp-rate-limit",
+            "2/60",
+            "--manual-clock",
+            "--control-port",
+            "0",
+        ]);
+        let artsvp = text(&info["artsvp"]["base_url"]).to_string();
+        let control = text(&info["control"]["base_url"]).to_string();
+        let http = reqwest::Client::new();
+        Flagged {
+            _child: child,
+            info,
+            artsvp,
+            control,
+            http,
+        }
+    }
+
+    /// `GET path` on ARTSVP with the key.
+    async fn get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.artsvp);
+        let request = self.http.get(url).header("authorization", "my-artsvp-key");
+        request.send().await.unwrap()
+    }
+
+    async fn control(&self, path: &str, body: &'static str) -> reqwest::Response {
+        control_post(&self.http, &self.control, path, body).await
+    }
+
+    fn invite(&self) -> &str {
+        text(&self.info["artsvp"]["invite_ids"][0])
+    }
+}
+
 #[tokio::test]
-async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
-    let (_child, info) = start(&[
-        "--invites",
-        "7",
-        "--bookings=2",
-        "--artsvp-key",
-        "my-artsvp-key",
-        "--artsvp-rate-limit",
-        "2/60",
-        "--manual-clock",
-        "--control-port",
-        "0",
-    ]);
-    let artsvp = text(&info["artsvp"]["base_url"]).to_string();
-    let control = text(&info["control"]["base_url"]).to_string();
-    assert_eq!(text(&info["artsvp"]["api_key"]), "my-artsvp-key");
-    let http = reqwest::Client::new();
-    let get = |path: &str| {
-        http.get(format!("{artsvp}{path}"))
-            .header("authorization", "my-artsvp-key")
-            .send()
-    };
-    let invites: serde_json::Value = get("/invites").await.unwrap().json().await.unwrap();
+async fn flags_set_the_data_the_key_and_the_rate_limit_on_a_manual_clock() {
+    let fake = Flagged::start();
+    assert_eq!(text(&fake.info["artsvp"]["api_key"]), "my-artsvp-key");
+    let invites: serde_json::Value = fake.get("/invites").await.json().await.unwrap();
     assert_eq!(invites["data"].as_array().unwrap().len(), 7);
-    let bookings: serde_json::Value = get("/bookings").await.unwrap().json().await.unwrap();
+    let bookings: serde_json::Value = fake.get("/bookings").await.json().await.unwrap();
     assert_eq!(bookings["data"].as_array().unwrap().len(), 2);
     // Two requests per window: the third is over.
-    assert_eq!(get("/events").await.unwrap().status(), 429);
+    assert_eq!(fake.get("/events").await.status(), 429);
 
     // The manual clock opens a new window.
-    let advanced = control_post(&http, &control, "/artsvp/clock", r#"{"advance_ms": 60000}"#).await;
+    let advanced = fake
+        .control("/artsvp/clock", r#"{"advance_ms": 60000}"#)
+        .await;
     assert_eq!(advanced.status(), 200);
-    assert_eq!(get("/events").await.unwrap().status(), 200);
+    assert_eq!(fake.get("/events").await.status(), 200);
+}
 
+#[tokio::test]
+async fn the_control_api_adds_fault_rules_refuses_bad_ones_and_logs_without_keys() {
+    let fake = Flagged::start();
     // A fault rule by method and route.
-    let added = control_post(
-        &http,
-        &control,
-        "/artsvp/faults",
-        r#"{"fault": "status", "status": 503, "method": "GET", "route": "/invites/{id}"}"#,
-    )
-    .await;
+    let added = fake
+        .control(
+            "/artsvp/faults",
+            r#"{"fault": "status", "status": 503, "method": "GET", "route": "/invites/{id}"}"#,
+        )
+        .await;
     assert_eq!(added.status(), 201);
-    let invite = text(&info["artsvp"]["invite_ids"][0]);
-    assert_eq!(
-        get(&format!("/invites/{invite}")).await.unwrap().status(),
-        503
-    );
-    let log = request_log(&http, &control).await;
+    let invite = fake.invite();
+    assert_eq!(fake.get(&format!("/invites/{invite}")).await.status(), 503);
+    let log = request_log(&fake.http, &fake.control).await;
     let last = log.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["fault"], "status_503");
     assert_eq!(last["path"], format!("/invites/{invite}"));
@@ -140,38 +175,38 @@ async fn flags_set_data_keys_and_limits_and_the_control_api_drives_it() {
     );
 
     // A bad rule is refused naming the field; an unknown API is a 404.
-    let bad = control_post(
-        &http,
-        &control,
-        "/artsvp/faults",
-        r#"{"fault": "status", "status": 503, "times": 0}"#,
-    )
-    .await;
+    let bad = fake
+        .control(
+            "/artsvp/faults",
+            r#"{"fault": "status", "status": 503, "times": 0}"#,
+        )
+        .await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("`times`"));
-    let unknown = control_post(&http, &control, "/stripe/reset", "").await;
-    assert_eq!(unknown.status(), 404);
+    assert_eq!(fake.control("/stripe/reset", "").await.status(), 404);
+}
 
-    // Reset: a deleted invite is back, the log is empty, the quota full.
-    let advanced = control_post(&http, &control, "/artsvp/clock", r#"{"advance_ms": 60000}"#).await;
-    assert_eq!(advanced.status(), 200);
-    let deleted = http
-        .delete(format!("{artsvp}/invites/{invite}"))
+#[tokio::test]
+async fn a_reset_brings_back_the_data_empties_the_log_and_fills_the_quota() {
+    let fake = Flagged::start();
+    let invite = fake.invite().to_string();
+    let deleted = fake
+        .http
+        .delete(format!("{}/invites/{invite}", fake.artsvp))
         .header("authorization", "my-artsvp-key")
         .send()
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let reset = control_post(&http, &control, "/artsvp/reset", "").await;
+    assert_eq!(fake.get(&format!("/invites/{invite}")).await.status(), 404);
+    let reset = fake.control("/artsvp/reset", "").await;
     assert_eq!(reset.status(), 204);
-    let log = request_log(&http, &control).await;
+    let log = request_log(&fake.http, &fake.control).await;
     assert_eq!(log, serde_json::json!([]));
-    // The window had one request left before the reset; now it has two.
+    // Both requests of the window were spent before the reset; now there
+    // are two again, and the deleted invite is back.
     for _ in 0..2 {
-        assert_eq!(
-            get(&format!("/invites/{invite}")).await.unwrap().status(),
-            200
-        );
+        assert_eq!(fake.get(&format!("/invites/{invite}")).await.status(), 200);
     }
 }
 

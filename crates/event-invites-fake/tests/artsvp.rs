@@ -113,8 +113,12 @@ async fn bookings_list_filter_retrieve_and_update_whitelisted_fields() {
         .find(|b| b.id == booking.id)
         .unwrap();
     assert_eq!(stored.external_id.as_deref(), Some("crm-9"));
+}
 
-    // A field outside the whitelist is refused, and nothing changes.
+#[tokio::test]
+async fn a_booking_field_outside_the_whitelist_is_refused_changing_nothing() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let booking = fake.bookings()[0].clone();
     let raw = common::http_with("authorization", fake.api_key())
         .patch(format!("{}/bookings/{}", fake.base_url(), booking.id))
         .json(&serde_json::json!({"status": "is_cancelled"}))
@@ -131,7 +135,7 @@ async fn bookings_list_filter_retrieve_and_update_whitelisted_fields() {
 }
 
 #[tokio::test]
-async fn an_invite_is_created_listed_retrieved_updated_and_deleted() {
+async fn an_invite_is_created_listed_and_retrieved() {
     let fake = FakeArtsvp::start().await.unwrap();
     let client = common::artsvp(&fake);
     let event = fake.events()[0].clone();
@@ -175,6 +179,20 @@ async fn an_invite_is_created_listed_retrieved_updated_and_deleted() {
         .into_inner();
     assert_eq!(got.code, invite.code);
     assert!(matches!(got.bookings, Some(InviteWithBookingsBookings::Array(ref b)) if b.is_empty()));
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_fields_it_leaves_out_and_a_deleted_invite_is_gone() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.events()[0].clone();
+    let invite = client
+        .create_invite()
+        .body(create("Lucy Green", "lucy@example.com", &event.id).total_count(0))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
 
     let updated = client
         .update_invite()
@@ -287,8 +305,11 @@ async fn a_batch_creates_one_invite_per_resource_with_matching_tags() {
         again.data.iter().map(|i| &i.id).collect::<Vec<_>>(),
         batch.data.iter().map(|i| &i.id).collect::<Vec<_>>()
     );
+}
 
-    // resource_id is not a batch parameter: the batch fails.
+#[tokio::test]
+async fn resource_id_is_not_a_batch_parameter() {
+    let fake = FakeArtsvp::start().await.unwrap();
     let raw = common::http_with("authorization", fake.api_key())
         .post(format!("{}/invites/batch", fake.base_url()))
         .json(&serde_json::json!({"resource_tags": ["vip"], "resource_id": "x"}))
@@ -390,14 +411,8 @@ async fn list_filters_narrow_the_invites() {
 }
 
 #[tokio::test]
-async fn documented_errors() {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::new(1_000, Duration::from_secs(900)))
-        .start()
-        .await
-        .unwrap();
-    let client = common::artsvp(&fake);
-
+async fn a_missing_or_wrong_key_is_401() {
+    let fake = FakeArtsvp::start().await.unwrap();
     // 401: no key, or a wrong one.
     let anonymous = artsvp_api::Client::new(fake.base_url());
     assert_eq!(
@@ -409,6 +424,16 @@ async fn documented_errors() {
         common::status_of(wrong.list_invites().send().await),
         Some(401)
     );
+}
+
+#[tokio::test]
+async fn an_unknown_id_in_any_path_is_404() {
+    let fake = FakeArtsvp::builder()
+        .rate_limit(RateLimit::new(1_000, Duration::from_secs(900)))
+        .start()
+        .await
+        .unwrap();
+    let client = common::artsvp(&fake);
 
     // 404 for every id in a path.
     assert_eq!(
@@ -437,6 +462,16 @@ async fn documented_errors() {
         .send()
         .await;
     assert_eq!(common::status_of(missing), Some(404));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_a_create_without_a_resource_422_and_faults_5xx() {
+    let fake = FakeArtsvp::builder()
+        .rate_limit(RateLimit::new(1_000, Duration::from_secs(900)))
+        .start()
+        .await
+        .unwrap();
+    let client = common::artsvp(&fake);
 
     // 400: limit out of range, unknown cursor; 422: no resource.
     let err = client.list_invites().limit(101).send().await.unwrap_err();

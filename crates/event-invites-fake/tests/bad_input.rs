@@ -9,15 +9,47 @@ use artsvp_api::types::ErrorBody;
 use event_invites_fake::{FakeArtsvp, FakeSecureGate};
 use reqwest::Method;
 
-#[tokio::test]
-async fn bad_requests_get_the_error_body_and_change_nothing() {
-    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
-    let http = common::http_with("authorization", fake.api_key());
-    let invite = fake.invites()[0].id.clone();
-    let (invites, bookings) = (fake.invites(), fake.bookings());
-    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+/// A request and the status it must get: method, path, JSON body.
+type Case = (Method, String, Option<String>, u16);
 
-    let cases: Vec<(Method, String, Option<String>, u16)> = vec![
+/// Sends each case to `fake`: each gets its status and ARTSVP's error body;
+/// then the server still answers and no invite or booking changed.
+async fn assert_refused_changing_nothing(fake: &FakeArtsvp, cases: Vec<Case>) {
+    let http = common::http_with("authorization", fake.api_key());
+    let (invites, bookings) = (fake.invites(), fake.bookings());
+    for (method, path, body, expected) in cases {
+        let mut request = http.request(method.clone(), format!("{}{path}", fake.base_url()));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        let body: ErrorBody = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{method} {path}: not the error body ({e}): {text}"));
+        assert!(
+            body.error.is_some() && body.message.is_some(),
+            "{method} {path}: {text}"
+        );
+    }
+
+    common::artsvp(fake)
+        .list_events()
+        .send()
+        .await
+        .expect("the server still answers");
+    assert_eq!(fake.invites(), invites, "no invite changed");
+    assert_eq!(fake.bookings(), bookings, "no booking changed");
+}
+
+#[tokio::test]
+async fn bad_create_and_batch_bodies_get_the_error_body_and_change_nothing() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+    let cases: Vec<Case> = vec![
         (
             Method::POST,
             "/invites".into(),
@@ -57,6 +89,15 @@ async fn bad_requests_get_the_error_body_and_change_nothing() {
             Some(r#"{"resource_tags": ["vip"], "filter": "email"}"#.into()),
             422,
         ),
+    ];
+    assert_refused_changing_nothing(&fake, cases).await;
+}
+
+#[tokio::test]
+async fn bad_updates_get_the_error_body_and_change_nothing() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let invite = fake.invites()[0].id.clone();
+    let cases: Vec<Case> = vec![
         (
             Method::PATCH,
             format!("/invites/{invite}"),
@@ -75,6 +116,14 @@ async fn bad_requests_get_the_error_body_and_change_nothing() {
             Some(r#"{"name": "not whitelisted"}"#.into()),
             422,
         ),
+    ];
+    assert_refused_changing_nothing(&fake, cases).await;
+}
+
+#[tokio::test]
+async fn bad_list_queries_get_the_error_body_and_change_nothing() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let cases: Vec<Case> = vec![
         (
             Method::GET,
             "/invites?limit=99999999999999999999999".into(),
@@ -104,30 +153,20 @@ async fn bad_requests_get_the_error_body_and_change_nothing() {
             None,
             400,
         ),
+    ];
+    assert_refused_changing_nothing(&fake, cases).await;
+}
+
+#[tokio::test]
+async fn bad_paths_get_the_error_body_and_change_nothing() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let cases: Vec<Case> = vec![
         (Method::GET, "/invites/%FF%FE".into(), None, 400),
         (Method::GET, "/events/%C3%28".into(), None, 400),
         (Method::GET, "/nowhere".into(), None, 404),
         (Method::DELETE, "/events/x".into(), None, 405),
     ];
-    for (method, path, body, expected) in cases {
-        let mut request = http.request(method.clone(), format!("{}{path}", fake.base_url()));
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        assert_eq!(status, expected, "{method} {path}: {text}");
-        let body: ErrorBody = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{method} {path}: not the error body ({e}): {text}"));
-        assert!(
-            body.error.is_some() && body.message.is_some(),
-            "{method} {path}: {text}"
-        );
-    }
-
+    assert_refused_changing_nothing(&fake, cases).await;
     // Bytes that are not UTF-8 in the request line itself.
     let addr = fake.base_url().trim_start_matches("http://").to_string();
     let answer = tokio::task::spawn_blocking(move || {
@@ -143,14 +182,11 @@ async fn bad_requests_get_the_error_body_and_change_nothing() {
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
 
-    let client = common::artsvp(&fake);
-    client
+    common::artsvp(&fake)
         .list_events()
         .send()
         .await
         .expect("the server still answers");
-    assert_eq!(fake.invites(), invites, "no invite changed");
-    assert_eq!(fake.bookings(), bookings, "no booking changed");
 }
 
 #[tokio::test]
@@ -180,26 +216,37 @@ async fn securegate_answers_bad_input_as_fastapi_would() {
     assert_eq!(invites.len(), 24);
 }
 
+/// Sends `body` as JSON to `fake` with its key.
+async fn send_json(
+    fake: &FakeArtsvp,
+    method: Method,
+    path: String,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
+    common::http_with("authorization", fake.api_key())
+        .request(method, format!("{}{path}", fake.base_url()))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+}
+
+/// Whether ARTSVP's error body names `field` first.
+fn refused(field: &str, body: &ErrorBody) -> bool {
+    body.errors
+        .as_ref()
+        .and_then(|e| e.first())
+        .and_then(|e| e.field.clone())
+        .as_deref()
+        == Some(field)
+}
+
 #[tokio::test]
-async fn explicit_nulls_are_refused_naming_the_field_and_whole_floats_count_as_integers() {
+async fn explicit_nulls_are_refused_naming_the_field() {
     let fake = FakeArtsvp::builder().invites(3).start().await.unwrap();
-    let http = common::http_with("authorization", fake.api_key());
     let event = fake.events()[0].id.clone();
     let invite = fake.invites()[0].id.clone();
-    let send = |method: Method, path: String, body: String| {
-        http.request(method, format!("{}{path}", fake.base_url()))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
-    let refused = |field: &str, body: &ErrorBody| {
-        body.errors
-            .as_ref()
-            .and_then(|e| e.first())
-            .and_then(|e| e.field.clone())
-            .as_deref()
-            == Some(field)
-    };
+    let send = |method, path, body| send_json(&fake, method, path, body);
     // Spec item 20: no request field is nullable; null is refused, not ignored.
     for (method, path, body, field) in [
         (
@@ -244,7 +291,14 @@ async fn explicit_nulls_are_refused_naming_the_field_and_whole_floats_count_as_i
     .await
     .unwrap();
     assert_eq!(response.status(), 422);
+}
 
+#[tokio::test]
+async fn whole_floats_count_as_integers_and_fractions_are_refused_naming_the_field() {
+    let fake = FakeArtsvp::builder().invites(3).start().await.unwrap();
+    let event = fake.events()[0].id.clone();
+    let invite = fake.invites()[0].id.clone();
+    let send = |method, path, body| send_json(&fake, method, path, body);
     // Spec item 21: 5.0 is the integer 5; 5.5 is refused, naming the field.
     let response = send(
         Method::POST,

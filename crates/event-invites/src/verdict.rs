@@ -335,9 +335,41 @@ mod tests {
         (false, "unknown"),
     ];
 
+    /// Safety classes in the order of an [`Expect`]'s cells.
+    const CLASSES: [Safety; 4] = [
+        Safety::Read,
+        Safety::Idempotent,
+        Safety::DedupedCreate,
+        Safety::Create,
+    ];
+
+    /// Checks each row's cause against every safety class: was it sent,
+    /// is it retried, and its bulk label; lists every cell that differs.
+    fn assert_rows(table: &[(&str, Cause, Sent, Expect)]) {
+        let mut wrong = Vec::new();
+        for (name, cause, sent, expect) in table {
+            for (safety, (retry, bulk)) in CLASSES.iter().zip(expect) {
+                let v = cause.verdict(*safety, false);
+                let got = (v.sent(), v.is_retryable(), v.bulk_label());
+                if got != (*sent, *retry, *bulk) {
+                    wrong.push(format!(
+                        "{name} × {safety:?}: expected {:?}, got {got:?}",
+                        (sent, retry, bulk)
+                    ));
+                }
+                // A read never has an unknown outcome; a write whose
+                // outcome is unknown was sent, or maybe.
+                assert!(!(v.is_outcome_unknown() && *safety == Safety::Read));
+                assert!(!v.is_outcome_unknown() || v.sent() != Sent::No, "{name}");
+            }
+        }
+        assert!(wrong.is_empty(), "cells that differ:\n{}", wrong.join("\n"));
+    }
+
+    /// Nothing sent: a retry is safe for every class; what no retry mends is not retried.
     #[test]
-    fn every_cause_against_every_safety_class() {
-        let table: Vec<(&str, Cause, Sent, Expect)> = vec![
+    fn failures_before_anything_was_sent_are_retried_unless_no_attempt_can_mend_them() {
+        assert_rows(&[
             (
                 "connect refused",
                 Connect(T::ConnectionRefused),
@@ -394,6 +426,13 @@ mod tests {
                 NONE_RETRY_FAILED,
             ),
             ("deadline while paced", HeldBack, Sent::No, ALL_RETRY_FAILED),
+        ]);
+    }
+
+    /// Sent, or maybe, and the answer lost: only reads, idempotent writes and deduped creates repeat.
+    #[test]
+    fn an_answer_lost_after_the_write_is_retried_only_where_a_repeat_is_safe() {
+        assert_rows(&[
             (
                 "reset after the write",
                 CutAfterWrite(T::ConnectionReset),
@@ -436,6 +475,13 @@ mod tests {
                 Sent::Yes,
                 NONE_RETRY_FAILED,
             ),
+        ]);
+    }
+
+    /// An answer with a status: 429 always; 502–504 maybe applied; other errors final.
+    #[test]
+    fn each_status_is_retried_by_what_it_says_about_the_write() {
+        assert_rows(&[
             ("429", Status(429), Sent::Yes, ALL_RETRY_FAILED),
             ("500", Status(500), Sent::Yes, NONE_RETRY_FAILED),
             ("501", Status(501), Sent::Yes, NONE_RETRY_FAILED),
@@ -457,31 +503,7 @@ mod tests {
                     (false, "unknown"),
                 ],
             ),
-        ];
-        let classes = [
-            Safety::Read,
-            Safety::Idempotent,
-            Safety::DedupedCreate,
-            Safety::Create,
-        ];
-        let mut wrong = Vec::new();
-        for (name, cause, sent, expect) in &table {
-            for (safety, (retry, bulk)) in classes.iter().zip(expect) {
-                let v = cause.verdict(*safety, false);
-                let got = (v.sent(), v.is_retryable(), v.bulk_label());
-                if got != (*sent, *retry, *bulk) {
-                    wrong.push(format!(
-                        "{name} × {safety:?}: expected {:?}, got {got:?}",
-                        (sent, retry, bulk)
-                    ));
-                }
-                // A read never has an unknown outcome; a write whose
-                // outcome is unknown was sent, or maybe.
-                assert!(!(v.is_outcome_unknown() && *safety == Safety::Read));
-                assert!(!v.is_outcome_unknown() || v.sent() != Sent::No, "{name}");
-            }
-        }
-        assert!(wrong.is_empty(), "cells that differ:\n{}", wrong.join("\n"));
+        ]);
     }
 
     #[test]

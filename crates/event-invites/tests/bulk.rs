@@ -253,6 +253,40 @@ async fn unlimited() -> (FakeArtsvp, Artsvp, String) {
     (fake, client, event)
 }
 
+/// `error` is an outage of ARTSVP's creates (HTTP 503, at the fake's host)
+/// after `reported` of 300 guests were reported, and its text says so.
+fn assert_outage_named(error: &BulkError, base_url: &str, reported: usize) {
+    let BulkError::Outage(outage) = error else {
+        panic!("expected an outage, got {error:?}");
+    };
+    assert!(outage.failed_in_a_row >= 5);
+    assert_eq!(
+        outage.not_sent,
+        300 - reported,
+        "every guest not reported was not sent"
+    );
+    assert_eq!(
+        (outage.answer.as_str(), outage.operation),
+        ("HTTP 503", "create_invite")
+    );
+    let host = base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert_eq!(outage.host.as_deref(), Some(host.as_str()));
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!("ARTSVP ({host}): the run stopped sending: "))
+            && text.contains("HTTP 503 to every create_invite since ")
+            && text.contains(&format!(
+                "{} guests not sent, still pending",
+                outage.not_sent
+            )),
+        "{text}"
+    );
+    assert!(std::error::Error::source(error).is_none());
+}
+
 #[tokio::test]
 async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
     let (fake, client, event) = unlimited().await;
@@ -283,36 +317,7 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
         sent <= 40,
         "{sent} creates sent for 300 guests in an outage"
     );
-    let BulkError::Outage(outage) = &stopped else {
-        panic!("expected an outage, got {stopped:?}");
-    };
-    assert!(outage.failed_in_a_row >= 5);
-    assert_eq!(
-        outage.not_sent,
-        300 - outcomes.len(),
-        "every guest not reported was not sent"
-    );
-    assert_eq!(
-        (outage.answer.as_str(), outage.operation),
-        ("HTTP 503", "create_invite")
-    );
-    let base = fake.base_url();
-    let host = base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    assert_eq!(outage.host.as_deref(), Some(host.as_str()));
-    let text = stopped.to_string();
-    assert!(
-        text.starts_with(&format!("ARTSVP ({host}): the run stopped sending: "))
-            && text.contains("HTTP 503 to every create_invite since ")
-            && text.contains(&format!(
-                "{} guests not sent, still pending",
-                outage.not_sent
-            )),
-        "{text}"
-    );
-    assert!(std::error::Error::source(&stopped).is_none());
+    assert_outage_named(&stopped, fake.base_url(), outcomes.len());
 
     // Nobody failed for good; the checkpoint heard only the guests sent.
     assert!(

@@ -31,8 +31,8 @@ impl Captured {
     }
 }
 
-#[tokio::test]
-async fn the_key_never_appears_in_debug_errors_or_traces() {
+/// Every trace event of this thread, captured while the guard lives.
+fn trace_everything() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -40,7 +40,57 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+/// What a success, retries and several kinds of failure show: each error's
+/// text and `Debug`.
+async fn failures_shown(fake: &FakeArtsvp, client: &Artsvp, refused: &Artsvp) -> Vec<String> {
+    let mut shown = Vec::new();
+    client.list_events(&Cursor::Start).await.unwrap();
+    fake.inject(FaultRule::new(Fault::Status(503)).times(2));
+    client.list_events(&Cursor::Start).await.unwrap();
+    fake.inject(FaultRule::new(Fault::MalformedJson));
+    let errors = vec![
+        client.list_events(&Cursor::Start).await.unwrap_err(),
+        client.get_invite("inv-missing").await.unwrap_err(),
+        client
+            .create_invite(&NewInvite::for_event("eve-missing"))
+            .await
+            .unwrap_err(),
+        refused.list_events(&Cursor::Start).await.unwrap_err(),
+        Artsvp::builder()
+            .api_key(format!("{KEY} "))
+            .build()
+            .unwrap_err(),
+    ];
+    for err in &errors {
+        shown.push(err.to_string());
+        shown.push(format!("{err:?}"));
+    }
+
+    shown
+}
+
+/// A SecureGate call with the same key, and the client's `Debug`.
+async fn securegate_shown() -> String {
+    let sg_fake = FakeSecureGate::builder()
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap();
+    let securegate = SecureGate::builder()
+        .base_url(sg_fake.base_url())
+        .api_key(KEY)
+        .build()
+        .unwrap();
+    securegate.invites(&sg_fake.event_ids()[0]).await.unwrap();
+    format!("{securegate:?}")
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_debug_errors_or_traces() {
+    let (captured, _guard) = trace_everything();
 
     let fake = FakeArtsvp::builder().api_key(KEY).start().await.unwrap();
     let client = fake
@@ -64,41 +114,8 @@ async fn the_key_never_appears_in_debug_errors_or_traces() {
         format!("{:?}", client.raw()),
     ];
 
-    // A success, retries, and several kinds of failure.
-    client.list_events(&Cursor::Start).await.unwrap();
-    fake.inject(FaultRule::new(Fault::Status(503)).times(2));
-    client.list_events(&Cursor::Start).await.unwrap();
-    fake.inject(FaultRule::new(Fault::MalformedJson));
-    let errors = vec![
-        client.list_events(&Cursor::Start).await.unwrap_err(),
-        client.get_invite("inv-missing").await.unwrap_err(),
-        client
-            .create_invite(&NewInvite::for_event("eve-missing"))
-            .await
-            .unwrap_err(),
-        refused.list_events(&Cursor::Start).await.unwrap_err(),
-        Artsvp::builder()
-            .api_key(format!("{KEY} "))
-            .build()
-            .unwrap_err(),
-    ];
-    for err in &errors {
-        shown.push(err.to_string());
-        shown.push(format!("{err:?}"));
-    }
-
-    let sg_fake = FakeSecureGate::builder()
-        .api_key(KEY)
-        .start()
-        .await
-        .unwrap();
-    let securegate = SecureGate::builder()
-        .base_url(sg_fake.base_url())
-        .api_key(KEY)
-        .build()
-        .unwrap();
-    securegate.invites(&sg_fake.event_ids()[0]).await.unwrap();
-    shown.push(format!("{securegate:?}"));
+    shown.extend(failures_shown(&fake, &client, &refused).await);
+    shown.push(securegate_shown().await);
 
     let traces = captured.text();
     assert!(

@@ -32,14 +32,16 @@ fn invite(raw: artsvp_api::types::Invite) -> Invite {
 }
 
 use event_invites::raw::artsvp_api;
-use event_invites::raw::securegate_api;
 
 #[test]
-fn models_from_every_docs_example() {
-    let sg: Vec<securegate_api::types::Invite> = fixture("securegate/get_invites.json");
-    let sg: Vec<event_invites::securegate::Invite> = sg.into_iter().map(Into::into).collect();
+fn securegate_invites_from_the_docs_example() {
+    // Decoded straight into the facade's type, as the client does.
+    let sg: Vec<event_invites::securegate::Invite> = fixture("securegate/get_invites.json");
     insta::assert_json_snapshot!("model_securegate_get_invites", sg);
+}
 
+#[test]
+fn artsvp_invites_and_bookings_from_every_docs_example() {
     for name in ["the_invite_object", "create_an_invite", "update_an_invite"] {
         let value = invite(fixture(&format!("artsvp/{name}.json")));
         insta::assert_json_snapshot!(format!("model_artsvp_{name}"), value);
@@ -76,6 +78,10 @@ fn models_from_every_docs_example() {
             "total_invites_created": batch.total_invites_created,
         })
     );
+}
+
+#[test]
+fn artsvp_events_and_collections_from_every_docs_example() {
     for name in [
         "the_event_object",
         "retrieve_an_event",
@@ -126,10 +132,9 @@ fn wire(operation: &str, request: &event_invites_fake::LoggedRequest) -> Value {
     })
 }
 
-#[tokio::test]
-async fn the_wire() {
-    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
-    let client = common::artsvp(&fake);
+/// The requests of the event, collection and booking operations, in order.
+async fn events_and_bookings_on_the_wire(fake: &FakeArtsvp) -> Vec<Value> {
+    let client = common::artsvp(fake);
     let event = fake.events()[0].id.clone();
     let booking = fake.bookings()[0].id.clone();
     let mut seen = Vec::new();
@@ -168,6 +173,18 @@ async fn the_wire() {
         .await
         .unwrap();
     record("update_booking");
+    seen
+}
+
+/// The requests of the invite operations, in order.
+async fn invites_on_the_wire(fake: &FakeArtsvp) -> Vec<Value> {
+    let client = common::artsvp(fake);
+    let event = fake.events()[0].id.clone();
+    let mut seen = Vec::new();
+    let mut record = |operation: &str| {
+        let request = fake.requests().last().expect("a request");
+        seen.push(wire(operation, &request));
+    };
     client
         .list_invites(
             &InviteQuery::new()
@@ -216,6 +233,14 @@ async fn the_wire() {
         .await
         .unwrap();
     record("batch_create_invites");
+    seen
+}
+
+#[tokio::test]
+async fn the_wire() {
+    let fake = FakeArtsvp::builder().invites(20).start().await.unwrap();
+    let mut seen = events_and_bookings_on_the_wire(&fake).await;
+    seen.extend(invites_on_the_wire(&fake).await);
 
     let sg_fake = FakeSecureGate::start().await.unwrap();
     common::securegate(&sg_fake)
@@ -227,12 +252,11 @@ async fn the_wire() {
     insta::assert_json_snapshot!("wire", seen);
 }
 
-#[tokio::test]
-async fn error_messages() {
-    let fake = FakeArtsvp::start().await.unwrap();
+/// Errors the server answered: a wrong key, a missing invite, a bad cursor, 429, 503, 418.
+async fn answered_with_an_error(fake: &FakeArtsvp) -> Vec<Error> {
     let base = fake.base_url().to_string();
-    let quick = common::artsvp(&fake);
-    let once = common::artsvp_with(&fake, RetryPolicy::none(), None);
+    let quick = common::artsvp(fake);
+    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
     let mut errors: Vec<Error> = Vec::new();
 
     errors.push(
@@ -257,6 +281,14 @@ async fn error_messages() {
     errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
     fake.inject(FaultRule::new(Fault::Status(418)));
     errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    errors
+}
+
+/// Answers lost: a timeout, a dropped connection before and after the write, a body that is not JSON.
+async fn answers_lost(fake: &FakeArtsvp) -> Vec<Error> {
+    let base = fake.base_url().to_string();
+    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
+    let mut errors: Vec<Error> = Vec::new();
     fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))));
     errors.push(
         Artsvp::builder()
@@ -284,6 +316,15 @@ async fn error_messages() {
     );
     fake.inject(FaultRule::new(Fault::MalformedJson));
     errors.push(once.list_collections(&Cursor::Start).await.unwrap_err());
+    errors
+}
+
+/// Calls refused before sending, a create not repeated, a deadline, a spent retry budget.
+async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
+    let base = fake.base_url().to_string();
+    let quick = common::artsvp(fake);
+    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
+    let mut errors: Vec<Error> = Vec::new();
     errors.push(
         once.list_invites(&InviteQuery::new().limit(0))
             .await
@@ -321,6 +362,16 @@ async fn error_messages() {
             .await
             .unwrap_err(),
     );
+    errors
+}
+
+#[tokio::test]
+async fn error_messages() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let base = fake.base_url().to_string();
+    let mut errors = answered_with_an_error(&fake).await;
+    errors.extend(answers_lost(&fake).await);
+    errors.extend(refused_or_stopped(&fake).await);
 
     let host = base.trim_start_matches("http://");
     let shown: Vec<String> = errors

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_invites::artsvp::{Dedupe, InviteQuery, InviteUpdate, NewInvite};
-use event_invites::{Error, ErrorKind};
+use event_invites::{Artsvp, Error, ErrorKind};
 use event_invites_fake::{FakeArtsvp, Fault, FaultRule};
 use tokio::sync::Semaphore;
 
@@ -82,10 +82,7 @@ async fn ten_thousand_calls_with_faults() {
 
     for i in 0..total {
         if i == total / 5 {
-            while let Some(done) = tasks.join_next().await {
-                let (n, outcome) = done.expect("no call panicked");
-                outcomes.insert(n, outcome);
-            }
+            drain(&mut tasks, &mut outcomes).await;
             rss_after_warmup = resident();
         }
         let roll = fastrand_like(i as u64);
@@ -96,55 +93,89 @@ async fn ten_thousand_calls_with_faults() {
         let (client, event, existing) = (client.clone(), event.clone(), existing.clone());
         tasks.spawn(async move {
             let _permit = permit;
-            let outcome = match i % 4 {
-                0 => match client
-                    .create_invite(
-                        &NewInvite::for_event(&event)
-                            .email(format!("soak{i}@example.com"))
-                            .dedupe(Dedupe::Email),
-                    )
-                    .await
-                {
-                    Ok(_) => Outcome::Created,
-                    Err(e) => {
-                        assert_typed(&e);
-                        Outcome::Failed
-                    }
-                },
-                1 => settle(
-                    client
-                        .get_invite(&existing[i % existing.len()])
-                        .await
-                        .map(|_| ()),
-                ),
-                2 => settle(
-                    client
-                        .update_invite(
-                            &existing[i % existing.len()],
-                            &InviteUpdate::new().total_count((i % 50) as u32),
-                        )
-                        .await
-                        .map(|_| ()),
-                ),
-                _ => settle(
-                    client
-                        .list_invites(&InviteQuery::new().limit(20))
-                        .await
-                        .map(|_| ()),
-                ),
-            };
-            (i, outcome)
+            (i, one_call(&client, &event, &existing, i).await)
         });
     }
+    drain(&mut tasks, &mut outcomes).await;
+    assert_eq!(outcomes.len(), total, "every call ended");
+
+    fake.clear_faults();
+    assert_every_create_held_once(&fake, &outcomes, before);
+
+    // Memory does not grow with the number of calls (the store grows by the
+    // invites made, a few hundred bytes each).
+    if let (Some(warm), Some(end)) = (rss_after_warmup, resident()) {
+        let allowed = warm + 48 * 1024 * 1024;
+        assert!(
+            end <= allowed,
+            "resident memory grew from {warm} to {end} bytes"
+        );
+    }
+
+    drop(client);
+    let fake = Arc::into_inner(fake).expect("the only handle");
+    assert_nothing_left_running(fake).await;
+}
+
+/// Waits for every call under way, noting how each ended.
+async fn drain(
+    tasks: &mut tokio::task::JoinSet<(usize, Outcome)>,
+    outcomes: &mut HashMap<usize, Outcome>,
+) {
     while let Some(done) = tasks.join_next().await {
         let (n, outcome) = done.expect("no call panicked");
         outcomes.insert(n, outcome);
     }
-    assert_eq!(outcomes.len(), total, "every call ended");
+}
 
-    // The server holds exactly the invites the successful creates made, and
-    // never a duplicate.
-    fake.clear_faults();
+/// Call number `i`: a deduped create, a read, an update or a list, by `i`.
+async fn one_call(client: &Artsvp, event: &str, existing: &[String], i: usize) -> Outcome {
+    match i % 4 {
+        0 => match client
+            .create_invite(
+                &NewInvite::for_event(event)
+                    .email(format!("soak{i}@example.com"))
+                    .dedupe(Dedupe::Email),
+            )
+            .await
+        {
+            Ok(_) => Outcome::Created,
+            Err(e) => {
+                assert_typed(&e);
+                Outcome::Failed
+            }
+        },
+        1 => settle(
+            client
+                .get_invite(&existing[i % existing.len()])
+                .await
+                .map(|_| ()),
+        ),
+        2 => settle(
+            client
+                .update_invite(
+                    &existing[i % existing.len()],
+                    &InviteUpdate::new().total_count((i % 50) as u32),
+                )
+                .await
+                .map(|_| ()),
+        ),
+        _ => settle(
+            client
+                .list_invites(&InviteQuery::new().limit(20))
+                .await
+                .map(|_| ()),
+        ),
+    }
+}
+
+/// The server holds exactly the invites the successful creates made, and
+/// never a duplicate.
+fn assert_every_create_held_once(
+    fake: &FakeArtsvp,
+    outcomes: &HashMap<usize, Outcome>,
+    before: usize,
+) {
     let invites = fake.invites();
     let mut copies: HashMap<String, usize> = HashMap::new();
     for invite in &invites {
@@ -153,7 +184,7 @@ async fn ten_thousand_calls_with_faults() {
         }
     }
     let mut made = 0;
-    for (n, outcome) in &outcomes {
+    for (n, outcome) in outcomes {
         let held = copies
             .get(&format!("soak{n}@example.com"))
             .copied()
@@ -166,20 +197,10 @@ async fn ten_thousand_calls_with_faults() {
         made += held;
     }
     assert_eq!(invites.len(), before + made, "nothing else was created");
+}
 
-    // Memory does not grow with the number of calls (the store grows by the
-    // invites made, a few hundred bytes each).
-    if let (Some(warm), Some(end)) = (rss_after_warmup, resident()) {
-        let allowed = warm + 48 * 1024 * 1024;
-        assert!(
-            end <= allowed,
-            "resident memory grew from {warm} to {end} bytes"
-        );
-    }
-
-    // Nothing is left running.
-    drop(client);
-    let fake = Arc::into_inner(fake).expect("the only handle");
+/// Once `fake` is shut down (the last client dropped), no task is left.
+async fn assert_nothing_left_running(fake: FakeArtsvp) {
     fake.shutdown().await;
     let metrics = tokio::runtime::Handle::current().metrics();
     let mut alive = metrics.num_alive_tasks();

@@ -464,6 +464,20 @@ mod tests {
             next(&policy, &refused, standing(3), &budget),
             Next::Stop(Stop::Attempts)
         );
+        // Neither stop spent anything: the one retry the budget holds.
+        assert!(matches!(
+            next(&policy, &refused, standing(1), &budget),
+            Next::Retry { paid: 5, .. }
+        ));
+        assert_eq!(
+            next(&policy, &refused, standing(1), &budget),
+            Next::Stop(Stop::RetryBudget)
+        );
+    }
+
+    #[test]
+    fn a_wait_past_the_deadline_stops_and_spends_nothing() {
+        let refused = REFUSED.verdict(Safety::Create, false);
         let late = Standing {
             left: Some(Duration::from_millis(1)),
             ..standing(1)
@@ -487,22 +501,19 @@ mod tests {
             Some(500 - 5 * retried),
             "a stop spends nothing"
         );
-        assert!(matches!(
-            next(&policy, &refused, standing(1), &budget),
-            Next::Retry { paid: 5, .. }
-        ));
-        assert_eq!(
-            next(&policy, &refused, standing(1), &budget),
-            Next::Stop(Stop::RetryBudget)
-        );
+    }
 
+    #[test]
+    fn a_429_waits_what_it_asked_for_free_within_the_limits() {
+        let policy = RetryPolicy::new().max_attempts(3);
+        let empty = Budget::new(RetryBudget::new().capacity(0));
         let limited = Cause::Status(429).verdict(Safety::Create, false);
         let asked = |secs| Standing {
             asked: Some(Duration::from_secs(secs)),
             ..standing(1)
         };
         assert_eq!(
-            next(&policy, &limited, asked(2), &budget),
+            next(&policy, &limited, asked(2), &empty),
             Next::Retry {
                 wait: Duration::from_secs(2),
                 paid: 0
@@ -510,7 +521,7 @@ mod tests {
             "a 429 waits what it asked, free, even with the budget empty"
         );
         assert_eq!(
-            next(&policy, &limited, asked(3600), &budget),
+            next(&policy, &limited, asked(3600), &empty),
             Next::Stop(Stop::AskedTooLong)
         );
         let spent = Standing {
@@ -518,7 +529,7 @@ mod tests {
             ..asked(2)
         };
         assert_eq!(
-            next(&policy, &limited, spent, &budget),
+            next(&policy, &limited, spent, &empty),
             Next::Stop(Stop::TimeBudget)
         );
     }
