@@ -435,33 +435,17 @@ async fn an_unknown_id_in_any_path_is_404() {
         .unwrap();
     let client = common::artsvp(&fake);
 
-    // 404 for every id in a path.
-    assert_eq!(
+    // 404 for every id in a path, and for a create's missing resource.
+    let missing = create("A", "a@x", "eve-nope");
+    let statuses = [
         common::status_of(client.get_event().id("eve-nope").send().await),
-        Some(404)
-    );
-    assert_eq!(
         common::status_of(client.get_collection().id("col-nope").send().await),
-        Some(404)
-    );
-    assert_eq!(
         common::status_of(client.get_booking().id("boo-nope").send().await),
-        Some(404)
-    );
-    assert_eq!(
         common::status_of(client.get_invite().id("inv-nope").send().await),
-        Some(404)
-    );
-    assert_eq!(
         common::status_of(client.delete_invite().id("inv-nope").send().await),
-        Some(404)
-    );
-    let missing = client
-        .create_invite()
-        .body(create("A", "a@x", "eve-nope"))
-        .send()
-        .await;
-    assert_eq!(common::status_of(missing), Some(404));
+        common::status_of(client.create_invite().body(missing).send().await),
+    ];
+    assert_eq!(statuses, [Some(404); 6]);
 }
 
 #[tokio::test]
