@@ -3,6 +3,8 @@
 //! killed with SIGKILL part-way and resumed, `--dry-run`, a journal of
 //! another run, a wrong header, and the read commands.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -11,30 +13,9 @@ use std::time::Duration;
 use event_invites_fake::{ArtsvpBuilder, FakeArtsvp, FakeSecureGate};
 use tokio::process::Command;
 
+use common::TempDir;
+
 const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
-
-/// A directory of the test's own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("event-invites-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn command(artsvp: &FakeArtsvp, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
@@ -449,7 +430,7 @@ async fn without_a_key_it_stops_naming_the_variable_and_the_flag_having_sent_not
 async fn demo_mode_is_asked_for_and_every_summary_says_so() {
     let dir = TempDir::new("demo");
     let out = Command::new(BIN)
-        .current_dir(&dir.0)
+        .current_dir(dir.root())
         .args(["--demo", "sync", "--from-securegate", "event-475267"])
         .args(["--to-artsvp-event", "3779b1", "--progress", "off"])
         .env("ARTSVP_API_KEY", "a-real-key-that-demo-mode-ignores")
@@ -472,7 +453,7 @@ async fn demo_mode_is_asked_for_and_every_summary_says_so() {
         assert!(line.starts_with("demo (built-in fake servers): "), "{line}");
     }
     assert_eq!(
-        std::fs::read_dir(&dir.0).unwrap().count(),
+        std::fs::read_dir(dir.root()).unwrap().count(),
         0,
         "nothing left behind"
     );

@@ -2,8 +2,9 @@
 //! in-process fakes, driven through their state and faults; health and
 //! metrics read over HTTP on loopback.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,29 +13,12 @@ use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
+use common::TempDir;
+
 const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
 /// The SecureGate event the tests fill, and the ARTSVP event it syncs to.
 const FROM: &str = "evt-watch";
 const TO: &str = "3779b1";
-
-/// A directory of the test's own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("event-invites-watch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 struct Fakes {
     securegate: FakeSecureGate,
@@ -134,7 +118,7 @@ async fn watching(name: &str, accepted: usize, extra: &[&str]) -> (Fakes, TempDi
     let mut fakes = Fakes::start().await;
     let dir = TempDir::new(name);
     fakes.add_accepted(accepted);
-    let watch = Watch::start(&fakes, &dir.0.join("j.sqlite"), extra);
+    let watch = Watch::start(&fakes, &dir.path("j.sqlite"), extra);
     (fakes, dir, watch)
 }
 
@@ -356,7 +340,7 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(10), "{took:?}");
     // The journal grew by the new guests only (the declined are not in it).
-    let journal = rusqlite::Connection::open(dir.0.join("j.sqlite")).unwrap();
+    let journal = rusqlite::Connection::open(dir.path("j.sqlite")).unwrap();
     let rows: i64 = journal
         .query_row("SELECT count(*) FROM guests", [], |r| r.get(0))
         .unwrap();
@@ -407,7 +391,7 @@ async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_jso
 async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody() {
     let mut fakes = Fakes::start().await;
     let dir = TempDir::new("kill");
-    let journal = dir.0.join("j.sqlite");
+    let journal = dir.path("j.sqlite");
     fakes.add_accepted(12);
     // Slow creates, so that the kill comes mid-cycle.
     fakes.artsvp.inject(
@@ -473,7 +457,7 @@ async fn plan(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> Strin
 async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says_so_first() {
     let mut fakes = Fakes::start().await;
     let dir = TempDir::new("decline");
-    let journal = dir.0.join("j.sqlite");
+    let journal = dir.path("j.sqlite");
     fakes.add_accepted(2); // inv-watch-0 and -1 accepted, -2 declined
     let watch = Watch::start(&fakes, &journal, &["--revoke-declined"]);
     fakes.wait_held(2, 10).await;
@@ -529,7 +513,7 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
 async fn a_journal_that_cannot_be_written_ends_the_watch_before_anything_unjournaled_is_sent() {
     let mut fakes = Fakes::start().await;
     let dir = TempDir::new("journal");
-    let journal = dir.0.join("j.sqlite");
+    let journal = dir.path("j.sqlite");
     fakes.add_accepted(1);
     let mut watch = Watch::start(&fakes, &journal, &[]);
     fakes.wait_held(1, 10).await;

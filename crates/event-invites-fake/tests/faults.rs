@@ -79,15 +79,14 @@ async fn latency_past_the_clients_timeout_times_it_out() {
     assert!(err.is_timeout(), "{err}");
 }
 
-#[tokio::test]
-async fn a_connection_dropped_before_the_write_changes_nothing() {
-    let fake = fake().await;
-    let client = common::artsvp(&fake);
+/// A create of `email` whose connection `rule` drops: it fails as a
+/// communication error. Returns how many invites the fake held before.
+async fn create_dropped(fake: &FakeArtsvp, rule: FaultRule, email: &str) -> usize {
     let before = fake.invites().len();
-    fake.inject(FaultRule::new(Fault::DropConnection).on("POST", "/invites"));
-    let err = client
+    fake.inject(rule);
+    let err = common::artsvp(fake)
         .create_invite()
-        .body(new_invite(&fake, "a@example.com"))
+        .body(new_invite(fake, email))
         .send()
         .await
         .unwrap_err();
@@ -95,11 +94,19 @@ async fn a_connection_dropped_before_the_write_changes_nothing() {
         matches!(err, artsvp_api::Error::CommunicationError(_)),
         "{err:?}"
     );
+    before
+}
+
+#[tokio::test]
+async fn a_connection_dropped_before_the_write_changes_nothing() {
+    let fake = fake().await;
+    let rule = FaultRule::new(Fault::DropConnection).on("POST", "/invites");
+    let before = create_dropped(&fake, rule, "a@example.com").await;
     assert_eq!(fake.invites().len(), before);
     let last = fake.requests().last().unwrap();
     assert_eq!(last.status, None);
     assert_eq!(last.fault.as_deref(), Some("drop_connection"));
-    client
+    common::artsvp(&fake)
         .list_events()
         .send()
         .await
@@ -109,23 +116,10 @@ async fn a_connection_dropped_before_the_write_changes_nothing() {
 #[tokio::test]
 async fn a_connection_dropped_after_the_write_leaves_the_write() {
     let fake = fake().await;
-    let client = common::artsvp(&fake);
-    let before = fake.invites().len();
-    fake.inject(
-        FaultRule::new(Fault::DropConnection)
-            .on("POST", "/invites")
-            .after_write(),
-    );
-    let err = client
-        .create_invite()
-        .body(new_invite(&fake, "b@example.com"))
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, artsvp_api::Error::CommunicationError(_)),
-        "{err:?}"
-    );
+    let rule = FaultRule::new(Fault::DropConnection)
+        .on("POST", "/invites")
+        .after_write();
+    let before = create_dropped(&fake, rule, "b@example.com").await;
     let invites = fake.invites();
     assert_eq!(
         invites.len(),

@@ -11,13 +11,19 @@ fn four_twenty_nines(fake: &FakeArtsvp) -> usize {
     fake.requests().count(|r| r.status == Some(429))
 }
 
-#[tokio::test]
-async fn a_sequential_burst_above_the_quota_gets_no_429() {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::per_second(15))
+/// A fake ARTSVP that answers `per_second` requests a second.
+async fn limited_to(per_second: u64) -> FakeArtsvp {
+    let limit = RateLimit::per_second(per_second);
+    FakeArtsvp::builder()
+        .rate_limit(limit)
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_sequential_burst_above_the_quota_gets_no_429() {
+    let fake = limited_to(15).await;
     // No client quota: only the server's headers pace it.
     let client = common::artsvp_with(&fake, RetryPolicy::none(), None);
     for _ in 0..40 {
@@ -30,11 +36,7 @@ async fn a_sequential_burst_above_the_quota_gets_no_429() {
 
 #[tokio::test]
 async fn clones_share_one_pacer() {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::per_second(12))
-        .start()
-        .await
-        .unwrap();
+    let fake = limited_to(12).await;
     let client = common::artsvp_with(&fake, RetryPolicy::none(), None);
     client.list_events(&Cursor::Start).await.unwrap();
     let tasks: Vec<_> = (0..6)

@@ -252,16 +252,31 @@ async fn the_wire() {
     insta::assert_json_snapshot!("wire", seen);
 }
 
+/// The clients the error messages come from: the fake's base URL, one
+/// client with quick retries, one that does not retry.
+struct Clients {
+    base: String,
+    quick: Artsvp,
+    once: Artsvp,
+}
+
+impl Clients {
+    fn of(fake: &FakeArtsvp) -> Self {
+        Clients {
+            base: fake.base_url().to_string(),
+            quick: common::artsvp(fake),
+            once: common::artsvp_with(fake, RetryPolicy::none(), None),
+        }
+    }
+}
+
 /// Errors the server answered: a wrong key, a missing invite, a bad cursor, 429, 503, 418.
-async fn answered_with_an_error(fake: &FakeArtsvp) -> Vec<Error> {
-    let base = fake.base_url().to_string();
-    let quick = common::artsvp(fake);
-    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
+async fn answered_with_an_error(fake: &FakeArtsvp, c: &Clients) -> Vec<Error> {
     let mut errors: Vec<Error> = Vec::new();
 
     errors.push(
         Artsvp::builder()
-            .base_url(&base)
+            .base_url(&c.base)
             .api_key("wrong")
             .build()
             .unwrap()
@@ -269,30 +284,29 @@ async fn answered_with_an_error(fake: &FakeArtsvp) -> Vec<Error> {
             .await
             .unwrap_err(),
     );
-    errors.push(once.get_invite("inv-missing").await.unwrap_err());
+    errors.push(c.once.get_invite("inv-missing").await.unwrap_err());
     errors.push(
-        once.list_invites(&InviteQuery::new().cursor(Cursor::After("inv-never".into())))
+        c.once
+            .list_invites(&InviteQuery::new().cursor(Cursor::After("inv-never".into())))
             .await
             .unwrap_err(),
     );
     fake.inject(FaultRule::new(Fault::TooManyRequests { retry_after: 120 }));
-    errors.push(quick.list_events(&Cursor::Start).await.unwrap_err());
+    errors.push(c.quick.list_events(&Cursor::Start).await.unwrap_err());
     fake.inject(FaultRule::new(Fault::Status(503)));
-    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    errors.push(c.once.list_events(&Cursor::Start).await.unwrap_err());
     fake.inject(FaultRule::new(Fault::Status(418)));
-    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    errors.push(c.once.list_events(&Cursor::Start).await.unwrap_err());
     errors
 }
 
 /// Answers lost: a timeout, a dropped connection before and after the write, a body that is not JSON.
-async fn answers_lost(fake: &FakeArtsvp) -> Vec<Error> {
-    let base = fake.base_url().to_string();
-    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
+async fn answers_lost(fake: &FakeArtsvp, c: &Clients) -> Vec<Error> {
     let mut errors: Vec<Error> = Vec::new();
     fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))));
     errors.push(
         Artsvp::builder()
-            .base_url(&base)
+            .base_url(&c.base)
             .api_key(fake.api_key())
             .request_timeout(Duration::from_millis(100))
             .retry(RetryPolicy::none())
@@ -303,30 +317,29 @@ async fn answers_lost(fake: &FakeArtsvp) -> Vec<Error> {
             .unwrap_err(),
     );
     fake.inject(FaultRule::new(Fault::DropConnection));
-    errors.push(once.list_events(&Cursor::Start).await.unwrap_err());
+    errors.push(c.once.list_events(&Cursor::Start).await.unwrap_err());
     fake.inject(
         FaultRule::new(Fault::DropConnection)
             .on("POST", "/invites")
             .after_write(),
     );
     errors.push(
-        once.create_invite(&NewInvite::for_event(fake.events()[0].id.clone()))
+        c.once
+            .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()))
             .await
             .unwrap_err(),
     );
     fake.inject(FaultRule::new(Fault::MalformedJson));
-    errors.push(once.list_collections(&Cursor::Start).await.unwrap_err());
+    errors.push(c.once.list_collections(&Cursor::Start).await.unwrap_err());
     errors
 }
 
 /// Calls refused before sending, a create not repeated, a deadline, a spent retry budget.
-async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
-    let base = fake.base_url().to_string();
-    let quick = common::artsvp(fake);
-    let once = common::artsvp_with(fake, RetryPolicy::none(), None);
+async fn refused_or_stopped(fake: &FakeArtsvp, c: &Clients) -> Vec<Error> {
     let mut errors: Vec<Error> = Vec::new();
     errors.push(
-        once.list_invites(&InviteQuery::new().limit(0))
+        c.once
+            .list_invites(&InviteQuery::new().limit(0))
             .await
             .unwrap_err(),
     );
@@ -334,7 +347,7 @@ async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
     // A 503 to a create without a filter: not repeated, may have been made.
     fake.inject(FaultRule::new(Fault::Status(503)).on("POST", "/invites"));
     errors.push(
-        quick
+        c.quick
             .create_invite(&NewInvite::for_event(fake.events()[0].id.clone()))
             .await
             .unwrap_err(),
@@ -342,7 +355,7 @@ async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
     // The call's deadline, cut short during an attempt.
     fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))));
     errors.push(
-        quick
+        c.quick
             .list_events(&Cursor::Start)
             .timeout(Duration::from_millis(100))
             .await
@@ -352,7 +365,7 @@ async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
     fake.inject(FaultRule::new(Fault::Status(503)));
     errors.push(
         Artsvp::builder()
-            .base_url(&base)
+            .base_url(&c.base)
             .api_key(fake.api_key())
             .retry(common::quick_retries())
             .retry_budget(RetryBudget::new().capacity(0))
@@ -369,9 +382,10 @@ async fn refused_or_stopped(fake: &FakeArtsvp) -> Vec<Error> {
 async fn error_messages() {
     let fake = FakeArtsvp::start().await.unwrap();
     let base = fake.base_url().to_string();
-    let mut errors = answered_with_an_error(&fake).await;
-    errors.extend(answers_lost(&fake).await);
-    errors.extend(refused_or_stopped(&fake).await);
+    let clients = Clients::of(&fake);
+    let mut errors = answered_with_an_error(&fake, &clients).await;
+    errors.extend(answers_lost(&fake, &clients).await);
+    errors.extend(refused_or_stopped(&fake, &clients).await);
 
     let host = base.trim_start_matches("http://");
     let shown: Vec<String> = errors

@@ -4,7 +4,7 @@
 //! errors, native-tls's error. The words of an error are never read: a
 //! failure no type explains is [`TransportCause::Other`].
 
-use crate::error::{TlsProblem, TransportCause};
+use crate::error::TransportCause;
 use crate::pipeline::resolve::HostLookupError;
 
 /// The root cause of a connection failure: the first error of the chain
@@ -68,6 +68,7 @@ fn typed_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> 
 /// reason.
 #[cfg(any(feature = "rustls", feature = "rustls-no-provider"))]
 fn rustls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
+    use crate::error::TlsProblem;
     use rustls::CertificateError as C;
     let problem = match e.downcast_ref::<rustls::Error>()? {
         rustls::Error::InvalidCertificate(reason) => match reason {
@@ -92,11 +93,11 @@ fn rustls_cause(_: &(dyn std::error::Error + 'static)) -> Option<TransportCause>
 
 /// A handshake that native-tls failed. Its error has no typed reason (the
 /// platform library's verify result is kept only in its words), so the
-/// problem is [`TlsProblem::Other`]: rustls names it.
+/// problem is [`crate::error::TlsProblem::Other`]: rustls names it.
 #[cfg(feature = "native-tls")]
 fn native_tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<TransportCause> {
     e.downcast_ref::<native_tls::Error>()
-        .map(|_| TransportCause::Tls(TlsProblem::Other))
+        .map(|_| TransportCause::Tls(crate::error::TlsProblem::Other))
 }
 
 /// Without native-tls there is no native-tls error to read.
@@ -159,6 +160,7 @@ mod tests {
     #[cfg(any(feature = "rustls", feature = "rustls-no-provider"))]
     #[test]
     fn a_rustls_certificate_error_inside_an_io_error_names_its_reason() {
+        use crate::error::TlsProblem;
         use rustls::CertificateError as C;
         for (reason, expected) in [
             (C::UnknownIssuer, TlsProblem::UnknownIssuer),
