@@ -428,11 +428,8 @@ async fn a_missing_or_wrong_key_is_401() {
 
 #[tokio::test]
 async fn an_unknown_id_in_any_path_is_404() {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::new(1_000, Duration::from_secs(900)))
-        .start()
-        .await
-        .unwrap();
+    // ARTSVP's documented quota (the default): nothing here is paced.
+    let fake = FakeArtsvp::start().await.unwrap();
     let client = common::artsvp(&fake);
 
     // 404 for every id in a path, and for a create's missing resource.
@@ -450,11 +447,8 @@ async fn an_unknown_id_in_any_path_is_404() {
 
 #[tokio::test]
 async fn bad_parameters_are_400_a_create_without_a_resource_422_and_faults_5xx() {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::new(1_000, Duration::from_secs(900)))
-        .start()
-        .await
-        .unwrap();
+    // ARTSVP's documented quota (the default): nothing here is paced.
+    let fake = FakeArtsvp::start().await.unwrap();
     let client = common::artsvp(&fake);
 
     // 400: limit out of range, unknown cursor; 422: no resource.

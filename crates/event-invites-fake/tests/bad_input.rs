@@ -36,11 +36,7 @@ async fn assert_refused_changing_nothing(fake: &FakeArtsvp, cases: Vec<Case>) {
         );
     }
 
-    common::artsvp(fake)
-        .list_events()
-        .send()
-        .await
-        .expect("the server still answers");
+    common::assert_artsvp_answers(fake).await;
     assert_eq!(fake.invites(), invites, "no invite changed");
     assert_eq!(fake.bookings(), bookings, "no booking changed");
 }
@@ -166,11 +162,7 @@ async fn bad_paths_get_the_error_body_and_change_nothing() {
     .unwrap();
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
 
-    common::artsvp(&fake)
-        .list_events()
-        .send()
-        .await
-        .expect("the server still answers");
+    common::assert_artsvp_answers(&fake).await;
 }
 
 #[tokio::test]

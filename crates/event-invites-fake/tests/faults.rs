@@ -106,11 +106,7 @@ async fn a_connection_dropped_before_the_write_changes_nothing() {
     let last = fake.requests().last().unwrap();
     assert_eq!(last.status, None);
     assert_eq!(last.fault.as_deref(), Some("drop_connection"));
-    common::artsvp(&fake)
-        .list_events()
-        .send()
-        .await
-        .expect("the server still answers");
+    common::assert_artsvp_answers(&fake).await;
 }
 
 #[tokio::test]
@@ -195,14 +191,12 @@ async fn unknown_enum_values_reach_the_client() {
     // strings: an unknown value decodes and keeps its text.
     let invites = common::securegate_invites(&fake, &event).await;
     assert_eq!(invites[0].status, "expired");
-    let raw: serde_json::Value = common::http_with("x-api-key", fake.api_key())
-        .get(format!("{}/events/{event}/invites", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw = common::raw_json(
+        "x-api-key",
+        fake.api_key(),
+        format!("{}/events/{event}/invites", fake.base_url()),
+    )
+    .await;
     assert_eq!(raw[0]["status"], "expired");
     assert_eq!(raw[0]["authentication_method"], "Retina Scan");
 }
@@ -222,14 +216,12 @@ async fn extra_fields_are_added_and_ignored_by_the_generated_types() {
         .await
         .expect("unknown fields decode");
     assert_eq!(page.data.len(), 10);
-    let raw: serde_json::Value = common::http_with("authorization", fake.api_key())
-        .get(format!("{}/invites", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw = common::raw_json(
+        "authorization",
+        fake.api_key(),
+        format!("{}/invites", fake.base_url()),
+    )
+    .await;
     assert_eq!(raw["x_fake_unknown_field"], "surprise");
     assert_eq!(
         raw["data"][0]["resource"]["x_fake_unknown_object"]["flag"],

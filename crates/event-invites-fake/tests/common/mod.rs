@@ -48,3 +48,19 @@ pub fn status_of<T, E>(result: Result<T, artsvp_api::Error<E>>) -> Option<u16> {
         Err(e) => e.status().map(|s| s.as_u16()),
     }
 }
+
+/// The body of `GET url` with `header: key`, as JSON: what the fake wrote,
+/// before any client decodes it.
+pub async fn raw_json(header: &'static str, key: &str, url: String) -> serde_json::Value {
+    let response = http_with(header, key).get(url).send().await.unwrap();
+    response.json().await.unwrap()
+}
+
+/// The fake ARTSVP still answers (after bad input or a fault).
+pub async fn assert_artsvp_answers(fake: &FakeArtsvp) {
+    artsvp(fake)
+        .list_events()
+        .send()
+        .await
+        .expect("the server still answers");
+}
