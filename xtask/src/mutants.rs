@@ -32,6 +32,8 @@ pub const DECISION_CORE: &[&str] = &[
     "crates/event-invites/src/pipeline/classify/decode.rs",
     "crates/event-invites/src/pipeline/classify/body.rs",
     "crates/event-invites/src/pipeline/classify/headers.rs",
+    "crates/event-invites/src/pipeline/resolve.rs",
+    "crates/event-invites/src/pipeline/held.rs",
     "crates/event-invites/src/pipeline/call.rs",
     "crates/event-invites/src/pipeline/transport.rs",
     "crates/event-invites/src/artsvp/bulk/engine.rs",
@@ -54,6 +56,14 @@ pub const SUITES: &[(&str, &[&str])] = &[
     (
         "crates/event-invites/src/pipeline/call.rs",
         &["calls", "retries", "fault_matrix"],
+    ),
+    (
+        "crates/event-invites/src/pipeline/resolve.rs",
+        &["network_edges"],
+    ),
+    (
+        "crates/event-invites/src/pipeline/held.rs",
+        &["securegate", "decode_fuzz", "errors"],
     ),
     (
         "crates/event-invites/src/pipeline/transport.rs",

@@ -150,6 +150,15 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_lookup_error_says_what_failed_without_the_name() {
+        assert_eq!(HostLookupError::NoSuchHost.to_string(), "no such host");
+        assert_eq!(
+            HostLookupError::Failed.to_string(),
+            "the host name could not be looked up"
+        );
+    }
+
     #[tokio::test]
     async fn localhost_resolves_to_loopback_through_the_system() {
         let name: Name = "localhost".parse().unwrap();
