@@ -14,8 +14,8 @@ fn version(text: &str) -> Vec<u64> {
     parts
 }
 
-#[test]
-fn no_dependency_needs_a_newer_rust_than_the_crate_states() {
+/// `cargo metadata` of the workspace, every feature on.
+fn metadata() -> serde_json::Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = std::process::Command::new(cargo)
         .args([
@@ -33,7 +33,36 @@ fn no_dependency_needs_a_newer_rust_than_the_crate_states() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Every package `member` needs to build and run (normal and build
+/// dependencies, transitively; not dev-dependencies).
+fn runtime_dependencies<'a>(
+    nodes: &HashMap<&str, &'a serde_json::Value>,
+    member: &'a str,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    let mut todo = vec![member];
+    while let Some(id) = todo.pop() {
+        for dep in nodes[id]["deps"].as_array().unwrap() {
+            let runtime = dep["dep_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"].as_str() != Some("dev"));
+            let dep_id = dep["pkg"].as_str().unwrap();
+            if runtime && seen.insert(dep_id) {
+                todo.push(dep_id);
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn no_dependency_needs_a_newer_rust_than_the_crate_states() {
+    let meta = metadata();
     let packages: HashMap<&str, &serde_json::Value> = meta["packages"]
         .as_array()
         .unwrap()
@@ -53,22 +82,7 @@ fn no_dependency_needs_a_newer_rust_than_the_crate_states() {
         let Some(ours) = package["rust_version"].as_str() else {
             continue;
         };
-        let mut seen = HashSet::new();
-        let mut todo = vec![member];
-        while let Some(id) = todo.pop() {
-            for dep in nodes[id]["deps"].as_array().unwrap() {
-                let runtime = dep["dep_kinds"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|k| k["kind"].as_str() != Some("dev"));
-                let dep_id = dep["pkg"].as_str().unwrap();
-                if runtime && seen.insert(dep_id) {
-                    todo.push(dep_id);
-                }
-            }
-        }
-        for id in seen {
+        for id in runtime_dependencies(&nodes, member) {
             let dep = packages[id];
             if let Some(theirs) = dep["rust_version"].as_str()
                 && version(theirs) > version(ours)
