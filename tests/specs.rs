@@ -1,6 +1,8 @@
 //! The vendor's document in `specs/` is the one published in the vendor's
 //! docs (kept in `specs/vendor-docs/` with their provenance), byte for
-//! byte: when the vendor's page changes, this test says so.
+//! byte: when the vendor's page changes, this test says so. And the facts
+//! the generated crates state (`artsvp_api::facts`, `securegate_api::facts`)
+//! agree with those documents.
 
 use sha2::{Digest, Sha256};
 use workspace_tests::{read_vendor_doc, vendor_doc_hashes, vendor_docs};
@@ -62,4 +64,24 @@ fn securegate_fixture_is_the_docs_example() {
     )
     .unwrap();
     assert_eq!(fixture, docs);
+}
+
+#[test]
+fn the_api_facts_agree_with_the_specs_and_the_vendors_docs() {
+    use artsvp_api::facts as artsvp;
+    use securegate_api::facts as securegate;
+    let read = |path: &str| std::fs::read_to_string(xtask::workspace_root().join(path)).unwrap();
+
+    let spec = read("specs/artsvp.yaml");
+    assert!(spec.contains(artsvp::BASE_URL), "servers[0].url");
+    assert!(spec.contains(artsvp::RATE_LIMIT_REMAINING));
+    let docs = read("specs/vendor-docs/artsvp-api-v2.md");
+    assert!(
+        docs.contains("1,000") || docs.contains("1000"),
+        "the published quota"
+    );
+
+    let spec = read("specs/securegate.yaml");
+    assert!(spec.contains(&format!("name: {}", securegate::KEY_HEADER)));
+    assert!(spec.contains(&format!("url: {}", securegate::BASE_URL)));
 }

@@ -101,6 +101,22 @@ struct Figure {
     meets: bool,
 }
 
+/// A benchmark gives one figure or several.
+impl From<Figure> for Vec<Figure> {
+    fn from(figure: Figure) -> Self {
+        vec![figure]
+    }
+}
+
+/// Runs each benchmark `wanted` names, in this order, into `figures`.
+macro_rules! run_wanted {
+    ($wanted:ident, $figures:ident, $($name:literal => $run:expr,)*) => {
+        $(if $wanted($name) {
+            $figures.extend(Vec::<Figure>::from($run));
+        })*
+    };
+}
+
 impl Figure {
     /// `ours / baseline`, not yet checked against a target.
     fn compare(name: &'static str, ours: f64, baseline: f64, unit: &'static str) -> Self {
@@ -154,39 +170,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "running the benchmarks{}…",
         if smoke { " (smoke sizes)" } else { "" }
     );
-    if wanted("get_overhead") {
-        figures.push(get_overhead(sizes).await?);
-    }
-    if wanted("decode_10k") {
-        figures.push(decode_10k(sizes)?);
-    }
-    if wanted("stream_overlap") {
-        figures.push(stream_overlap(sizes).await?);
-    }
-    if wanted("stream_memory") {
-        figures.push(stream_memory(sizes).await?);
-    }
-    if wanted("pacing") {
-        figures.push(pacing(sizes).await?);
-    }
-    if wanted("bulk_invite") {
-        figures.push(bulk_invite(sizes).await?);
-    }
-    if wanted("resume_waste") {
-        figures.push(resume_waste(sizes).await?);
-    }
-    if wanted("outage") {
-        figures.push(outage(sizes).await?);
-    }
-    if wanted("flaky") {
-        figures.push(flaky(sizes).await?);
-    }
-    if wanted("shared") {
-        figures.extend(shared_quota(sizes).await?);
-    }
-    if wanted("store_cost") {
-        figures.extend(store_cost(sizes).await?);
-    }
+    run_wanted!(
+        wanted,
+        figures,
+        "get_overhead" => get_overhead(sizes).await?,
+        "decode_10k" => decode_10k(sizes)?,
+        "stream_overlap" => stream_overlap(sizes).await?,
+        "stream_memory" => stream_memory(sizes).await?,
+        "pacing" => pacing(sizes).await?,
+        "bulk_invite" => bulk_invite(sizes).await?,
+        "resume_waste" => resume_waste(sizes).await?,
+        "outage" => outage(sizes).await?,
+        "flaky" => flaky(sizes).await?,
+        "shared" => shared_quota(sizes).await?,
+        "store_cost" => store_cost(sizes).await?,
+    );
 
     println!(
         "{:<16} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
@@ -471,16 +469,26 @@ fn bulk_guests(n: usize) -> Vec<Guest> {
         .collect()
 }
 
+/// A fake ARTSVP with no invites, answering 429 over `quota`, that keeps
+/// the last `log` requests.
+async fn limited_empty_fake(quota: RateLimit, log: usize) -> std::io::Result<FakeArtsvp> {
+    FakeArtsvp::builder()
+        .invites(0)
+        .rate_limit(quota)
+        .request_log_limit(log)
+        .start()
+        .await
+}
+
 /// A bulk run of 2,000 guests against a fake ARTSVP whose quota is scaled
 /// down to 200 requests per 2 s: the achieved request rate against the
 /// quota, with no 429 and no guest invited twice.
 async fn bulk_invite(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .rate_limit(RateLimit::new(sizes.bulk_quota, sizes.bulk_window))
-        .request_log_limit(sizes.bulk_guests * 2)
-        .start()
-        .await?;
+    let fake = limited_empty_fake(
+        RateLimit::new(sizes.bulk_quota, sizes.bulk_window),
+        sizes.bulk_guests * 2,
+    )
+    .await?;
     // The client paces by the same (scaled) quota it would be given for
     // ARTSVP, corrected by the server's headers.
     let client = fake
@@ -766,12 +774,11 @@ async fn shared_run(
     sizes: &Sizes,
     shared: Shared,
 ) -> Result<SharedRun, Box<dyn std::error::Error>> {
-    let fake = FakeArtsvp::builder()
-        .invites(0)
-        .rate_limit(RateLimit::new(sizes.shared_quota, sizes.shared_window))
-        .request_log_limit(sizes.shared_guests * 12)
-        .start()
-        .await?;
+    let fake = limited_empty_fake(
+        RateLimit::new(sizes.shared_quota, sizes.shared_window),
+        sizes.shared_guests * 12,
+    )
+    .await?;
     let dir = std::env::temp_dir().join(format!("bench-shared-quota-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;

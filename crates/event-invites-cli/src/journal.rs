@@ -291,6 +291,14 @@ impl Journal {
 mod tests {
     use super::*;
 
+    /// `NAME-PID` in the temp directory, new and empty.
+    fn fresh_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     fn run(target: &str) -> RunId {
         RunId {
             target: target.into(),
@@ -303,10 +311,8 @@ mod tests {
     #[test]
     fn a_new_journal_and_its_side_files_are_readable_by_their_owner_only() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("journal-mode-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_dir("journal-mode");
         let path = dir.join("private.sqlite");
-        let _ = std::fs::remove_file(&path);
         let journal = Journal::open(&path, &run("event eve-1")).unwrap();
         journal.sending("ann@example.com").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -331,10 +337,8 @@ mod tests {
 
     #[test]
     fn finished_guests_are_done_in_flight_ones_are_not() {
-        let dir = std::env::temp_dir().join(format!("journal-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_dir("journal-test");
         let path = dir.join("a.sqlite");
-        let _ = std::fs::remove_file(&path);
         {
             let journal = Journal::open(&path, &run("event eve-1")).unwrap();
             journal.sending("ann@example.com").unwrap();
@@ -427,10 +431,8 @@ mod tests {
 
     #[tokio::test]
     async fn each_outcome_is_kept_as_a_rerun_needs_it() {
-        let dir = std::env::temp_dir().join(format!("journal-outcomes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_dir("journal-outcomes");
         let path = dir.join("b.sqlite");
-        let _ = std::fs::remove_file(&path);
         {
             let journal = Journal::open(&path, &run("event eve-1")).unwrap();
             for (key, outcome) in one_outcome_of_each_kind().await {

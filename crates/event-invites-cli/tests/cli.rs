@@ -39,12 +39,26 @@ fn quota_dir() -> PathBuf {
     std::env::temp_dir().join(format!("event-invites-cli-quota-{}", std::process::id()))
 }
 
+/// `invite --event EVENT --csv CSV`, then `more`.
+fn invite_args<'a>(event: &'a str, csv: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["invite", "--event", event, "--csv", csv.to_str().unwrap()];
+    args.extend_from_slice(more);
+    args
+}
+
 async fn run(artsvp: &FakeArtsvp, args: &[&str]) -> Output {
     command(artsvp, args).output().await.unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Fails, showing all of `output`, unless it contains `wanted`.
+#[track_caller]
+fn assert_says(output: &[u8], wanted: &str) {
+    let text = text(output);
+    assert!(text.contains(wanted), "expected {wanted:?} in:\n{text}");
 }
 
 fn email(i: usize) -> String {
@@ -102,11 +116,7 @@ async fn bad_rows_and_duplicates_are_reported_by_line_and_every_valid_guest_is_i
     }
     std::fs::write(&csv, contents).unwrap();
 
-    let out = run(
-        &fake,
-        &["invite", "--event", &event, "--csv", csv.to_str().unwrap()],
-    )
-    .await;
+    let out = run(&fake, &invite_args(&event, &csv, &[])).await;
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(
         out.status.code(),
@@ -195,17 +205,11 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
     let csv = dir.path("guests.csv");
     let journal = dir.path("run.sqlite");
     guests_csv(&csv, 200);
-    let args = [
-        "invite",
-        "--event",
+    let args = invite_args(
         &event,
-        "--csv",
-        csv.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-        "--concurrency",
-        "2",
-    ];
+        &csv,
+        &["--journal", journal.to_str().unwrap(), "--concurrency", "2"],
+    );
 
     let mut child = command(&fake, &args).spawn().unwrap();
     // Let it invite about a third of the list, then SIGKILL it.
@@ -227,11 +231,7 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
 
     let out = run(&fake, &args).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("resuming from"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out.stderr, "resuming from");
     assert_sent_only_the_rest(&posted_emails(&fake, log_before), &finished, 200);
     assert_eq!(held_emails(&fake, &event), (0..200).map(email).collect());
     let stdout = text(&out.stdout);
@@ -248,24 +248,9 @@ async fn a_dry_run_sends_nothing() {
     let dir = TempDir::new("dry");
     let csv = dir.path("guests.csv");
     guests_csv(&csv, 50);
-    let out = run(
-        &fake,
-        &[
-            "invite",
-            "--event",
-            &event,
-            "--csv",
-            csv.to_str().unwrap(),
-            "--dry-run",
-        ],
-    )
-    .await;
+    let out = run(&fake, &invite_args(&event, &csv, &["--dry-run"])).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("50 row(s) ready"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_says(&out.stdout, "50 row(s) ready");
     assert!(fake.requests().is_empty(), "the request log proves it");
     assert!(!dir.path("guests.csv.journal.sqlite").exists());
 }
@@ -296,33 +281,15 @@ async fn a_journal_of_another_run_is_refused_and_a_wrong_header_sends_nothing() 
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run(&fake, &refs).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("belongs to another run"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out.stderr, "belongs to another run");
     assert_eq!(fake.state().invites_of(&events[1].id).len(), 0);
 
     let bad = dir.path("bad.csv");
     std::fs::write(&bad, "name,mail\nAnn,ann@example.com\n").unwrap();
     let before = fake.requests().len();
-    let out = run(
-        &fake,
-        &[
-            "invite",
-            "--event",
-            &events[0].id,
-            "--csv",
-            bad.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let out = run(&fake, &invite_args(&events[0].id, &bad, &[])).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("line 1: unknown column \"mail\""),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out.stderr, "line 1: unknown column \"mail\"");
     assert_eq!(fake.requests().len(), before, "nothing sent");
 }
 
@@ -370,11 +337,7 @@ async fn guests_and_stats_print_csv_and_a_summary_from_securegate() {
         .output()
         .await
         .unwrap();
-    assert!(
-        text(&out.stdout).contains("acceptance rate"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_says(&out.stdout, "acceptance rate");
 }
 
 #[tokio::test]
@@ -400,13 +363,7 @@ async fn without_a_key_it_stops_naming_the_variable_and_the_flag_having_sent_not
     let csv = dir.path("guests.csv");
     guests_csv(&csv, 3);
     let out = Command::new(BIN)
-        .args([
-            "invite",
-            "--event",
-            "3779b1",
-            "--csv",
-            csv.to_str().unwrap(),
-        ])
+        .args(invite_args("3779b1", &csv, &[]))
         .env_remove("ARTSVP_API_KEY")
         .env("ARTSVP_APIKEY", "a-misspelt-variable")
         .env("ARTSVP_BASE_URL", fake.base_url())
@@ -545,11 +502,7 @@ async fn a_wrong_event_key_or_address_exits_2_77_and_69() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(69), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("connection refused"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out.stderr, "connection refused");
 }
 
 #[tokio::test]
@@ -562,30 +515,13 @@ async fn an_invite_without_a_target_or_with_an_unnamed_delimiter_is_a_usage_erro
     let out = run(&fake, &["invite", "--csv", csv.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("pass --event ID or --collection ID"));
-    let out = run(
-        &fake,
-        &[
-            "invite",
-            "--event",
-            "3779b1",
-            "--csv",
-            csv.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let out = run(&fake, &invite_args("3779b1", &csv, &[])).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("looks semicolon-separated: pass --delimiter ';'"),
-        "{}",
-        text(&out.stderr)
+    assert_says(
+        &out.stderr,
+        "looks semicolon-separated: pass --delimiter ';'",
     );
-    let args = [
-        "invite",
-        "--event",
-        "3779b1",
-        "--csv",
-        csv.to_str().unwrap(),
-    ];
+    let args = invite_args("3779b1", &csv, &[]);
     let out = command(&fake, &args)
         .args(["--delimiter", ";"])
         .output()
@@ -607,10 +543,9 @@ async fn a_securegate_event_with_no_invites_gets_a_hint() {
         .await
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("hint: SecureGate lists no invites for event-nosuch"),
-        "{}",
-        text(&out.stderr)
+    assert_says(
+        &out.stderr,
+        "hint: SecureGate lists no invites for event-nosuch",
     );
 }
 
@@ -621,15 +556,7 @@ async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
     let dir = TempDir::new("sigint");
     let csv = dir.path("guests.csv");
     guests_csv(&csv, 150);
-    let args = [
-        "invite",
-        "--event",
-        &event,
-        "--csv",
-        csv.to_str().unwrap(),
-        "--concurrency",
-        "1",
-    ];
+    let args = invite_args(&event, &csv, &["--concurrency", "1"]);
     let child = command(&fake, &args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -644,11 +571,7 @@ async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
     assert!(sent.success());
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("interrupted"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_says(&out.stderr, "interrupted");
     assert!(
         text(&out.stdout).contains("created"),
         "a summary: {}",
@@ -675,19 +598,7 @@ async fn it_says_when_it_waits_for_the_rate_limit_window() {
     let dir = TempDir::new("window");
     let csv = dir.path("guests.csv");
     guests_csv(&csv, 12);
-    let out = run(
-        &fake,
-        &[
-            "invite",
-            "--event",
-            &event,
-            "--csv",
-            csv.to_str().unwrap(),
-            "--progress",
-            "lines",
-        ],
-    )
-    .await;
+    let out = run(&fake, &invite_args(&event, &csv, &["--progress", "lines"])).await;
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     // One plain line at the wait, with the rate at one decimal and the
@@ -723,7 +634,7 @@ async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on()
             .on("POST", "/invites")
             .always(),
     );
-    let args = ["invite", "--event", &event, "--csv", csv.to_str().unwrap()];
+    let args = invite_args(&event, &csv, &[]);
     let out = run(&fake, &args).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(69), "{stderr}");

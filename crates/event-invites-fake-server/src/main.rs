@@ -18,66 +18,50 @@ use event_invites_fake::{ControlApi, FakeArtsvp, FakeSecureGate, FakeTls};
 use serde_json::json;
 use stop::StopSignal;
 
+/// Sets what a flag gave; without the flag the builder keeps its default.
+trait Given: Sized {
+    fn given<T>(self, flag: Option<T>, set: impl FnOnce(Self, T) -> Self) -> Self {
+        match flag {
+            Some(value) => set(self, value),
+            None => self,
+        }
+    }
+}
+
+impl<B> Given for B {}
+
+/// The settings both servers take from the same flags (`port` and `quota`
+/// name each one's own).
+macro_rules! shared {
+    ($fake:ident, $o:expr, $port:ident, $quota:ident) => {
+        $fake::builder()
+            .seed($o.seed)
+            .host($o.host)
+            .port($o.$port)
+            .latency($o.latency)
+            .base_path(&$o.base_path)
+            .given($o.$quota(), |b, Quota(quota)| match quota {
+                Some(quota) => b.rate_limit(quota),
+                None => b.unlimited(),
+            })
+            .given($o.manual_clock.then_some(()), |b, ()| b.manual_clock())
+            .given($o.request_log_limit, |b, n| b.request_log_limit(n))
+            .given($o.tls_ca_out.as_ref(), |b, _| b.tls(FakeTls::new()))
+    };
+}
+
 /// The servers the flags ask for, started.
 async fn start(o: &Options) -> std::io::Result<(FakeSecureGate, FakeArtsvp)> {
-    let mut securegate = FakeSecureGate::builder()
-        .seed(o.seed)
-        .host(o.host)
-        .port(o.securegate_port)
-        .latency(o.latency)
-        .base_path(&o.base_path);
-    let mut artsvp = FakeArtsvp::builder()
-        .seed(o.seed)
-        .host(o.host)
-        .port(o.artsvp_port)
-        .latency(o.latency)
-        .base_path(&o.base_path);
-    if let Some(n) = o.securegate_events {
-        securegate = securegate.events(n);
-    }
-    if let Some(n) = o.securegate_invites {
-        securegate = securegate.invites_per_event(n);
-    }
-    if let Some(n) = o.events {
-        artsvp = artsvp.events(n);
-    }
-    if let Some(n) = o.collections {
-        artsvp = artsvp.collections(n);
-    }
-    if let Some(n) = o.invites {
-        artsvp = artsvp.invites(n);
-    }
-    if let Some(n) = o.bookings {
-        artsvp = artsvp.bookings(n);
-    }
-    if let Some(key) = &o.securegate_key {
-        securegate = securegate.api_key(key);
-    }
-    if let Some(key) = &o.artsvp_key {
-        artsvp = artsvp.api_key(key);
-    }
-    match o.securegate_quota() {
-        Some(Quota(Some(quota))) => securegate = securegate.rate_limit(quota),
-        Some(Quota(None)) => securegate = securegate.unlimited(),
-        None => {}
-    }
-    match o.artsvp_quota() {
-        Some(Quota(Some(quota))) => artsvp = artsvp.rate_limit(quota),
-        Some(Quota(None)) => artsvp = artsvp.unlimited(),
-        None => {}
-    }
-    if o.manual_clock {
-        securegate = securegate.manual_clock();
-        artsvp = artsvp.manual_clock();
-    }
-    if let Some(n) = o.request_log_limit {
-        securegate = securegate.request_log_limit(n);
-        artsvp = artsvp.request_log_limit(n);
-    }
-    if o.tls_ca_out.is_some() {
-        securegate = securegate.tls(FakeTls::new());
-        artsvp = artsvp.tls(FakeTls::new());
-    }
+    let securegate = shared!(FakeSecureGate, o, securegate_port, securegate_quota)
+        .given(o.securegate_events, |b, n| b.events(n))
+        .given(o.securegate_invites, |b, n| b.invites_per_event(n))
+        .given(o.securegate_key.as_deref(), |b, key| b.api_key(key));
+    let artsvp = shared!(FakeArtsvp, o, artsvp_port, artsvp_quota)
+        .given(o.events, |b, n| b.events(n))
+        .given(o.collections, |b, n| b.collections(n))
+        .given(o.invites, |b, n| b.invites(n))
+        .given(o.bookings, |b, n| b.bookings(n))
+        .given(o.artsvp_key.as_deref(), |b, key| b.api_key(key));
     Ok((securegate.start().await?, artsvp.start().await?))
 }
 

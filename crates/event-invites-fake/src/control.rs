@@ -95,6 +95,22 @@ impl Default for ControlApi {
 }
 
 impl ControlApi {
+    /// Every control endpoint, `METHOD /path`, where `{api}` is `artsvp`
+    /// or `securegate` (`GET /` lists them too, with each API's routes).
+    pub const ENDPOINTS: &'static [&'static str] = &[
+        "GET /{api}/faults",
+        "POST /{api}/faults",
+        "DELETE /{api}/faults/{id}",
+        "DELETE /{api}/faults",
+        "POST /securegate/invites",
+        "POST /securegate/invite_status",
+        "POST /artsvp/bookings",
+        "POST /{api}/reset",
+        "POST /{api}/clock",
+        "GET /{api}/requests",
+        "DELETE /{api}/requests",
+    ];
+
     /// A control API for no fake yet, on `127.0.0.1`, any free port.
     pub fn new() -> Self {
         Self {
@@ -276,19 +292,7 @@ async fn index(State(apis): State<Apis>) -> Response<Body> {
         &json!({
             "apis": names,
             "routes": routes,
-            "endpoints": [
-                "GET /{api}/faults",
-                "POST /{api}/faults",
-                "DELETE /{api}/faults/{id}",
-                "DELETE /{api}/faults",
-                "POST /securegate/invites",
-                "POST /securegate/invite_status",
-                "POST /artsvp/bookings",
-                "POST /{api}/reset",
-                "POST /{api}/clock",
-                "GET /{api}/requests",
-                "DELETE /{api}/requests",
-            ],
+            "endpoints": ControlApi::ENDPOINTS,
         }),
     )
 }

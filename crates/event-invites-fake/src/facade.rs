@@ -3,7 +3,7 @@
 //! facade's own types and names (`fake.state()`), so a downstream test needs
 //! neither the generated types nor the base URL and key.
 
-use event_invites::{Artsvp, ClientBuilder, SecureGate, artsvp, securegate};
+use event_invites::{Api, Artsvp, ClientBuilder, SecureGate, artsvp, securegate};
 
 use crate::{FakeArtsvp, FakeSecureGate};
 
@@ -84,6 +84,18 @@ impl SecureGateState {
     }
 }
 
+/// A client builder for `A` with a running fake's base URL and key, trusting
+/// its CA when it serves HTTPS.
+fn pointed_at<A: Api>(base_url: &str, key: &str, ca_pem: Option<&str>) -> ClientBuilder<A> {
+    let builder = ClientBuilder::<A>::default()
+        .base_url(base_url)
+        .api_key(key);
+    match ca_pem {
+        Some(pem) => builder.root_certificate_pem(pem),
+        None => builder,
+    }
+}
+
 impl FakeArtsvp {
     /// An `event_invites::Artsvp` client pointed at this fake, with its key
     /// and the facade's default settings (retries, ARTSVP's quota).
@@ -97,13 +109,7 @@ impl FakeArtsvp {
     /// trusted, when it serves HTTPS), to change
     /// retries, quota or timeouts before `build()`.
     pub fn client_builder(&self) -> ClientBuilder<Artsvp> {
-        let builder = Artsvp::builder()
-            .base_url(self.base_url())
-            .api_key(self.api_key());
-        match self.ca_certificate_pem() {
-            Some(pem) => builder.root_certificate_pem(pem),
-            None => builder,
-        }
+        pointed_at(self.base_url(), self.api_key(), self.ca_certificate_pem())
     }
 
     /// Everything the fake holds now, in the facade's types.
@@ -137,13 +143,7 @@ impl FakeSecureGate {
     /// A client builder with this fake's base URL and key set (and its CA
     /// trusted, when it serves HTTPS).
     pub fn client_builder(&self) -> ClientBuilder<SecureGate> {
-        let builder = SecureGate::builder()
-            .base_url(self.base_url())
-            .api_key(self.api_key());
-        match self.ca_certificate_pem() {
-            Some(pem) => builder.root_certificate_pem(pem),
-            None => builder,
-        }
+        pointed_at(self.base_url(), self.api_key(), self.ca_certificate_pem())
     }
 
     /// Everything the fake holds now, in the facade's types.

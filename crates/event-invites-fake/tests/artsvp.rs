@@ -25,8 +25,7 @@ fn create(
 
 #[tokio::test]
 async fn events_and_collections_list_and_retrieve() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let events = client.list_events().send().await.unwrap().into_inner();
     assert_eq!(events.object, "list");
     assert_eq!(events.data, fake.events());
@@ -62,8 +61,7 @@ async fn events_and_collections_list_and_retrieve() {
 
 #[tokio::test]
 async fn bookings_list_filter_retrieve_and_update_whitelisted_fields() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let page = client.list_bookings().send().await.unwrap().into_inner();
     assert!(!page.data.is_empty());
     let booking = page
@@ -136,8 +134,7 @@ async fn a_booking_field_outside_the_whitelist_is_refused_changing_nothing() {
 
 #[tokio::test]
 async fn an_invite_is_created_listed_and_retrieved() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let event = fake.events()[0].clone();
     let before = fake.invites().len();
 
@@ -183,8 +180,7 @@ async fn an_invite_is_created_listed_and_retrieved() {
 
 #[tokio::test]
 async fn an_update_keeps_the_fields_it_leaves_out_and_a_deleted_invite_is_gone() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let event = fake.events()[0].clone();
     let invite = client
         .create_invite()
@@ -219,8 +215,7 @@ async fn an_update_keeps_the_fields_it_leaves_out_and_a_deleted_invite_is_gone()
 
 #[tokio::test]
 async fn a_filter_returns_the_existing_invite_instead_of_a_duplicate() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let event = fake.events()[1].id.clone();
     let request = || create("Ada", "ada@example.com", &event).filter(InviteFilter::Email);
     let first = client.create_invite().body(request()).send().await.unwrap();
@@ -249,8 +244,7 @@ async fn a_filter_returns_the_existing_invite_instead_of_a_duplicate() {
 
 #[tokio::test]
 async fn a_batch_creates_one_invite_per_resource_with_matching_tags() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let has_vip = |tags: &Option<artsvp_api::types::Tags>| {
         tags.as_ref()
             .is_some_and(|t| t.0.iter().any(|x| x == "vip"))
@@ -362,8 +356,7 @@ async fn pages_follow_the_cursor_forward_and_back() {
 
 #[tokio::test]
 async fn list_filters_narrow_the_invites() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let invites = fake.invites();
     let collection = fake.collections()[0].id.clone();
     let in_collection = client
@@ -429,8 +422,7 @@ async fn a_missing_or_wrong_key_is_401() {
 #[tokio::test]
 async fn an_unknown_id_in_any_path_is_404() {
     // ARTSVP's documented quota (the default): nothing here is paced.
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (_fake, client) = common::artsvp_fake().await;
 
     // 404 for every id in a path, and for a create's missing resource.
     let missing = create("A", "a@x", "eve-nope");
@@ -448,8 +440,7 @@ async fn an_unknown_id_in_any_path_is_404() {
 #[tokio::test]
 async fn bad_parameters_are_400_a_create_without_a_resource_422_and_faults_5xx() {
     // ARTSVP's documented quota (the default): nothing here is paced.
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
 
     // 400: limit out of range, unknown cursor; 422: no resource.
     let err = client.list_invites().limit(101).send().await.unwrap_err();

@@ -156,118 +156,85 @@ impl<A> fmt::Debug for ClientBuilder<A> {
 }
 
 impl<A: Api> ClientBuilder<A> {
-    /// The base URL (default: the vendor's production URL).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
+    setters! {
+        /// The base URL (default: the vendor's production URL).
+        pub fn base_url(url: impl Into<String>) => self.base_url = Some(url.into());
 
-    /// The API key.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
+        /// The API key.
+        pub fn api_key(key: impl Into<String>) =>
+            self.api_key = Some(SecretString::from(key.into()));
 
-    /// How long to wait for a connection (default 10 s). Ignored with
-    /// [`ClientBuilder::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
+        /// How long to wait for a connection (default 10 s). Ignored with
+        /// [`ClientBuilder::http_client`].
+        pub fn connect_timeout(timeout: Duration) => self.connect_timeout = timeout;
 
-    /// How long one request (one attempt) may take (default 30 s). Ignored
-    /// with [`ClientBuilder::http_client`]; a call can set its own with
-    /// [`crate::Call::attempt_timeout`].
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
+        /// How long one request (one attempt) may take (default 30 s). Ignored
+        /// with [`ClientBuilder::http_client`]; a call can set its own with
+        /// [`crate::Call::attempt_timeout`].
+        pub fn request_timeout(timeout: Duration) => self.request_timeout = timeout;
 
-    /// How long a whole call may take, from when it is sent to its outcome:
-    /// every attempt, backoff, rate-limit wait and `Retry-After` wait
-    /// included (default: none; the [`RetryPolicy`]'s time budget still
-    /// bounds the retries). A wait that would pass it is not begun: the
-    /// call fails at once with [`crate::ErrorKind::Deadline`], which says
-    /// why. A call can set its own with [`crate::Call::timeout`].
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+        /// How long a whole call may take, from when it is sent to its outcome:
+        /// every attempt, backoff, rate-limit wait and `Retry-After` wait
+        /// included (default: none; the [`RetryPolicy`]'s time budget still
+        /// bounds the retries). A wait that would pass it is not begun: the
+        /// call fails at once with [`crate::ErrorKind::Deadline`], which says
+        /// why. A call can set its own with [`crate::Call::timeout`].
+        pub fn timeout(timeout: Duration) => self.timeout = Some(timeout);
 
-    /// The retry budget the client and its clones share (default
-    /// [`RetryBudget::new`]; [`RetryBudget::disabled`] turns it off).
-    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
-        self.retry_budget = budget;
-        self
-    }
+        /// The retry budget the client and its clones share (default
+        /// [`RetryBudget::new`]; [`RetryBudget::disabled`] turns it off).
+        pub fn retry_budget(budget: RetryBudget) => self.retry_budget = budget;
 
-    /// The `User-Agent` (default `event-invites/<version>`). Ignored with
-    /// [`ClientBuilder::http_client`].
-    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
-        self.user_agent = agent.into();
-        self
-    }
+        /// The `User-Agent` (default `event-invites/<version>`). Ignored with
+        /// [`ClientBuilder::http_client`].
+        pub fn user_agent(agent: impl Into<String>) => self.user_agent = agent.into();
 
-    /// The retry policy (default [`RetryPolicy::default`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
+        /// The retry policy (default [`RetryPolicy::default`]).
+        pub fn retry(policy: RetryPolicy) => self.retry = policy;
 
-    /// The client-side quota, shared by every clone of the client; `None`
-    /// paces only by the server's rate-limit headers. Default: ARTSVP's
-    /// published 1,000 per 15 minutes; none for SecureGate.
-    pub fn quota(mut self, quota: Option<Quota>) -> Self {
-        self.quota = Some(quota);
-        self
-    }
+        /// The client-side quota, shared by every clone of the client; `None`
+        /// paces only by the server's rate-limit headers. Default: ARTSVP's
+        /// published 1,000 per 15 minutes; none for SecureGate.
+        pub fn quota(quota: Option<Quota>) => self.quota = Some(quota);
 
-    /// Where the quota's state is kept, and so who shares it (default
-    /// [`QuotaStore::memory`]: this client and its clones). With
-    /// [`QuotaStore::host`], every process of this user on this machine
-    /// that uses the same key paces as one.
-    pub fn quota_store(mut self, store: QuotaStore) -> Self {
-        self.quota_store = store;
-        self
-    }
+        /// Where the quota's state is kept, and so who shares it (default
+        /// [`QuotaStore::memory`]: this client and its clones). With
+        /// [`QuotaStore::host`], every process of this user on this machine
+        /// that uses the same key paces as one.
+        pub fn quota_store(store: QuotaStore) => self.quota_store = store;
 
-    /// A `reqwest::Client` of the caller's (its own timeouts, proxy, TLS
-    /// settings). The API key is still added to each request the facade
-    /// sends; the generated client that `raw()` returns then sends
-    /// whatever that `reqwest::Client` sends, so give it the key as a
-    /// default header if you call it. Give it
-    /// [`SystemResolver`](crate::SystemResolver) (or a resolver that fails
-    /// with [`HostLookupError`](crate::HostLookupError)) for failed lookups
-    /// to be told apart; with reqwest's own resolver they are
-    /// [`TransportCause::Other`](crate::TransportCause::Other).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+        /// A `reqwest::Client` of the caller's (its own timeouts, proxy, TLS
+        /// settings). The API key is still added to each request the facade
+        /// sends; the generated client that `raw()` returns then sends
+        /// whatever that `reqwest::Client` sends, so give it the key as a
+        /// default header if you call it. Give it
+        /// [`SystemResolver`](crate::SystemResolver) (or a resolver that fails
+        /// with [`HostLookupError`](crate::HostLookupError)) for failed lookups
+        /// to be told apart; with reqwest's own resolver they are
+        /// [`TransportCause::Other`](crate::TransportCause::Other).
+        pub fn http_client(client: reqwest::Client) => self.http = Some(client);
 
-    /// Lets the key go over plain `http://` to a host other than loopback
-    /// (default `false`: building such a client fails, sending nothing).
-    /// Loopback (`localhost`, `127.0.0.0/8`, `::1`) is always allowed, for
-    /// fakes and local proxies. [`from_env`](crate::Artsvp::from_env) and
-    /// the command-line tool turn it on when
-    /// [`ENV_ALLOW_INSECURE_HTTP`] is `1`.
-    ///
-    /// ```
-    /// use event_invites::Artsvp;
-    ///
-    /// let refused = Artsvp::builder().api_key("k").base_url("http://rsvp.example").build();
-    /// assert!(refused.unwrap_err().to_string().contains("https://"));
-    /// let client = Artsvp::builder()
-    ///     .api_key("k")
-    ///     .base_url("http://rsvp.example")
-    ///     .allow_insecure_http(true)
-    ///     .build()?;
-    /// # let _ = client;
-    /// # Ok::<(), event_invites::Error>(())
-    /// ```
-    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.insecure_http = allow;
-        self
+        /// Lets the key go over plain `http://` to a host other than loopback
+        /// (default `false`: building such a client fails, sending nothing).
+        /// Loopback (`localhost`, `127.0.0.0/8`, `::1`) is always allowed, for
+        /// fakes and local proxies. [`from_env`](crate::Artsvp::from_env) and
+        /// the command-line tool turn it on when
+        /// [`ENV_ALLOW_INSECURE_HTTP`] is `1`.
+        ///
+        /// ```
+        /// use event_invites::Artsvp;
+        ///
+        /// let refused = Artsvp::builder().api_key("k").base_url("http://rsvp.example").build();
+        /// assert!(refused.unwrap_err().to_string().contains("https://"));
+        /// let client = Artsvp::builder()
+        ///     .api_key("k")
+        ///     .base_url("http://rsvp.example")
+        ///     .allow_insecure_http(true)
+        ///     .build()?;
+        /// # let _ = client;
+        /// # Ok::<(), event_invites::Error>(())
+        /// ```
+        pub fn allow_insecure_http(allow: bool) => self.insecure_http = allow;
     }
 
     /// Trusts the certificate authorities in `pem` (one or more PEM

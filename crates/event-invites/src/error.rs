@@ -219,41 +219,24 @@ impl Error {
         )
     }
 
-    pub(crate) fn with_status(mut self, status: Option<u16>) -> Self {
-        self.inner.status = status;
-        self
-    }
+    setters! {
+        pub(crate) fn with_status(status: Option<u16>) => self.inner.status = status;
 
-    pub(crate) fn with_source(mut self, source: impl Into<Source>) -> Self {
-        self.inner.source = Some(source.into());
-        self
-    }
+        pub(crate) fn with_source(source: impl Into<Source>) =>
+            self.inner.source = Some(source.into());
 
-    pub(crate) fn with_request_id(mut self, id: Option<String>) -> Self {
-        self.inner.request_id = id;
-        self
-    }
+        pub(crate) fn with_request_id(id: Option<String>) => self.inner.request_id = id;
 
-    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        self.inner.attempts = attempts;
-        self
-    }
+        pub(crate) fn with_attempts(attempts: u32) => self.inner.attempts = attempts;
 
-    /// Names the API and the host (`host[:port]`, never a path or query).
-    pub(crate) fn at(mut self, api: Service, host: Option<&str>) -> Self {
-        self.inner.api = Some(api);
-        self.inner.host = host.map(str::to_string);
-        self
-    }
+        /// Names the API and the host (`host[:port]`, never a path or query).
+        pub(crate) fn at(api: Service, host: Option<&str>) =>
+            self.inner.api = Some(api),
+            self.inner.host = host.map(str::to_string);
 
-    pub(crate) fn with_verdict(mut self, verdict: Verdict) -> Self {
-        self.inner.verdict = verdict;
-        self
-    }
+        pub(crate) fn with_verdict(verdict: Verdict) => self.inner.verdict = verdict;
 
-    pub(crate) fn with_retry_budget_spent(mut self, spent: bool) -> Self {
-        self.inner.retry_budget_spent = spent;
-        self
+        pub(crate) fn with_retry_budget_spent(spent: bool) => self.inner.retry_budget_spent = spent;
     }
 
     /// What went wrong.

@@ -134,6 +134,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[macro_use]
+mod setters;
+
 pub mod artsvp;
 mod config;
 mod enums;

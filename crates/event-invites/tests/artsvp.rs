@@ -12,8 +12,7 @@ use event_invites_fake::FakeArtsvp;
 
 #[tokio::test]
 async fn events_and_collections() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let events = client.list_events(&Cursor::Start).await.unwrap();
     assert_eq!(events.items, fake.events());
     assert!(!events.has_more);
@@ -30,8 +29,7 @@ async fn events_and_collections() {
 
 #[tokio::test]
 async fn bookings_list_retrieve_and_update() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (_fake, client) = common::artsvp_fake().await;
     let page = client.list_bookings(&BookingQuery::new()).await.unwrap();
     let booking = page
         .items
@@ -64,8 +62,7 @@ async fn bookings_list_retrieve_and_update() {
 
 #[tokio::test]
 async fn invites_are_created_listed_read_updated_and_deleted() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let event = fake.events()[0].id.clone();
     let created = client
         .create_invite(
@@ -118,8 +115,7 @@ async fn invites_are_created_listed_read_updated_and_deleted() {
 
 #[tokio::test]
 async fn a_used_invite_shows_its_bookings() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let used = fake
         .invites()
         .into_iter()
@@ -166,8 +162,7 @@ async fn pages_go_forward_and_back() {
 
 #[tokio::test]
 async fn a_batch_reports_its_totals_and_dedupes() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (_fake, client) = common::artsvp_fake().await;
     let batch = NewBatch::for_resource_tags(["vip"])
         .email("guest@example.com")
         .dedupe(Dedupe::Email);
@@ -181,8 +176,7 @@ async fn a_batch_reports_its_totals_and_dedupes() {
 
 #[tokio::test]
 async fn bad_input_is_refused_before_anything_is_sent() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let cases = [
         client
             .list_invites(&InviteQuery::new().limit(0))
@@ -223,8 +217,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn an_unlimited_invite_reads_as_no_limit() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let invite = fake.invites()[0].clone();
     let unlimited = client
         .update_invite(&invite.id, &InviteUpdate::new().total_count(0))
@@ -236,8 +229,7 @@ async fn an_unlimited_invite_reads_as_no_limit() {
 
 #[tokio::test]
 async fn unknown_statuses_and_kinds_parse_and_keep_their_text() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     fake.inject(
         event_invites_fake::FaultRule::new(event_invites_fake::Fault::UnknownEnumValue).times(2),
     );

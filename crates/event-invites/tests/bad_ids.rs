@@ -5,7 +5,7 @@ mod common;
 
 use event_invites::ErrorKind;
 use event_invites::artsvp::{InviteQuery, InviteUpdate};
-use event_invites_fake::{FakeArtsvp, FakeSecureGate};
+use event_invites_fake::FakeSecureGate;
 
 const AWKWARD: &[&str] = &[
     "a/b",
@@ -22,8 +22,7 @@ const AWKWARD: &[&str] = &[
 
 #[tokio::test]
 async fn awkward_ids_reach_the_invite_route_and_nothing_else() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     for id in AWKWARD {
         let err = client.get_invite(id).await.unwrap_err();
         match err.kind() {
@@ -55,8 +54,7 @@ async fn awkward_ids_reach_the_invite_route_and_nothing_else() {
 
 #[tokio::test]
 async fn ids_that_would_change_the_route_are_refused_before_sending() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     for id in ["", ".", "..", "a\\b"] {
         for result in [
             client.get_invite(id).await.map(|_| ()),
@@ -85,8 +83,7 @@ async fn ids_that_would_change_the_route_are_refused_before_sending() {
 
 #[tokio::test]
 async fn a_limit_outside_1_to_100_is_refused_before_sending() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     for limit in [0u8, 101, 255] {
         let err = client
             .list_invites(&InviteQuery::new().limit(limit))

@@ -22,9 +22,7 @@ fn guests(n: usize) -> Vec<Guest> {
 
 #[tokio::test]
 async fn every_guest_is_invited_once_and_says_whether_it_was_new() {
-    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    let client = common::artsvp(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = empty_event().await;
     client
         .create_invite(&NewInvite::for_event(&event).email("guest3@example.com"))
         .await
@@ -92,9 +90,7 @@ impl Checkpoint for Recording {
 
 #[tokio::test]
 async fn a_checkpoint_skips_finished_guests_and_hears_each_send_first() {
-    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    let client = common::artsvp(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = empty_event().await;
     let checkpoint = std::sync::Arc::new(Recording {
         done: (0..6).map(|i| format!("guest{i}@example.com")).collect(),
         ..Recording::default()
@@ -138,9 +134,7 @@ async fn a_failing_checkpoint_stops_the_run_before_sending() {
             Err("the disk is full".into())
         }
     }
-    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    let client = common::artsvp(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = empty_event().await;
     let err = client
         .bulk_invite(Target::event(&event), guests(3))
         .checkpoint(Full)
@@ -166,9 +160,7 @@ async fn a_failing_checkpoint_stops_the_run_before_sending() {
 
 #[tokio::test]
 async fn lost_answers_are_retried_safely_and_refusals_fail_without_retry() {
-    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    let client = common::artsvp(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = empty_event().await;
     // The answers to three creates are lost after the write; the dedupe
     // filter makes the retry return the invite the first attempt made.
     fake.inject(
@@ -232,6 +224,15 @@ async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
     assert!(p.rate > 0.0 && p.eta() == Some(Duration::ZERO));
     let rejected = fake.requests().count(|r| r.status == Some(429));
     assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
+}
+
+/// A fake with no invites, a [`common::artsvp`] client on it, and the id of
+/// an event to invite guests to.
+async fn empty_event() -> (FakeArtsvp, Artsvp, String) {
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let client = common::artsvp(&fake);
+    let event = fake.state().events[0].id.clone();
+    (fake, client, event)
 }
 
 /// A fake with no invites and no rate limit, a client on it with the
@@ -390,9 +391,7 @@ async fn stopping_on_an_outage_can_be_turned_off() {
 
 #[tokio::test]
 async fn a_single_create_and_a_bulk_run_agree_on_who_a_guest_is() {
-    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
-    let client = common::artsvp(&fake);
-    let event = fake.state().events[0].id.clone();
+    let (fake, client, event) = empty_event().await;
     let first = client
         .create_invite(
             &NewInvite::for_event(&event)

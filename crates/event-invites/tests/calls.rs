@@ -361,8 +361,7 @@ async fn a_client_timeout_is_every_calls_deadline() {
 
 #[tokio::test]
 async fn a_call_names_its_operation_and_prints_its_settings_without_values() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (_fake, client) = common::artsvp_fake().await;
     let call = client
         .get_event("eve-1")
         .timeout(Duration::from_secs(3))

@@ -40,8 +40,7 @@ async fn the_default_user_agent_names_the_crate_and_version() {
 
 #[tokio::test]
 async fn the_raw_client_reaches_what_the_facade_does_not_wrap() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     // The facade's own HTTP client carries the key: the raw client works.
     let events = client.raw().list_events().send().await.unwrap();
     assert_eq!(events.into_inner().data.len(), fake.events().len());

@@ -109,8 +109,7 @@ async fn rate_limited_with_the_wait_the_server_asked_for() {
 
 #[tokio::test]
 async fn server_error_and_unexpected_status() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     fake.inject(FaultRule::new(Fault::Status(500)));
     let err = client.list_events(&Cursor::Start).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Server);

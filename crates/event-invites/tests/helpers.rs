@@ -58,8 +58,7 @@ async fn securegate_lists_by_purpose_and_counts_from_one_request() {
 
 #[tokio::test]
 async fn inviting_a_guest_states_the_dedupe_choice() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (fake, client) = common::artsvp_fake().await;
     let event = fake.events()[2].id.clone();
     let guest = || Guest::new("Ada Obi", "ada@example.com");
     let held = || {

@@ -128,8 +128,7 @@ async fn other_lists_stream_too() {
 
 #[tokio::test]
 async fn an_error_ends_the_stream() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let client = common::artsvp(&fake);
+    let (_fake, client) = common::artsvp_fake().await;
     let mut stream = client.invites(InviteQuery::new().cursor(Cursor::After("inv-never".into())));
     let err = stream.try_next().await.unwrap_err();
     assert!(

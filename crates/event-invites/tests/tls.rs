@@ -10,7 +10,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use event_invites::{ErrorKind, SecureGate, Sent, TlsProblem, TransportCause};
+use event_invites::{ClientBuilder, ErrorKind, SecureGate, Sent, TlsProblem, TransportCause};
 use event_invites_fake::{FakeSecureGate, FakeTls};
 
 async fn fake(tls: FakeTls) -> FakeSecureGate {
@@ -33,9 +33,11 @@ fn as_remote_name(fake: &FakeSecureGate) -> event_invites::ClientBuilder<SecureG
         )
 }
 
-/// What a call to `client` fails with, checked to have made one attempt
-/// over one connection, sending nothing.
-async fn tls_failure(fake: &FakeSecureGate, client: SecureGate) -> TlsProblem {
+/// What a call to a client `client` builds (with quick retries) fails
+/// with, checked to have made one attempt over one connection, sending
+/// nothing.
+async fn tls_failure(fake: &FakeSecureGate, client: ClientBuilder<SecureGate>) -> TlsProblem {
+    let client = client.retry(common::quick_retries()).build().unwrap();
     let event = fake.event_ids()[0].clone();
     let err = client.guest_list(&event).await.unwrap_err();
     let ErrorKind::Transport(TransportCause::Tls(problem)) = err.kind() else {
@@ -95,10 +97,7 @@ async fn a_certificate_from_an_unknown_issuer_is_refused_naming_it() {
     let client = SecureGate::builder()
         .base_url(fake.base_url())
         .api_key(fake.api_key())
-        .root_certificate_pem(other.ca_certificate_pem().unwrap())
-        .retry(common::quick_retries())
-        .build()
-        .unwrap();
+        .root_certificate_pem(other.ca_certificate_pem().unwrap());
     assert_eq!(
         tls_failure(&fake, client).await,
         named(TlsProblem::UnknownIssuer)
@@ -108,10 +107,7 @@ async fn a_certificate_from_an_unknown_issuer_is_refused_naming_it() {
 #[tokio::test]
 async fn a_certificate_for_another_name_is_refused_naming_it() {
     let fake = fake(FakeTls::new()).await;
-    let client = as_remote_name(&fake)
-        .retry(common::quick_retries())
-        .build()
-        .unwrap();
+    let client = as_remote_name(&fake);
     assert_eq!(
         tls_failure(&fake, client).await,
         named(TlsProblem::NameMismatch)
@@ -121,11 +117,7 @@ async fn a_certificate_for_another_name_is_refused_naming_it() {
 #[tokio::test]
 async fn an_expired_certificate_is_refused_naming_it() {
     let fake = fake(FakeTls::new().expired()).await;
-    let client = fake
-        .client_builder()
-        .retry(common::quick_retries())
-        .build()
-        .unwrap();
+    let client = fake.client_builder();
     assert_eq!(tls_failure(&fake, client).await, named(TlsProblem::Expired));
 }
 

@@ -21,13 +21,3 @@ pub const ENV_API_KEY: &str = "SECUREGATE_API_KEY";
 
 /// The environment variable this project reads an optional base URL from.
 pub const ENV_BASE_URL: &str = "SECUREGATE_BASE_URL";
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_vendors_document_agrees() {
-        let spec = include_str!("../../../specs/securegate.yaml");
-        assert!(spec.contains(&format!("name: {}", super::KEY_HEADER)));
-        assert!(spec.contains(&format!("url: {}", super::BASE_URL)));
-    }
-}

@@ -31,14 +31,7 @@
 //! # }
 //! ```
 
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    missing_docs,
-    unused_imports,
-    unused_mut,
-    rustdoc::all
-)]
+// Lints allowed inside, by its header.
 #[rustfmt::skip]
 mod generated;
 

@@ -19,6 +19,13 @@ pub fn artsvp(fake: &FakeArtsvp) -> artsvp_api::Client {
     artsvp_api::Client::new_with_client(fake.base_url(), http_with("authorization", fake.api_key()))
 }
 
+/// A fake ARTSVP with its seeded data, and an [`artsvp`] client of it.
+pub async fn artsvp_fake() -> (FakeArtsvp, artsvp_api::Client) {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = artsvp(&fake);
+    (fake, client)
+}
+
 pub fn artsvp_with_key(fake: &FakeArtsvp, key: &str) -> artsvp_api::Client {
     artsvp_api::Client::new_with_client(fake.base_url(), http_with("authorization", key))
 }

@@ -128,77 +128,74 @@ impl InviteFields {
     }
 }
 
+/// A generated create request (single or batch): its own fields, then the
+/// ones every create takes from [`InviteFields`], mapped onto the wire in
+/// this one place. Returns early with the dedupe filter's error.
+macro_rules! raw_create {
+    ($raw:path { $($own:tt)* } with $fields:expr) => {{
+        let f: &InviteFields = $fields;
+        $raw {
+            $($own)*
+            filter: f.filter()?,
+            name: f.name.clone(),
+            email: f.email(),
+            external_id: f.external_id.clone(),
+            golden: f.golden,
+            register_interest: f.register_interest,
+            total_count: i64::from(f.total_count.unwrap_or(1)),
+            tags: (!f.tags.is_empty()).then(|| raw::Tags(f.tags.clone())),
+            meta_data: f.meta_data.clone().map(raw::MetaData),
+        }
+    }};
+}
+
 macro_rules! invite_fields {
     ($ty:ident) => {
         impl $ty {
-            /// Locks the invite to this name.
-            pub fn name(mut self, name: impl Into<String>) -> Self {
-                self.fields.name = Some(name.into());
-                self
-            }
+            setters! {
+                /// Locks the invite to this name.
+                pub fn name(name: impl Into<String>) => self.fields.name = Some(name.into());
 
-            /// Locks the invite to this email.
-            pub fn email(mut self, email: impl Into<String>) -> Self {
-                self.fields.email = Some(email.into());
-                self
-            }
+                /// Locks the invite to this email.
+                pub fn email(email: impl Into<String>) => self.fields.email = Some(email.into());
 
-            /// An id from the caller's own system.
-            pub fn external_id(mut self, id: impl Into<String>) -> Self {
-                self.fields.external_id = Some(id.into());
-                self
-            }
+                /// An id from the caller's own system.
+                pub fn external_id(id: impl Into<String>) =>
+                    self.fields.external_id = Some(id.into());
 
-            /// Makes it a golden invite.
-            pub fn golden(mut self, golden: bool) -> Self {
-                self.fields.golden = Some(golden);
-                self
-            }
+                /// Makes it a golden invite.
+                pub fn golden(golden: bool) => self.fields.golden = Some(golden);
 
-            /// Makes it a register-interest (waitlist) invite.
-            pub fn register_interest(mut self, yes: bool) -> Self {
-                self.fields.register_interest = Some(yes);
-                self
-            }
+                /// Makes it a register-interest (waitlist) invite.
+                pub fn register_interest(yes: bool) => self.fields.register_interest = Some(yes);
 
-            /// How many times it can be used; 0 is unlimited (ARTSVP's
-            /// default is 1).
-            pub fn total_count(mut self, n: u32) -> Self {
-                self.fields.total_count = Some(n);
-                self
+                /// How many times it can be used; 0 is unlimited (ARTSVP's
+                /// default is 1).
+                pub fn total_count(n: u32) => self.fields.total_count = Some(n);
+
+                /// Free-form meta data.
+                pub fn meta_data(meta: MetaData) => self.fields.meta_data = Some(meta);
+
+                /// Does not create a duplicate: an invite of the same resource
+                /// with the same `by` field is returned instead. This also makes
+                /// the create safe to retry. ARTSVP compares the field exactly;
+                /// emails are sent normalized unless
+                /// [`normalize_email(false)`](Self::normalize_email).
+                pub fn dedupe(by: Dedupe) => self.fields.dedupe = Some(by);
+
+                /// Whether the email is sent trimmed and lowercased
+                /// ([`normalize_email`]), so that `Ann@Example.com ` and
+                /// `ann@example.com` are one guest and dedupe to one invite.
+                /// **On by default**, as in bulk runs and the CLI: in a guest
+                /// list the email is the guest's identity, and ARTSVP compares
+                /// it exactly. `false` sends it exactly as given (an email's
+                /// local part may, rarely, be case-sensitive).
+                pub fn normalize_email(yes: bool) => self.fields.exact_email = !yes;
             }
 
             /// Tags for the invite.
             pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
                 self.fields.tags = tags.into_iter().map(Into::into).collect();
-                self
-            }
-
-            /// Free-form meta data.
-            pub fn meta_data(mut self, meta: MetaData) -> Self {
-                self.fields.meta_data = Some(meta);
-                self
-            }
-
-            /// Does not create a duplicate: an invite of the same resource
-            /// with the same `by` field is returned instead. This also makes
-            /// the create safe to retry. ARTSVP compares the field exactly;
-            /// emails are sent normalized unless
-            /// [`normalize_email(false)`](Self::normalize_email).
-            pub fn dedupe(mut self, by: Dedupe) -> Self {
-                self.fields.dedupe = Some(by);
-                self
-            }
-
-            /// Whether the email is sent trimmed and lowercased
-            /// ([`normalize_email`]), so that `Ann@Example.com ` and
-            /// `ann@example.com` are one guest and dedupe to one invite.
-            /// **On by default**, as in bulk runs and the CLI: in a guest
-            /// list the email is the guest's identity, and ARTSVP compares
-            /// it exactly. `false` sends it exactly as given (an email's
-            /// local part may, rarely, be case-sensitive).
-            pub fn normalize_email(mut self, yes: bool) -> Self {
-                self.fields.exact_email = !yes;
                 self
             }
         }
@@ -267,21 +264,11 @@ impl NewInvite {
                 self.kind.as_str()
             ),
         })?;
-        let f = &self.fields;
-        Ok(raw::CreateInviteRequest {
-            filter: f.filter()?,
+        Ok(raw_create!(raw::CreateInviteRequest {
             resource_id: Some(self.resource_id.clone()),
             resource_type: Some(resource_type),
             resource: None,
-            name: f.name.clone(),
-            email: f.email(),
-            external_id: f.external_id.clone(),
-            golden: f.golden,
-            register_interest: f.register_interest,
-            total_count: i64::from(f.total_count.unwrap_or(1)),
-            tags: (!f.tags.is_empty()).then(|| raw::Tags(f.tags.clone())),
-            meta_data: f.meta_data.clone().map(raw::MetaData),
-        })
+        } with &self.fields))
     }
 }
 
@@ -329,19 +316,9 @@ impl NewBatch {
                 message: "a batch needs at least one resource tag".into(),
             });
         }
-        let f = &self.fields;
-        Ok(raw::BatchCreateInvitesRequest {
+        Ok(raw_create!(raw::BatchCreateInvitesRequest {
             resource_tags: self.resource_tags.clone(),
-            filter: f.filter()?,
-            name: f.name.clone(),
-            email: f.email(),
-            external_id: f.external_id.clone(),
-            golden: f.golden,
-            register_interest: f.register_interest,
-            total_count: i64::from(f.total_count.unwrap_or(1)),
-            tags: (!f.tags.is_empty()).then(|| raw::Tags(f.tags.clone())),
-            meta_data: f.meta_data.clone().map(raw::MetaData),
-        })
+        } with &self.fields))
     }
 }
 
@@ -379,34 +356,21 @@ impl InviteUpdate {
         self
     }
 
-    /// How many times it can be used; 0 is unlimited.
-    pub fn total_count(mut self, n: u32) -> Self {
-        self.total_count = Some(n);
-        self
-    }
+    setters! {
+        /// How many times it can be used; 0 is unlimited.
+        pub fn total_count(n: u32) => self.total_count = Some(n);
 
-    /// Sets or clears golden.
-    pub fn golden(mut self, golden: bool) -> Self {
-        self.golden = Some(golden);
-        self
-    }
+        /// Sets or clears golden.
+        pub fn golden(golden: bool) => self.golden = Some(golden);
 
-    /// Sets or clears register-interest.
-    pub fn register_interest(mut self, yes: bool) -> Self {
-        self.register_interest = Some(yes);
-        self
-    }
+        /// Sets or clears register-interest.
+        pub fn register_interest(yes: bool) => self.register_interest = Some(yes);
 
-    /// Sets the external id.
-    pub fn external_id(mut self, id: impl Into<String>) -> Self {
-        self.external_id = Some(id.into());
-        self
-    }
+        /// Sets the external id.
+        pub fn external_id(id: impl Into<String>) => self.external_id = Some(id.into());
 
-    /// Replaces the meta data.
-    pub fn meta_data(mut self, meta: MetaData) -> Self {
-        self.meta_data = Some(meta);
-        self
+        /// Replaces the meta data.
+        pub fn meta_data(meta: MetaData) => self.meta_data = Some(meta);
     }
 
     pub(crate) fn to_raw(&self) -> raw::UpdateInviteRequest {
@@ -446,28 +410,18 @@ impl BookingUpdate {
         Self::default()
     }
 
-    /// The primary guest's name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    setters! {
+        /// The primary guest's name.
+        pub fn name(name: impl Into<String>) => self.name = Some(name.into());
 
-    /// The primary guest's email.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
+        /// The primary guest's email.
+        pub fn email(email: impl Into<String>) => self.email = Some(email.into());
 
-    /// An id from the caller's own system.
-    pub fn external_id(mut self, id: impl Into<String>) -> Self {
-        self.external_id = Some(id.into());
-        self
-    }
+        /// An id from the caller's own system.
+        pub fn external_id(id: impl Into<String>) => self.external_id = Some(id.into());
 
-    /// Replaces the meta data.
-    pub fn meta_data(mut self, meta: MetaData) -> Self {
-        self.meta_data = Some(meta);
-        self
+        /// Replaces the meta data.
+        pub fn meta_data(meta: MetaData) => self.meta_data = Some(meta);
     }
 
     pub(crate) fn personal(&self) -> [&Option<String>; 3] {

@@ -65,29 +65,18 @@ pub trait HasId: sealed::Sealed {
     fn id(&self) -> &str;
 }
 
-impl HasId for Invite {
-    fn id(&self) -> &str {
-        &self.id
-    }
+/// Every model a list pages through keeps its id in `id`.
+macro_rules! has_id {
+    ($($model:ty),*) => {$(
+        impl HasId for $model {
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    )*};
 }
 
-impl HasId for Booking {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl HasId for Event {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl HasId for Collection {
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
+has_id!(Invite, Booking, Event, Collection);
 
 /// A page, and the operation that fetched it (named once, by the call).
 type Named<T> = (&'static str, Result<Page<T>, Error>);
@@ -161,76 +150,71 @@ impl Listing for BookingQuery {
     }
 }
 
-/// The events list (it takes no filters), from a cursor: made by
-/// [`Artsvp::events`].
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
-/// # let client = fake.client();
-/// use event_invites::artsvp::Cursor;
-/// use futures_util::TryStreamExt;
-///
-/// let events: Vec<_> = client.events(Cursor::Start).try_collect().await?;
-/// assert_eq!(events.len(), fake.events().len());
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventQuery(Cursor);
+/// A list that takes no filters, only a cursor: its query type (from a
+/// [`Cursor`]) and the [`Listing`] that pages through it.
+macro_rules! cursor_listing {
+    ($(#[$meta:meta])* $query:ident => $item:ty, $operation:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $query(Cursor);
 
-impl From<Cursor> for EventQuery {
-    fn from(cursor: Cursor) -> Self {
-        Self(cursor)
-    }
+        impl From<Cursor> for $query {
+            fn from(cursor: Cursor) -> Self {
+                Self(cursor)
+            }
+        }
+
+        impl Listing for $query {
+            type Item = $item;
+            const OPERATION: &'static str = stringify!($operation);
+            fn start(&self) -> Cursor {
+                self.0.clone()
+            }
+            fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<$item> {
+                Box::pin(async move { named(client.$operation(&cursor)).await })
+            }
+        }
+    };
 }
 
-impl Listing for EventQuery {
-    type Item = Event;
-    const OPERATION: &'static str = "list_events";
-    fn start(&self) -> Cursor {
-        self.0.clone()
-    }
-    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Event> {
-        Box::pin(async move { named(client.list_events(&cursor)).await })
-    }
+cursor_listing! {
+    /// The events list (it takes no filters), from a cursor: made by
+    /// [`Artsvp::events`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+    /// # let client = fake.client();
+    /// use event_invites::artsvp::Cursor;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let events: Vec<_> = client.events(Cursor::Start).try_collect().await?;
+    /// assert_eq!(events.len(), fake.events().len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    EventQuery => Event, list_events
 }
 
-/// The collections list (it takes no filters), from a cursor: made by
-/// [`Artsvp::collections`].
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let fake = event_invites_fake::FakeArtsvp::start().await?;
-/// # let client = fake.client();
-/// use event_invites::artsvp::Cursor;
-/// use futures_util::TryStreamExt;
-///
-/// let collections: Vec<_> = client.collections(Cursor::Start).try_collect().await?;
-/// assert_eq!(collections.len(), fake.collections().len());
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CollectionQuery(Cursor);
-
-impl From<Cursor> for CollectionQuery {
-    fn from(cursor: Cursor) -> Self {
-        Self(cursor)
-    }
-}
-
-impl Listing for CollectionQuery {
-    type Item = Collection;
-    const OPERATION: &'static str = "list_collections";
-    fn start(&self) -> Cursor {
-        self.0.clone()
-    }
-    fn fetch(&self, client: Artsvp, cursor: Cursor) -> PageFuture<Collection> {
-        Box::pin(async move { named(client.list_collections(&cursor)).await })
-    }
+cursor_listing! {
+    /// The collections list (it takes no filters), from a cursor: made by
+    /// [`Artsvp::collections`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let fake = event_invites_fake::FakeArtsvp::start().await?;
+    /// # let client = fake.client();
+    /// use event_invites::artsvp::Cursor;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let collections: Vec<_> = client.collections(Cursor::Start).try_collect().await?;
+    /// assert_eq!(collections.len(), fake.collections().len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    CollectionQuery => Collection, list_collections
 }
 
 /// A cursor's hash, the same for the same cursor (fixed keys).

@@ -137,32 +137,25 @@ impl<'a, T: Send + 'a> Call<'a, T> {
         self.operation
     }
 
-    /// How long this whole call may take, instead of the client's
-    /// ([`crate::ClientBuilder::timeout`]): every attempt, backoff,
-    /// rate-limit wait and `Retry-After` wait included. A wait that would
-    /// pass it is not begun: the call fails at once with
-    /// [`ErrorKind::Deadline`], which says where it was. An attempt under
-    /// way when it passes is cut off.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
-        self
-    }
+    setters! {
+        /// How long this whole call may take, instead of the client's
+        /// ([`crate::ClientBuilder::timeout`]): every attempt, backoff,
+        /// rate-limit wait and `Retry-After` wait included. A wait that would
+        /// pass it is not begun: the call fails at once with
+        /// [`ErrorKind::Deadline`], which says where it was. An attempt under
+        /// way when it passes is cut off.
+        pub fn timeout(timeout: Duration) => self.options.timeout = Some(timeout);
 
-    /// How long each attempt of this call may take, instead of the
-    /// client's ([`crate::ClientBuilder::request_timeout`]). An attempt
-    /// that takes longer fails with [`ErrorKind::Timeout`] and may be
-    /// retried, within [`Call::timeout`].
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.options.attempt_timeout = Some(timeout);
-        self
-    }
+        /// How long each attempt of this call may take, instead of the
+        /// client's ([`crate::ClientBuilder::request_timeout`]). An attempt
+        /// that takes longer fails with [`ErrorKind::Timeout`] and may be
+        /// retried, within [`Call::timeout`].
+        pub fn attempt_timeout(timeout: Duration) => self.options.attempt_timeout = Some(timeout);
 
-    /// The retry policy for this call, instead of the client's. A create
-    /// without a dedupe filter is still never repeated once sent, unless
-    /// the policy opts in ([`RetryPolicy::retry_creates_without_filter`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.options.retry = Some(policy);
-        self
+        /// The retry policy for this call, instead of the client's. A create
+        /// without a dedupe filter is still never repeated once sent, unless
+        /// the policy opts in ([`RetryPolicy::retry_creates_without_filter`]).
+        pub fn retry(policy: RetryPolicy) => self.options.retry = Some(policy);
     }
 
     /// Adds a header to each request of this call. A name or value that

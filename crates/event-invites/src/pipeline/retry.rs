@@ -76,36 +76,23 @@ impl RetryPolicy {
         Self::default().max_attempts(1)
     }
 
-    /// Attempts in all, the first included (at least 1).
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
-        self
-    }
+    setters! {
+        /// Attempts in all, the first included (at least 1).
+        pub fn max_attempts(n: u32) => self.max_attempts = n.max(1);
 
-    /// The first backoff's upper bound; each retry doubles it.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
+        /// The first backoff's upper bound; each retry doubles it.
+        pub fn base_delay(delay: Duration) => self.base_delay = delay;
 
-    /// The longest single wait. A 429 asking for longer is not waited out:
-    /// the call fails with [`crate::ErrorKind::RateLimited`] and the wait.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
+        /// The longest single wait. A 429 asking for longer is not waited out:
+        /// the call fails with [`crate::ErrorKind::RateLimited`] and the wait.
+        pub fn max_delay(delay: Duration) => self.max_delay = delay;
 
-    /// The most time a call may take with its retries and waits.
-    pub fn budget(mut self, budget: Duration) -> Self {
-        self.budget = budget;
-        self
-    }
+        /// The most time a call may take with its retries and waits.
+        pub fn budget(budget: Duration) => self.budget = budget;
 
-    /// Also retry creates that carry no dedupe filter. A repeat may then
-    /// create a second object when the first attempt's answer was lost.
-    pub fn retry_creates_without_filter(mut self, yes: bool) -> Self {
-        self.retry_creates = yes;
-        self
+        /// Also retry creates that carry no dedupe filter. A repeat may then
+        /// create a second object when the first attempt's answer was lost.
+        pub fn retry_creates_without_filter(yes: bool) => self.retry_creates = yes;
     }
 
     /// The backoff before retry number `retry` (1 for the first retry):
@@ -185,28 +172,18 @@ impl RetryBudget {
         }
     }
 
-    /// Tokens when full (and at the start).
-    pub fn capacity(mut self, tokens: u32) -> Self {
-        self.capacity = tokens;
-        self
-    }
+    setters! {
+        /// Tokens when full (and at the start).
+        pub fn capacity(tokens: u32) => self.capacity = tokens;
 
-    /// Tokens a retry costs.
-    pub fn retry_cost(mut self, tokens: u32) -> Self {
-        self.retry_cost = tokens;
-        self
-    }
+        /// Tokens a retry costs.
+        pub fn retry_cost(tokens: u32) => self.retry_cost = tokens;
 
-    /// Tokens a retry after a timeout costs.
-    pub fn timeout_retry_cost(mut self, tokens: u32) -> Self {
-        self.timeout_cost = tokens;
-        self
-    }
+        /// Tokens a retry after a timeout costs.
+        pub fn timeout_retry_cost(tokens: u32) => self.timeout_cost = tokens;
 
-    /// Tokens a call that succeeds at its first attempt gives back.
-    pub fn success_refund(mut self, tokens: u32) -> Self {
-        self.success_refund = tokens;
-        self
+        /// Tokens a call that succeeds at its first attempt gives back.
+        pub fn success_refund(tokens: u32) => self.success_refund = tokens;
     }
 
     /// Whether the budget limits retries at all.

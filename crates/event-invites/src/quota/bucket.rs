@@ -347,16 +347,20 @@ impl Ask {
 mod tests {
     use super::*;
 
+    /// A fresh window's first answer: `limit` requests per 10 s, all left.
+    fn first_answer(limit: u64) -> Reading {
+        Reading {
+            limit: Some(limit),
+            remaining: limit,
+            reset: Duration::from_secs(10),
+        }
+    }
+
     #[test]
     fn a_smaller_server_limit_wins_over_the_configured_quota() {
         let quota = Some(Quota::new(10, Duration::from_secs(100)));
         let mut bucket = Bucket::new(quota, 0);
-        // A fresh window's first answer: 2 per 10 s.
-        let reading = Reading {
-            limit: Some(2),
-            remaining: 2,
-            reset: Duration::from_secs(10),
-        };
+        let reading = first_answer(2);
         bucket.observe(reading, 0);
         let effective = bucket.effective(quota).unwrap();
         let ten = Duration::from_secs(10);
@@ -422,12 +426,7 @@ mod tests {
     fn a_server_limit_equal_to_the_quota_keeps_the_configured_window() {
         let quota = Some(Quota::new(10, Duration::from_secs(100)));
         let mut bucket = Bucket::new(quota, 0);
-        let reading = Reading {
-            limit: Some(10),
-            remaining: 10,
-            reset: Duration::from_secs(10),
-        };
-        bucket.observe(reading, 0);
+        bucket.observe(first_answer(10), 0);
         assert_eq!(bucket.effective(quota), quota);
     }
 }

@@ -33,6 +33,13 @@ pub fn artsvp_builder(fake: &FakeArtsvp) -> ClientBuilder<Artsvp> {
     fake.client_builder().retry(quick_retries()).quota(None)
 }
 
+/// A fake ARTSVP with its seeded data, and an [`artsvp`] client of it.
+pub async fn artsvp_fake() -> (FakeArtsvp, Artsvp) {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let client = artsvp(&fake);
+    (fake, client)
+}
+
 pub fn artsvp(fake: &FakeArtsvp) -> Artsvp {
     artsvp_builder(fake).build().unwrap()
 }

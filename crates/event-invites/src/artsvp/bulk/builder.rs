@@ -49,47 +49,35 @@ impl fmt::Debug for BulkInvite {
 }
 
 impl BulkInvite {
-    /// Which field makes two guests one (default: email).
-    pub fn key(mut self, key: BulkKey) -> Self {
-        self.key = key;
-        self
-    }
+    setters! {
+        /// Which field makes two guests one (default: email).
+        pub fn key(key: BulkKey) => self.key = key;
 
-    /// Requests under way at once (default 4, at least 1). The client's
-    /// pacing still decides how many go per second.
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
+        /// Requests under way at once (default 4, at least 1). The client's
+        /// pacing still decides how many go per second.
+        pub fn concurrency(n: usize) => self.concurrency = n.max(1);
 
-    /// Whether emails are trimmed and lowercased before they are sent and
-    /// compared (default: on). In a guest list the email is the guest's
-    /// identity, and `Ann@Example.com ` typed into a spreadsheet is the
-    /// same guest as `ann@example.com`: inviting both would be the
-    /// duplicate the run exists to prevent. Turn it off to send emails
-    /// exactly as given.
-    pub fn normalize_email(mut self, yes: bool) -> Self {
-        self.normalize_email = yes;
-        self
-    }
+        /// Whether emails are trimmed and lowercased before they are sent and
+        /// compared (default: on). In a guest list the email is the guest's
+        /// identity, and `Ann@Example.com ` typed into a spreadsheet is the
+        /// same guest as `ann@example.com`: inviting both would be the
+        /// duplicate the run exists to prevent. Turn it off to send emails
+        /// exactly as given.
+        pub fn normalize_email(yes: bool) => self.normalize_email = yes;
 
-    /// When the run stops because the API keeps failing: after this many
-    /// guests in a row failed with server or transport errors (5xx,
-    /// timeouts, failed or cut connections) while the client's
-    /// [`crate::RetryBudget`] was spent (or is disabled). Default 5; 0
-    /// never stops. The run then sends nothing more: the guests under way
-    /// finish, the stream yields [`BulkError::Outage`] and ends, and every
-    /// guest not sent is still pending in the checkpoint (the failed ones
-    /// stay open too), so the next run goes on where this one stopped.
-    pub fn stop_on_outage_after(mut self, guests_in_a_row: usize) -> Self {
-        self.outage_after = guests_in_a_row;
-        self
-    }
+        /// When the run stops because the API keeps failing: after this many
+        /// guests in a row failed with server or transport errors (5xx,
+        /// timeouts, failed or cut connections) while the client's
+        /// [`crate::RetryBudget`] was spent (or is disabled). Default 5; 0
+        /// never stops. The run then sends nothing more: the guests under way
+        /// finish, the stream yields [`BulkError::Outage`] and ends, and every
+        /// guest not sent is still pending in the checkpoint (the failed ones
+        /// stay open too), so the next run goes on where this one stopped.
+        pub fn stop_on_outage_after(guests_in_a_row: usize) => self.outage_after = guests_in_a_row;
 
-    /// What earlier runs finished, and where this one records its progress.
-    pub fn checkpoint(mut self, checkpoint: impl Checkpoint) -> Self {
-        self.checkpoint = Some(Arc::new(checkpoint));
-        self
+        /// What earlier runs finished, and where this one records its progress.
+        pub fn checkpoint(checkpoint: impl Checkpoint) =>
+            self.checkpoint = Some(Arc::new(checkpoint));
     }
 
     /// Starts the run on the current tokio runtime. Dropping the

@@ -87,34 +87,21 @@ impl InviteQuery {
         self
     }
 
-    /// Only invites with this external id.
-    pub fn external_id(mut self, id: impl Into<String>) -> Self {
-        self.external_id = Some(id.into());
-        self
-    }
+    setters! {
+        /// Only invites with this external id.
+        pub fn external_id(id: impl Into<String>) => self.external_id = Some(id.into());
 
-    /// Only invites with this name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+        /// Only invites with this name.
+        pub fn name(name: impl Into<String>) => self.name = Some(name.into());
 
-    /// Only invites with this email.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
-    }
+        /// Only invites with this email.
+        pub fn email(email: impl Into<String>) => self.email = Some(email.into());
 
-    /// Items per page, 1 to 100 (ARTSVP's default is 50).
-    pub fn limit(mut self, limit: u8) -> Self {
-        self.limit = Some(limit);
-        self
-    }
+        /// Items per page, 1 to 100 (ARTSVP's default is 50).
+        pub fn limit(limit: u8) => self.limit = Some(limit);
 
-    /// Where the page starts.
-    pub fn cursor(mut self, cursor: Cursor) -> Self {
-        self.cursor = cursor;
-        self
+        /// Where the page starts.
+        pub fn cursor(cursor: Cursor) => self.cursor = cursor;
     }
 
     pub(crate) fn personal(&self) -> [&Option<String>; 3] {
@@ -174,16 +161,12 @@ impl BookingQuery {
         Self::default()
     }
 
-    /// Only bookings with this external id.
-    pub fn external_id(mut self, id: impl Into<String>) -> Self {
-        self.external_id = Some(id.into());
-        self
-    }
+    setters! {
+        /// Only bookings with this external id.
+        pub fn external_id(id: impl Into<String>) => self.external_id = Some(id.into());
 
-    /// Only bookings made with this email.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
+        /// Only bookings made with this email.
+        pub fn email(email: impl Into<String>) => self.email = Some(email.into());
     }
 
     /// Only bookings with any of these tags.
@@ -192,19 +175,15 @@ impl BookingQuery {
         self
     }
 
-    /// Only bookings of this event (by id or code). ARTSVP's bookings list
-    /// has no event filter, so this one is applied here, to each page: the
-    /// pages still hold (and cost a request for) every booking of the
-    /// account, and a page may come back empty.
-    pub fn event(mut self, event: impl Into<String>) -> Self {
-        self.event = Some(event.into());
-        self
-    }
+    setters! {
+        /// Only bookings of this event (by id or code). ARTSVP's bookings list
+        /// has no event filter, so this one is applied here, to each page: the
+        /// pages still hold (and cost a request for) every booking of the
+        /// account, and a page may come back empty.
+        pub fn event(event: impl Into<String>) => self.event = Some(event.into());
 
-    /// Where the page starts.
-    pub fn cursor(mut self, cursor: Cursor) -> Self {
-        self.cursor = cursor;
-        self
+        /// Where the page starts.
+        pub fn cursor(cursor: Cursor) => self.cursor = cursor;
     }
 
     pub(crate) fn personal(&self) -> [&Option<String>; 2] {
