@@ -503,8 +503,6 @@ async fn bulk_invite(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>
     let progress = client
         .bulk_invite(Target::event(&event), bulk_guests(sizes.bulk_guests))
         .concurrency(4)
-        .start()
-        .finish()
         .await?;
     let elapsed = t.elapsed().as_secs_f64();
     let log = fake.requests().entries();
@@ -580,8 +578,6 @@ async fn resume_waste(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error
         .bulk_invite(Target::event(&event), guests)
         .concurrency(4)
         .checkpoint(journal.clone())
-        .start()
-        .finish()
         .await?;
     let sent = fake.requests().len() - before;
     let held = fake.state().invites_of(&event).len();
@@ -664,8 +660,6 @@ async fn outage(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
     let progress = client
         .bulk_invite(Target::event(&event), guests)
         .checkpoint(journal.clone())
-        .start()
-        .finish()
         .await?;
     let held = fake.state().invites_of(&event).len();
     Ok(
@@ -693,8 +687,6 @@ async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
         failing_creates(rows, FaultRule::new(Fault::Status(503)).share(3, 10)).await?;
     let progress = client
         .bulk_invite(Target::event(&event), bulk_guests(rows))
-        .start()
-        .finish()
         .await?;
     let sent = creates_sent(&fake);
     let limited = rate_limited(&fake);

@@ -132,16 +132,12 @@ impl ControlApi {
         self
     }
 
-    /// The address to listen on (default `127.0.0.1`).
-    pub fn host(mut self, host: IpAddr) -> Self {
-        self.host = host;
-        self
-    }
+    setters! {
+        /// The address to listen on (default `127.0.0.1`).
+        pub fn host(host: IpAddr) => self.host = host;
 
-    /// The port (default 0: any free port).
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
+        /// The port (default 0: any free port).
+        pub fn port(port: u16) => self.port = port;
     }
 
     /// Starts serving inside the current tokio runtime.

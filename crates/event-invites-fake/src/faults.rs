@@ -182,65 +182,45 @@ impl FaultRule {
         }
     }
 
-    /// Only requests with this method and route template, e.g.
-    /// `("POST", "/invites")`, `("GET", "/invites/{id}")` or
-    /// `("GET", "/events/{event_id}/invites")`.
-    pub fn on(mut self, method: &str, route: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self.route = Some(route.to_string());
-        self
-    }
+    setters! {
+        /// Only requests with this method and route template, e.g.
+        /// `("POST", "/invites")`, `("GET", "/invites/{id}")` or
+        /// `("GET", "/events/{event_id}/invites")`.
+        pub fn on(method: &str, route: &str) =>
+            self.method = Some(method.to_ascii_uppercase()),
+            self.route = Some(route.to_string());
 
-    /// Only requests with this method, whatever their route.
-    pub fn method(mut self, method: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self
+        /// Only requests with this method, whatever their route.
+        pub fn method(method: &str) => self.method = Some(method.to_ascii_uppercase());
+
+        /// Only requests with this route template, whatever their method.
+        pub fn route(route: &str) => self.route = Some(route.to_string());
+
+        /// Let the first `n` matching requests through untouched.
+        pub fn skip(n: u32) => self.skip = n;
+
+        /// Strike `n` matching requests (the default is 1).
+        pub fn times(n: u32) => self.times = Some(n);
+
+        /// Strike every matching request until the rules are cleared.
+        pub fn always() => self.times = None;
+
+        /// Strike `strike` of every `of` matching requests, spread evenly and
+        /// the same on every run (3 of 10 strikes the 4th, 7th and 10th, …),
+        /// until the rules are cleared: a flaky server. The others pass
+        /// untouched.
+        pub fn share(strike: u32, of: u32) =>
+            self.share = Some((strike.min(of), of.max(1))),
+            self.times = None;
+
+        /// Apply the request's write first, then strike (a status, 429 or a
+        /// dropped connection after the state changed).
+        pub fn after_write() => self.timing = Timing::AfterWrite;
     }
 
     /// The fault this rule applies.
     pub fn fault(&self) -> &Fault {
         &self.fault
-    }
-
-    /// Only requests with this route template, whatever their method.
-    pub fn route(mut self, route: &str) -> Self {
-        self.route = Some(route.to_string());
-        self
-    }
-
-    /// Let the first `n` matching requests through untouched.
-    pub fn skip(mut self, n: u32) -> Self {
-        self.skip = n;
-        self
-    }
-
-    /// Strike `n` matching requests (the default is 1).
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = Some(n);
-        self
-    }
-
-    /// Strike every matching request until the rules are cleared.
-    pub fn always(mut self) -> Self {
-        self.times = None;
-        self
-    }
-
-    /// Strike `strike` of every `of` matching requests, spread evenly and
-    /// the same on every run (3 of 10 strikes the 4th, 7th and 10th, …),
-    /// until the rules are cleared: a flaky server. The others pass
-    /// untouched.
-    pub fn share(mut self, strike: u32, of: u32) -> Self {
-        self.share = Some((strike.min(of), of.max(1)));
-        self.times = None;
-        self
-    }
-
-    /// Apply the request's write first, then strike (a status, 429 or a
-    /// dropped connection after the state changed).
-    pub fn after_write(mut self) -> Self {
-        self.timing = Timing::AfterWrite;
-        self
     }
 
     fn matches(&self, method: &str, route: Option<&str>) -> bool {

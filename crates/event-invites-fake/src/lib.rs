@@ -103,6 +103,9 @@
 
 #![deny(missing_docs)]
 
+#[macro_use]
+mod setters;
+
 mod artsvp;
 mod clock;
 mod control;

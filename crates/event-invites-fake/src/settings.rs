@@ -174,61 +174,45 @@ impl Server {
 /// field; `$fake` names the server type in the docs.
 macro_rules! settings_methods {
     ($fake:ident) => {
-        /// The seed of the data, ids and default API key (default 42).
-        pub fn seed(mut self, seed: u64) -> Self {
-            self.settings.seed = seed;
-            self
-        }
+        setters! {
+            /// The seed of the data, ids and default API key (default 42).
+            pub fn seed(seed: u64) => self.settings.seed = seed;
 
-        /// Latency added to every request.
-        pub fn latency(mut self, latency: std::time::Duration) -> Self {
-            self.settings.latency = latency;
-            self
-        }
+            /// Latency added to every request.
+            pub fn latency(latency: std::time::Duration) => self.settings.latency = latency;
 
-        /// A request quota: over it, 429 with `Retry-After`, and the
-        /// request has no effect.
-        pub fn rate_limit(mut self, quota: $crate::RateLimit) -> Self {
-            self.settings.rate_limit = Some(quota);
-            self
-        }
+            /// A request quota: over it, 429 with `Retry-After`, and the
+            /// request has no effect.
+            pub fn rate_limit(quota: $crate::RateLimit) => self.settings.rate_limit = Some(quota);
 
-        /// No quota at all (and no rate-limit headers).
-        pub fn unlimited(mut self) -> Self {
-            self.settings.rate_limit = None;
-            self
-        }
+            /// No quota at all (and no rate-limit headers).
+            pub fn unlimited() => self.settings.rate_limit = None;
 
-        /// The API key the server accepts (default: derived from the seed).
-        pub fn api_key(mut self, key: impl Into<String>) -> Self {
-            self.settings.api_key = Some(key.into());
-            self
-        }
+            /// The API key the server accepts (default: derived from the seed).
+            pub fn api_key(key: impl Into<String>) => self.settings.api_key = Some(key.into());
 
-        /// The port (default 0: any free port).
-        pub fn port(mut self, port: u16) -> Self {
-            self.settings.port = port;
-            self
-        }
+            /// The port (default 0: any free port).
+            pub fn port(port: u16) => self.settings.port = port;
 
-        /// The address to listen on (default `127.0.0.1`; `0.0.0.0` makes
-        /// the fake reachable from other machines).
-        pub fn host(mut self, host: std::net::IpAddr) -> Self {
-            self.settings.host = host;
-            self
-        }
+            /// The address to listen on (default `127.0.0.1`; `0.0.0.0` makes
+            /// the fake reachable from other machines).
+            pub fn host(host: std::net::IpAddr) => self.settings.host = host;
 
-        #[doc = concat!("Rate-limit windows follow a manual clock moved by [`", stringify!($fake), "::advance_clock`] instead of real time.")]
-        pub fn manual_clock(mut self) -> Self {
-            self.settings.manual_clock = true;
-            self
-        }
+            #[doc = concat!(
+                "Rate-limit windows follow a manual clock moved by [`",
+                stringify!($fake),
+                "::advance_clock`] instead of real time."
+            )]
+            pub fn manual_clock() => self.settings.manual_clock = true;
 
-        /// Keeps only the last `n` requests in the request log (default:
-        /// all; 0 keeps none). For long runs, whose log would otherwise grow.
-        pub fn request_log_limit(mut self, n: usize) -> Self {
-            self.settings.log_limit = Some(n);
-            self
+            /// Keeps only the last `n` requests in the request log (default:
+            /// all; 0 keeps none). For long runs, whose log would otherwise grow.
+            pub fn request_log_limit(n: usize) => self.settings.log_limit = Some(n);
+
+            /// Serves HTTPS with a certificate made at start (see
+            /// [`FakeTls`](crate::FakeTls)): `base_url()` is then
+            /// `https://127.0.0.1:<port>`, and `client()` trusts the fake's CA.
+            pub fn tls(tls: $crate::FakeTls) => self.settings.tls = Some(tls);
         }
 
         /// A fault rule in force from the first request. A rule for a
@@ -236,14 +220,6 @@ macro_rules! settings_methods {
         /// [`std::io::ErrorKind::InvalidInput`], naming the routes it has.
         pub fn fault(mut self, rule: $crate::FaultRule) -> Self {
             self.settings.faults.push(rule);
-            self
-        }
-
-        /// Serves HTTPS with a certificate made at start (see
-        /// [`FakeTls`](crate::FakeTls)): `base_url()` is then
-        /// `https://127.0.0.1:<port>`, and `client()` trusts the fake's CA.
-        pub fn tls(mut self, tls: $crate::FakeTls) -> Self {
-            self.settings.tls = Some(tls);
             self
         }
 

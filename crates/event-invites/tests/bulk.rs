@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::future::IntoFuture;
+
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -98,8 +100,6 @@ async fn a_checkpoint_skips_finished_guests_and_hears_each_send_first() {
     let progress = client
         .bulk_invite(Target::event(&event), guests(10))
         .checkpoint(checkpoint.clone())
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!((progress.skipped, progress.created), (6, 4));
@@ -116,8 +116,6 @@ async fn a_checkpoint_skips_finished_guests_and_hears_each_send_first() {
     let progress = client
         .bulk_invite(Target::event(&event), guests(10))
         .checkpoint(done)
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.skipped, 10);
@@ -138,8 +136,6 @@ async fn a_failing_checkpoint_stops_the_run_before_sending() {
     let err = client
         .bulk_invite(Target::event(&event), guests(3))
         .checkpoint(Full)
-        .start()
-        .finish()
         .await
         .unwrap_err();
     let BulkError::Checkpoint(cause) = &err else {
@@ -172,8 +168,6 @@ async fn lost_answers_are_retried_safely_and_refusals_fail_without_retry() {
     let progress = client
         .bulk_invite(Target::event(&event), guests(8))
         .key(BulkKey::Email)
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.created + progress.existing, 8, "{progress:?}");
@@ -183,8 +177,6 @@ async fn lost_answers_are_retried_safely_and_refusals_fail_without_retry() {
     fake.requests().clear();
     let progress = client
         .bulk_invite(Target::event("eve-missing"), guests(3))
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.failed, 3);
@@ -224,6 +216,21 @@ async fn progress_says_when_the_run_waits_for_the_rate_limit_window() {
     assert!(p.rate > 0.0 && p.eta() == Some(Duration::ZERO));
     let rejected = fake.requests().count(|r| r.status == Some(429));
     assert_eq!(rejected, 0, "paced by the server's headers, never a 429");
+}
+
+#[tokio::test]
+async fn a_concurrency_of_zero_still_sends_one_at_a_time() {
+    let (fake, client, event) = empty_event().await;
+    let run = client
+        .bulk_invite(Target::event(&event), guests(3))
+        .concurrency(0)
+        .into_future();
+    let progress = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("the run ends")
+        .unwrap();
+    assert_eq!(progress.created, 3);
+    assert_eq!(fake.state().invites_of(&event).len(), 3);
 }
 
 /// A fake with no invites, a [`common::artsvp`] client on it, and the id of
@@ -332,8 +339,6 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
     fake.clear_faults();
     let progress = client
         .bulk_invite(Target::event(&event), guests(300))
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.created + progress.existing, 300);
@@ -382,8 +387,6 @@ async fn stopping_on_an_outage_can_be_turned_off() {
     let progress = client
         .bulk_invite(Target::event(&event), guests(12))
         .stop_on_outage_after(0)
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.unknown, 12, "every guest tried, none stopped");
@@ -406,8 +409,6 @@ async fn a_single_create_and_a_bulk_run_agree_on_who_a_guest_is() {
             Target::event(&event),
             vec![Guest::new("Carol", "carol@example.com ")],
         )
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!((progress.created, progress.existing), (0, 1));
@@ -439,8 +440,6 @@ async fn a_guest_whose_failure_may_pass_is_tried_once_more_at_the_end_and_only_o
         .bulk_invite(Target::event(&event), guests(3))
         .concurrency(1)
         .stop_on_outage_after(0)
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(common::posts(&fake), 6, "each of 3 guests tried twice");
@@ -455,8 +454,6 @@ async fn a_set_of_finished_keys_skips_those_guests_and_only_those() {
     let progress = client
         .bulk_invite(Target::event(&event), guests(3))
         .checkpoint(finished)
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!((progress.skipped, progress.created), (1, 2));
@@ -519,8 +516,6 @@ async fn a_finished_run_waits_for_nothing() {
     let client = common::artsvp_with(&fake, RetryPolicy::none(), Some(Quota::per_second(1)));
     let progress = client
         .bulk_invite(Target::event(&event), guests(2))
-        .start()
-        .finish()
         .await
         .unwrap();
     assert_eq!(progress.created, 2);

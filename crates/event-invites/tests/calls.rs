@@ -39,8 +39,7 @@ async fn a_client_prints_as_one_short_line_without_its_key() {
 
 #[tokio::test]
 async fn an_attempt_timeout_for_one_call_only() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(2))).always());
+    let fake = common::slow_artsvp(Duration::from_secs(2)).await;
     let client = fake.client();
     let started = Instant::now();
     let err = client
@@ -227,8 +226,7 @@ async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
 
 #[tokio::test]
 async fn a_call_timeout_bounds_the_whole_call_retries_included() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
+    let fake = common::slow_artsvp(Duration::from_secs(3)).await;
     // The client's own per-request timeout is 30 s: the call's 500 ms wins.
     let started = Instant::now();
     let err = fake
@@ -337,8 +335,7 @@ async fn a_wait_that_would_pass_the_deadline_fails_at_once_and_says_why() {
 
 #[tokio::test]
 async fn a_client_timeout_is_every_calls_deadline() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
+    let fake = common::slow_artsvp(Duration::from_secs(3)).await;
     let client = fake
         .client_builder()
         .timeout(Duration::from_millis(300))

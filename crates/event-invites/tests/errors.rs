@@ -128,8 +128,7 @@ async fn server_error_and_unexpected_status() {
 
 #[tokio::test]
 async fn timeout() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    fake.inject(FaultRule::new(Fault::Latency(Duration::from_secs(3))).always());
+    let fake = common::slow_artsvp(Duration::from_secs(3)).await;
     let client = fake
         .client_builder()
         .request_timeout(Duration::from_millis(100))

@@ -24,6 +24,19 @@ fn holding(fake: &FakeArtsvp, email: &str) -> usize {
 }
 
 #[tokio::test]
+async fn zero_attempts_still_means_one() {
+    let fake = fake().await;
+    fake.inject(FaultRule::new(Fault::Status(503)).always());
+    let policy = RetryPolicy::new().max_attempts(0);
+    let err = common::artsvp_with(&fake, policy, None)
+        .list_events(&Cursor::Start)
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts(), 1, "{err}");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn gateway_errors_on_reads_are_retried() {
     let fake = fake().await;
     fake.inject(FaultRule::new(Fault::Status(503)).times(2));

@@ -84,31 +84,21 @@ impl Default for ArtsvpBuilder {
 impl ArtsvpBuilder {
     settings_methods!(FakeArtsvp);
 
-    /// How many events to seed (default 6).
-    pub fn events(mut self, n: usize) -> Self {
-        self.size.events = n;
-        self
-    }
+    setters! {
+        /// How many events to seed (default 6).
+        pub fn events(n: usize) => self.size.events = n;
 
-    /// How many collections to seed (default 2).
-    pub fn collections(mut self, n: usize) -> Self {
-        self.size.collections = n;
-        self
-    }
+        /// How many collections to seed (default 2).
+        pub fn collections(n: usize) => self.size.collections = n;
 
-    /// How many invites to seed (default 120); used invites come with their
-    /// bookings.
-    pub fn invites(mut self, n: usize) -> Self {
-        self.size.invites = n;
-        self
-    }
+        /// How many invites to seed (default 120); used invites come with their
+        /// bookings.
+        pub fn invites(n: usize) => self.size.invites = n;
 
-    /// How many bookings to seed: the first `n` invites (all of them when
-    /// there are fewer) are used once each. By default about a third of the
-    /// invites are used, some of them more than once.
-    pub fn bookings(mut self, n: usize) -> Self {
-        self.size.bookings = Some(n);
-        self
+        /// How many bookings to seed: the first `n` invites (all of them when
+        /// there are fewer) are used once each. By default about a third of the
+        /// invites are used, some of them more than once.
+        pub fn bookings(n: usize) => self.size.bookings = Some(n);
     }
 
     /// Starts the server inside the current tokio runtime.

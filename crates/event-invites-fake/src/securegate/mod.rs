@@ -60,17 +60,13 @@ impl Default for SecureGateBuilder {
 impl SecureGateBuilder {
     settings_methods!(FakeSecureGate);
 
-    /// How many events have invites (default 3).
-    pub fn events(mut self, n: usize) -> Self {
-        self.events = n;
-        self
-    }
+    setters! {
+        /// How many events have invites (default 3).
+        pub fn events(n: usize) => self.events = n;
 
-    /// How many invites each event has (default 24; every status,
-    /// authentication method and country code appears from 12 on).
-    pub fn invites_per_event(mut self, n: usize) -> Self {
-        self.invites_per_event = n;
-        self
+        /// How many invites each event has (default 24; every status,
+        /// authentication method and country code appears from 12 on).
+        pub fn invites_per_event(n: usize) => self.invites_per_event = n;
     }
 
     /// Starts the server inside the current tokio runtime.

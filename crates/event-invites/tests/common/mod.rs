@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use event_invites::artsvp::{CreateOutcome, Invite, NewInvite};
 use event_invites::{Artsvp, ClientBuilder, Error, Quota, RetryPolicy, SecureGate};
-use event_invites_fake::{FakeArtsvp, FakeSecureGate};
+use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 
 /// The URL of a loopback port that was just free: nothing listens there,
 /// so a connection to it is refused.
@@ -31,6 +31,14 @@ pub fn quick_retries() -> RetryPolicy {
 /// quota (the fake's own limit, if any, still answers 429).
 pub fn artsvp_builder(fake: &FakeArtsvp) -> ClientBuilder<Artsvp> {
     fake.client_builder().retry(quick_retries()).quota(None)
+}
+
+/// A fake ARTSVP with its seeded data that answers every request only
+/// after `latency`.
+pub async fn slow_artsvp(latency: Duration) -> FakeArtsvp {
+    let fake = FakeArtsvp::start().await.unwrap();
+    fake.inject(FaultRule::new(Fault::Latency(latency)).always());
+    fake
 }
 
 /// A fake ARTSVP with its seeded data, and an [`artsvp`] client of it.

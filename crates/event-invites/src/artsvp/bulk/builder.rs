@@ -22,7 +22,7 @@ use super::*;
 /// # drop(run);
 /// # }
 /// ```
-#[must_use = "a bulk run does nothing until it is started"]
+#[must_use = "a bulk run does nothing until it is started or awaited"]
 pub struct BulkInvite {
     pub(super) client: Artsvp,
     pub(super) target: Target,
@@ -115,6 +115,35 @@ impl BulkInvite {
             tally,
             client,
         }
+    }
+}
+
+/// Awaiting a run set up runs it to the end, as
+/// [`start`](BulkInvite::start)`.`[`finish`](BulkRun::finish) does: the
+/// final [`Progress`], the outcomes dropped (see them through the
+/// [`BulkRun`] stream, or a [`Checkpoint`]). A [`crate::Call`] is awaited
+/// the same way.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = event_invites_fake::FakeArtsvp::builder().invites(0).start().await?;
+/// # let client = fake.client();
+/// # let event = fake.events()[0].id.clone();
+/// use event_invites::artsvp::{Guest, Target};
+///
+/// let guests = vec![Guest::new("Ann", "ann@example.com"), Guest::new("Bo", "bo@example.com")];
+/// let progress = client.bulk_invite(Target::event(&event), guests).await?;
+/// assert_eq!(progress.created, 2);
+/// # Ok(())
+/// # }
+/// ```
+impl std::future::IntoFuture for BulkInvite {
+    type Output = Result<Progress, BulkError>;
+    type IntoFuture = Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.start().finish())
     }
 }
 
