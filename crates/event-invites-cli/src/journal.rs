@@ -291,12 +291,18 @@ impl Journal {
 mod tests {
     use super::*;
 
-    /// `NAME-PID` in the temp directory, new and empty.
-    fn fresh_dir(name: &str) -> std::path::PathBuf {
+    /// `NAME-PID` in the temp directory, new and empty, and `file` in it.
+    fn fresh_journal_path(name: &str, file: &str) -> (std::path::PathBuf, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        let path = dir.join(file);
+        (dir, path)
+    }
+
+    /// The journal at `path` of a run inviting to event `eve-1`.
+    fn open_eve_1(path: &Path) -> Journal {
+        Journal::open(path, &run("event eve-1")).unwrap()
     }
 
     fn run(target: &str) -> RunId {
@@ -311,9 +317,8 @@ mod tests {
     #[test]
     fn a_new_journal_and_its_side_files_are_readable_by_their_owner_only() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = fresh_dir("journal-mode");
-        let path = dir.join("private.sqlite");
-        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        let (dir, path) = fresh_journal_path("journal-mode", "private.sqlite");
+        let journal = open_eve_1(&path);
         journal.sending("ann@example.com").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         for file in ["private.sqlite", "private.sqlite-wal", "private.sqlite-shm"] {
@@ -337,10 +342,9 @@ mod tests {
 
     #[test]
     fn finished_guests_are_done_in_flight_ones_are_not() {
-        let dir = fresh_dir("journal-test");
-        let path = dir.join("a.sqlite");
+        let (dir, path) = fresh_journal_path("journal-test", "a.sqlite");
         {
-            let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+            let journal = open_eve_1(&path);
             journal.sending("ann@example.com").unwrap();
             journal.sending("bo@example.com").unwrap();
             journal
@@ -354,7 +358,7 @@ mod tests {
                 }
             );
         }
-        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        let journal = open_eve_1(&path);
         assert!(journal.is_done("ann@example.com"));
         assert!(!journal.is_done("bo@example.com"), "in flight: sent again");
         let err = Journal::open(&path, &run("event eve-2")).err().unwrap();
@@ -431,10 +435,9 @@ mod tests {
 
     #[tokio::test]
     async fn each_outcome_is_kept_as_a_rerun_needs_it() {
-        let dir = fresh_dir("journal-outcomes");
-        let path = dir.join("b.sqlite");
+        let (dir, path) = fresh_journal_path("journal-outcomes", "b.sqlite");
         {
-            let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+            let journal = open_eve_1(&path);
             for (key, outcome) in one_outcome_of_each_kind().await {
                 journal.sending(key).unwrap();
                 journal.finished(key, &outcome).unwrap();
@@ -454,7 +457,7 @@ mod tests {
             ]
         );
         // A re-run skips what is finished and sends the rest again.
-        let journal = Journal::open(&path, &run("event eve-1")).unwrap();
+        let journal = open_eve_1(&path);
         for (key, done) in [
             ("a-created", true),
             ("b-existing", true),

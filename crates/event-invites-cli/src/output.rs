@@ -35,14 +35,7 @@ impl Output {
                 let mut writer = csv::Writer::from_writer(&mut bytes);
                 if rows.is_empty() {
                     writer
-                        .write_record([
-                            "name",
-                            "email",
-                            "phone",
-                            "status",
-                            "party_size",
-                            "reference",
-                        ])
+                        .write_record(GuestRow::COLUMNS)
                         .map_err(|e| e.to_string())?;
                 }
                 for row in rows {
@@ -66,24 +59,8 @@ impl Output {
 }
 
 fn table(out: &mut Vec<u8>, rows: &[GuestRow]) {
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.name.clone(),
-                r.email.clone(),
-                r.phone.clone(),
-                r.status.clone(),
-                r.party_size.to_string(),
-                r.reference.clone(),
-            ]
-        })
-        .collect();
-    print_table(
-        out,
-        &["name", "email", "phone", "status", "party", "reference"],
-        &cells,
-    );
+    let cells: Vec<[String; 6]> = rows.iter().map(GuestRow::cells).collect();
+    print_table(out, &GuestRow::COLUMNS, &cells);
     let _ = writeln!(out, "{} guest(s)", rows.len());
 }
 

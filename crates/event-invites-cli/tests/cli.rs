@@ -65,13 +65,15 @@ fn email(i: usize) -> String {
     format!("guest{i}@example.com")
 }
 
-/// A CSV of `n` valid guests.
-fn guests_csv(path: &Path, n: usize) {
+/// `guests.csv` in `dir`: a CSV of `n` valid guests.
+fn guests_csv(dir: &TempDir, n: usize) -> PathBuf {
     let mut text = String::from("name,email,external_id,tags\n");
     for i in 0..n {
         text.push_str(&format!("Guest {i},{},crm-{i},vip;row{i}\n", email(i)));
     }
-    std::fs::write(path, text).unwrap();
+    let path = dir.path("guests.csv");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// The emails of the invites the fake holds for `event`, each once; panics
@@ -202,9 +204,8 @@ async fn a_run_killed_part_way_resumes_without_inviting_anyone_twice() {
     let fake = slow_fake().await;
     let event = fake.state().events[0].code.clone();
     let dir = TempDir::new("kill");
-    let csv = dir.path("guests.csv");
     let journal = dir.path("run.sqlite");
-    guests_csv(&csv, 200);
+    let csv = guests_csv(&dir, 200);
     let args = invite_args(
         &event,
         &csv,
@@ -246,8 +247,7 @@ async fn a_dry_run_sends_nothing() {
     let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("dry");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 50);
+    let csv = guests_csv(&dir, 50);
     let out = run(&fake, &invite_args(&event, &csv, &["--dry-run"])).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_says(&out.stdout, "50 row(s) ready");
@@ -260,8 +260,7 @@ async fn a_journal_of_another_run_is_refused_and_a_wrong_header_sends_nothing() 
     let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
     let events = fake.state().events;
     let dir = TempDir::new("journal");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 3);
+    let csv = guests_csv(&dir, 3);
     let journal = dir.path("j.sqlite");
     let invite = |event: &str| {
         vec![
@@ -360,8 +359,7 @@ async fn bookings_print_json_rows_of_the_confirmed_bookings_of_an_event() {
 async fn without_a_key_it_stops_naming_the_variable_and_the_flag_having_sent_nothing() {
     let fake = FakeArtsvp::start().await.unwrap();
     let dir = TempDir::new("nokey");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 3);
+    let csv = guests_csv(&dir, 3);
     let out = Command::new(BIN)
         .args(invite_args("3779b1", &csv, &[]))
         .env_remove("ARTSVP_API_KEY")
@@ -428,9 +426,8 @@ fn demo_journal_files(pid: u32) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_in_demo_mode_removes_the_journal_and_promises_no_resume() {
     let dir = TempDir::new("demo-sigint");
-    let csv = dir.path("guests.csv");
     // More than the built-in fake's 1,000 a window: the run must wait.
-    guests_csv(&csv, 1_100);
+    let csv = guests_csv(&dir, 1_100);
     let child = Command::new(BIN)
         .args([
             "--demo",
@@ -554,8 +551,7 @@ async fn ctrl_c_stops_with_a_summary_and_the_same_command_goes_on() {
     let fake = slow_fake().await;
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("sigint");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 150);
+    let csv = guests_csv(&dir, 150);
     let args = invite_args(&event, &csv, &["--concurrency", "1"]);
     let child = command(&fake, &args)
         .stdout(std::process::Stdio::piped())
@@ -596,8 +592,7 @@ async fn it_says_when_it_waits_for_the_rate_limit_window() {
         .unwrap();
     let event = fake.state().events[0].id.clone();
     let dir = TempDir::new("window");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 12);
+    let csv = guests_csv(&dir, 12);
     let out = run(&fake, &invite_args(&event, &csv, &["--progress", "lines"])).await;
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -627,8 +622,7 @@ async fn an_outage_stops_the_run_says_what_failed_and_the_same_command_goes_on()
     let fake = empty_fake().start().await.unwrap();
     let event = fake.state().events[0].code.clone();
     let dir = TempDir::new("outage");
-    let csv = dir.path("guests.csv");
-    guests_csv(&csv, 200);
+    let csv = guests_csv(&dir, 200);
     fake.inject(
         event_invites_fake::FaultRule::new(event_invites_fake::Fault::Status(503))
             .on("POST", "/invites")

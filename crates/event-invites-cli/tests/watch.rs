@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,19 +21,27 @@ const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
 const FROM: &str = "evt-watch";
 const TO: &str = "3779b1";
 
+/// The two fakes a sync runs between, and a directory of the test's own
+/// with the sync's journal.
 struct Fakes {
     securegate: FakeSecureGate,
     artsvp: FakeArtsvp,
     /// Accepted guests added so far.
     added: usize,
+    /// `j.sqlite` in `_dir`.
+    journal: PathBuf,
+    _dir: TempDir,
 }
 
 impl Fakes {
-    async fn start() -> Self {
+    async fn start(name: &str) -> Self {
+        let dir = TempDir::new(name);
         Self {
             securegate: FakeSecureGate::start().await.unwrap(),
             artsvp: FakeArtsvp::builder().invites(0).start().await.unwrap(),
             added: 0,
+            journal: dir.path("j.sqlite"),
+            _dir: dir,
         }
     }
 
@@ -81,7 +90,7 @@ impl Fakes {
 
     /// `event-invites sync FROM → TO MODE --journal JOURNAL` on these
     /// fakes' keys and addresses (quota in memory).
-    fn sync(&self, mode: &str, journal: &std::path::Path) -> Command {
+    fn sync(&self, mode: &str) -> Command {
         let mut command = Command::new(BIN);
         command
             .args([
@@ -93,7 +102,7 @@ impl Fakes {
                 mode,
             ])
             .arg("--journal")
-            .arg(journal)
+            .arg(&self.journal)
             .env("SECUREGATE_API_KEY", self.securegate.api_key())
             .env("SECUREGATE_BASE_URL", self.securegate.base_url())
             .env("ARTSVP_API_KEY", self.artsvp.api_key())
@@ -112,14 +121,13 @@ impl Fakes {
 }
 
 /// Fakes whose SecureGate event has `accepted` guests (and one who
-/// declined), a directory for the journal, and a watch started on them
+/// declined), and a watch started on them
 /// with `extra` flags.
-async fn watching(name: &str, accepted: usize, extra: &[&str]) -> (Fakes, TempDir, Watch) {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new(name);
+async fn watching(name: &str, accepted: usize, extra: &[&str]) -> (Fakes, Watch) {
+    let mut fakes = Fakes::start(name).await;
     fakes.add_accepted(accepted);
-    let watch = Watch::start(&fakes, &dir.path("j.sqlite"), extra);
-    (fakes, dir, watch)
+    let watch = Watch::start(&fakes, extra);
+    (fakes, watch)
 }
 
 /// A running `sync --watch`, its stderr collected line by line.
@@ -129,9 +137,9 @@ struct Watch {
 }
 
 impl Watch {
-    fn start(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> Self {
+    fn start(fakes: &Fakes, extra: &[&str]) -> Self {
         let mut child = fakes
-            .sync("--watch", journal)
+            .sync("--watch")
             .args(["--interval", "1s"])
             .args(extra)
             .stdout(Stdio::null())
@@ -317,7 +325,7 @@ async fn metrics_match_the_fakes(address: &str, fakes: &Fakes, invited: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_request() {
-    let (mut fakes, dir, watch) = watching("grow", 3, &["--listen", "127.0.0.1:0"]).await;
+    let (mut fakes, watch) = watching("grow", 3, &["--listen", "127.0.0.1:0"]).await;
     let address = watch.address().await;
     fakes.wait_held(3, 10).await;
 
@@ -340,7 +348,7 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
     assert_eq!(code, Some(0), "{log}");
     assert!(took < Duration::from_secs(10), "{took:?}");
     // The journal grew by the new guests only (the declined are not in it).
-    let journal = rusqlite::Connection::open(dir.path("j.sqlite")).unwrap();
+    let journal = rusqlite::Connection::open(&fakes.journal).unwrap();
     let rows: i64 = journal
         .query_row("SELECT count(*) FROM guests", [], |r| r.get(0))
         .unwrap();
@@ -356,7 +364,7 @@ async fn new_guests_are_invited_once_and_a_quiet_cycle_costs_one_securegate_requ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_json() {
-    let (mut fakes, _dir, watch) = watching(
+    let (mut fakes, watch) = watching(
         "outage",
         1,
         &["--listen", "127.0.0.1:0", "--log-format", "json"],
@@ -389,9 +397,7 @@ async fn an_outage_turns_health_503_after_three_cycles_and_back_and_logs_are_jso
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("kill");
-    let journal = dir.path("j.sqlite");
+    let mut fakes = Fakes::start("kill").await;
     fakes.add_accepted(12);
     // Slow creates, so that the kill comes mid-cycle.
     fakes.artsvp.inject(
@@ -399,7 +405,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
             .on("POST", "/invites")
             .always(),
     );
-    let mut first = Watch::start(&fakes, &journal, &[]);
+    let mut first = Watch::start(&fakes, &[]);
     until(Duration::from_secs(10), || {
         (fakes.held().len() >= 3).then_some(())
     })
@@ -408,7 +414,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
     first.child.start_kill().unwrap();
     first.child.wait().await.unwrap();
     assert!(fakes.held().len() < 12, "killed before the end");
-    let second = Watch::start(&fakes, &journal, &[]);
+    let second = Watch::start(&fakes, &[]);
     fakes.wait_held(12, 20).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let held = fakes.held();
@@ -420,7 +426,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_key_ends_the_watch_with_exit_77() {
-    let (fakes, _dir, mut watch) = watching("refused", 1, &[]).await;
+    let (fakes, mut watch) = watching("refused", 1, &[]).await;
     // The key is refused from the first cycle on.
     fakes
         .securegate
@@ -438,13 +444,8 @@ async fn a_refused_key_ends_the_watch_with_exit_77() {
 }
 
 /// `sync --plan [extra…]` on the same journal: its stdout.
-async fn plan(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> String {
-    let out = fakes
-        .sync("--plan", journal)
-        .args(extra)
-        .output()
-        .await
-        .unwrap();
+async fn plan(fakes: &Fakes, extra: &[&str]) -> String {
+    let out = fakes.sync("--plan").args(extra).output().await.unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -455,11 +456,9 @@ async fn plan(fakes: &Fakes, journal: &std::path::Path, extra: &[&str]) -> Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says_so_first() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("decline");
-    let journal = dir.path("j.sqlite");
+    let mut fakes = Fakes::start("decline").await;
     fakes.add_accepted(2); // inv-watch-0 and -1 accepted, -2 declined
-    let watch = Watch::start(&fakes, &journal, &["--revoke-declined"]);
+    let watch = Watch::start(&fakes, &["--revoke-declined"]);
     fakes.wait_held(2, 10).await;
     assert!(
         fakes
@@ -487,7 +486,7 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
     );
     fakes.add_accepted(1); // inv-watch-3 accepted, -4 declined
     let artsvp = fakes.artsvp_requests();
-    let shown = plan(&fakes, &journal, &["--revoke-declined"]).await;
+    let shown = plan(&fakes, &["--revoke-declined"]).await;
     let artsvp_id = fakes.artsvp.state().invites_of(TO)[0].id.clone();
     assert!(shown.contains("invite  inv-watch-3\n"), "{shown}");
     assert!(shown.contains(&format!("revoke  {artsvp_id}\n")), "{shown}");
@@ -495,7 +494,7 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
         shown.contains("plan: 1 to invite, 1 to revoke, 0 settled earlier"),
         "{shown}"
     );
-    let without = plan(&fakes, &journal, &[]).await;
+    let without = plan(&fakes, &[]).await;
     assert!(
         without.contains("1 declined after their invite (pass --revoke-declined"),
         "{without}"
@@ -511,14 +510,12 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_that_cannot_be_written_ends_the_watch_before_anything_unjournaled_is_sent() {
-    let mut fakes = Fakes::start().await;
-    let dir = TempDir::new("journal");
-    let journal = dir.path("j.sqlite");
+    let mut fakes = Fakes::start("journal").await;
     fakes.add_accepted(1);
-    let mut watch = Watch::start(&fakes, &journal, &[]);
+    let mut watch = Watch::start(&fakes, &[]);
     fakes.wait_held(1, 10).await;
     // From now on every write of a guest fails, as on a full disk.
-    let db = rusqlite::Connection::open(&journal).unwrap();
+    let db = rusqlite::Connection::open(&fakes.journal).unwrap();
     db.execute_batch(
         "CREATE TRIGGER full_disk BEFORE INSERT ON guests BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
     )

@@ -103,25 +103,16 @@ async fn securegate_part(client: &SecureGate, fakes: &Fakes) -> Result<(), Error
 
     let stats = client.invite_stats(&event).await?;
     println!("\n== SecureGate invite stats for {event}");
-    table(
-        &[
-            "total",
-            "pending",
-            "sent",
-            "accepted",
-            "rejected",
-            "response rate",
-            "acceptance rate",
-        ],
-        &[vec![
-            stats.total.to_string(),
-            stats.pending.to_string(),
-            stats.sent.to_string(),
-            stats.accepted.to_string(),
-            stats.rejected.to_string(),
-            percent(stats.response_rate()),
-            percent(stats.acceptance_rate()),
-        ]],
+    println!(
+        "{} invites: {} pending, {} sent, {} accepted, {} declined \
+         (response rate {}, acceptance rate {})",
+        stats.total,
+        stats.pending,
+        stats.sent,
+        stats.accepted,
+        stats.rejected,
+        percent(stats.response_rate()),
+        percent(stats.acceptance_rate()),
     );
     Ok(())
 }
