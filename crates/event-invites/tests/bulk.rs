@@ -233,6 +233,11 @@ async fn a_concurrency_of_zero_still_sends_one_at_a_time() {
     assert_eq!(fake.state().invites_of(&event).len(), 3);
 }
 
+/// Creates answered with 503 (chain `.always()`, `.share(…)`, …).
+fn creates_fail() -> FaultRule {
+    FaultRule::new(Fault::Status(503)).on("POST", "/invites")
+}
+
 /// A fake with no invites, a [`common::artsvp`] client on it, and the id of
 /// an event to invite guests to.
 async fn empty_event() -> (FakeArtsvp, Artsvp, String) {
@@ -298,11 +303,7 @@ fn assert_outage_named(error: &BulkError, base_url: &str, reported: usize) {
 #[tokio::test]
 async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
     let (fake, client, event) = unlimited().await;
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .always(),
-    );
+    fake.inject(creates_fail().always());
     let checkpoint = std::sync::Arc::new(Recording::default());
     let mut run = client
         .bulk_invite(Target::event(&event), guests(300))
@@ -348,11 +349,7 @@ async fn an_outage_stops_the_run_and_leaves_the_unsent_guests_pending() {
 #[tokio::test]
 async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
     let (fake, client, event) = unlimited().await;
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .share(3, 10),
-    );
+    fake.inject(creates_fail().share(3, 10));
     let mut run = client
         .bulk_invite(Target::event(&event), guests(120))
         .start();
@@ -373,11 +370,7 @@ async fn a_flaky_server_does_not_stop_the_run_and_everyone_is_invited_once() {
 
 /// Every create answers 503 from now on.
 fn fail_every_create(fake: &FakeArtsvp) {
-    fake.inject(
-        FaultRule::new(Fault::Status(503))
-            .on("POST", "/invites")
-            .always(),
-    );
+    fake.inject(creates_fail().always());
 }
 
 #[tokio::test]

@@ -245,13 +245,9 @@ async fn plain_http_to_a_remote_host_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn plain_http_to_a_remote_name_goes_through_once_the_caller_opts_in() {
     let fake = FakeSecureGate::start().await.unwrap();
-    let port = fake
-        .base_url()
-        .rsplit(':')
-        .next()
+    let port = reqwest::Url::parse(fake.base_url())
         .unwrap()
-        .trim_end_matches('/')
-        .parse()
+        .port()
         .unwrap();
     let remote = format!("http://guests.example.test:{port}");
     let builder = || {
