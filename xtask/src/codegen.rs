@@ -7,7 +7,8 @@
 //! (`presence`) → drop repeated enum values → check
 //! for constructs progenitor panics on → progenitor (builder interface,
 //! `schemars::JsonSchema` derived, behind the generated crate's `schemars`
-//! feature) → prettyplease → header.
+//! feature) → each operation's future compiled in the generated crate
+//! (`compiled_here`) → prettyplease → header.
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -211,6 +212,7 @@ pub fn generate_from(doc: &Value, spec: &Spec) -> Result<String, Error> {
         )
     })?;
     crate::derives::gate_schemars(&mut file);
+    crate::compiled_here::compile_operations_here(&mut file);
     let mut out = header(spec);
     // progenitor marks its usage sketches `ignore` (they use undefined
     // variables); as `text` they read the same and are not reported as

@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod codegen;
+pub mod compiled_here;
 pub mod conformance;
 pub mod derives;
 pub mod error;

@@ -6575,3 +6575,21 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Each operation's future, compiled in this crate so that a crate
+/// awaiting them links this copy (debug builds share generic code)
+/// instead of compiling its own. Not for calling.
+#[doc(hidden)]
+pub fn __operations_compiled_here() -> Vec<*const ()> {
+    fn poll_of<B, F: std::future::Future>(_: fn(B) -> F) -> *const () {
+        <F as std::future::Future>::poll as *const ()
+    }
+    vec![
+        poll_of(builder::ListEvents::send), poll_of(builder::GetEvent::send),
+        poll_of(builder::ListCollections::send), poll_of(builder::GetCollection::send),
+        poll_of(builder::ListBookings::send), poll_of(builder::GetBooking::send),
+        poll_of(builder::UpdateBooking::send), poll_of(builder::ListInvites::send),
+        poll_of(builder::CreateInvite::send), poll_of(builder::BatchCreateInvites::send),
+        poll_of(builder::GetInvite::send), poll_of(builder::DeleteInvite::send),
+        poll_of(builder::UpdateInvite::send)
+    ]
+}

@@ -995,3 +995,13 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Each operation's future, compiled in this crate so that a crate
+/// awaiting them links this copy (debug builds share generic code)
+/// instead of compiling its own. Not for calling.
+#[doc(hidden)]
+pub fn __operations_compiled_here() -> Vec<*const ()> {
+    fn poll_of<B, F: std::future::Future>(_: fn(B) -> F) -> *const () {
+        <F as std::future::Future>::poll as *const ()
+    }
+    vec![poll_of(builder::GetInvites::send)]
+}
