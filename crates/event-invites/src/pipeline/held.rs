@@ -3,9 +3,9 @@
 //! held back by the hooks (`event_invites_hooks::hold_next_success`), and
 //! the body is decoded here into a facade type whose decoding is proven to
 //! accept and reject the same documents as the generated type (see
-//! `tests/wire_parity.rs`). For large lists (a SecureGate guest list), where
-//! decoding into the generated types and then moving every value into the
-//! facade's cost a tenth again of the decode.
+//! the parity tests of `tests/decode_fuzz.rs`). For large lists (a
+//! SecureGate guest list), where decoding into the generated types and then
+//! moving every value into the facade's cost a tenth again of the decode.
 
 use std::future::Future;
 
