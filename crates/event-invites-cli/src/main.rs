@@ -45,9 +45,11 @@ struct Cli {
     demo: bool,
     /// Where each API key's quota is shared: `host` (every process of this
     /// user on this machine using the same key paces as one), `memory`
-    /// (this process alone), or a Redis URL (`redis://[:PASSWORD@]HOST[:PORT]`,
-    /// `rediss://…`, `redis+unix:///PATH`): every process on every host
-    /// using that server.
+    /// (this process alone), or a Redis URL (`redis://[USER:PASSWORD@]HOST[:PORT]`,
+    /// `rediss://…`, `redis+unix:///PATH`; a cluster:
+    /// `redis+cluster://HOST:PORT[,HOST:PORT…]`; behind Sentinel:
+    /// `redis+sentinel://HOST:PORT[,HOST:PORT…]/SERVICE`): every process on
+    /// every host using that Redis.
     #[arg(
         long,
         global = true,
@@ -159,24 +161,35 @@ enum ApiName {
     Securegate,
 }
 
+/// The Redis URL schemes `--quota-store` takes: one server, a Redis
+/// Cluster, a master behind Sentinel (each with TLS).
+const REDIS_SCHEMES: [&str; 7] = [
+    "redis",
+    "rediss",
+    "redis+unix",
+    "redis+cluster",
+    "rediss+cluster",
+    "redis+sentinel",
+    "rediss+sentinel",
+];
+
 /// `--quota-store`: `host`, `memory` or a Redis URL (connected to now: an
 /// unreachable server is exit 69, naming the URL with its password hidden).
 async fn quota_store(choice: &str) -> Result<event_invites::QuotaStore, CliError> {
     match choice.trim() {
         "host" => Ok(event_invites::QuotaStore::host()?),
         "memory" => Ok(event_invites::QuotaStore::memory()),
-        url if ["redis://", "rediss://", "redis+unix://"]
+        url if REDIS_SCHEMES
             .iter()
-            .any(|scheme| url.starts_with(scheme)) =>
+            .any(|scheme| url.starts_with(&format!("{scheme}://"))) =>
         {
             Ok(event_invites::QuotaStore::redis(url).await?)
         }
         // Not echoed: a mistyped store URL may hold a password.
-        _ => Err(CliError::Usage(
-            "--quota-store: not a store this tool knows: use host, memory, or a redis://, \
-             rediss:// or redis+unix:// URL"
-                .into(),
-        )),
+        _ => Err(CliError::Usage(format!(
+            "--quota-store: not a store this tool knows: use host, memory, or a URL of {}",
+            REDIS_SCHEMES.map(|s| format!("{s}://")).join(", ")
+        ))),
     }
 }
 

@@ -116,6 +116,8 @@ mod log;
 mod rate_limit;
 #[cfg(unix)]
 mod redis;
+#[cfg(unix)]
+mod redis_shapes;
 mod rng;
 mod securegate;
 mod server;
@@ -129,6 +131,10 @@ pub use log::{LoggedRequest, REDACTED, RequestLog};
 pub use rate_limit::RateLimit;
 #[cfg(unix)]
 pub use redis::{INSTALL_HINT as REDIS_INSTALL_HINT, RedisServer};
+#[cfg(unix)]
+pub use redis_shapes::{
+    NODE_TIMEOUT as REDIS_NODE_TIMEOUT, RedisCluster, RedisSentinel, SENTINEL_SERVICE,
+};
 pub use securegate::{FakeSecureGate, SecureGateBuilder};
 pub use tls::FakeTls;
 
