@@ -522,6 +522,15 @@ impl RedisSentinel {
         cli(self.master_port()?, args, false)
     }
 
+    /// `redis-cli` on the master and the replica (to set up an ACL user on
+    /// both, say: ACL changes are not replicated).
+    pub fn cli_each(&self, args: &[&str]) -> io::Result<()> {
+        for node in self.data.iter().filter(|n| n.alive()) {
+            node.cli(args, false)?;
+        }
+        Ok(())
+    }
+
     /// Every key the master holds now.
     pub fn keys(&self) -> io::Result<Vec<String>> {
         Ok(self

@@ -1,0 +1,162 @@
+//! The shared quota through the Redis shapes teams run beyond one server,
+//! end to end: three `invite` processes on one key through
+//! `redis+cluster://` (three masters, three replicas) and through
+//! `redis+sentinel://` (a master, a replica, three sentinels), each as an
+//! ACL user, once undisturbed and once with the master that holds the
+//! bucket killed part-way. Every row is invited once, every process exits
+//! 0, and at most 1 % of requests are answered 429 without a failover,
+//! 3 % with one. A one-server URL at a cluster node stops at start.
+
+mod common;
+
+use std::process::Output;
+use std::time::Duration;
+
+use event_invites_fake::{FakeArtsvp, RedisCluster, RedisSentinel};
+
+use common::shared::{all_invited_once, redis_holds_no_key, three_runs, tight_fake};
+use common::{TempDir, command, text};
+
+/// Guests per process: 150 rows in all, about 16 s at the fake's quota.
+const GUESTS: usize = 50;
+
+/// The ACL user the tool connects as: scripting on the quota's keys.
+const ACL_USER: [&str; 7] = [
+    "ACL",
+    "SETUSER",
+    "quota",
+    "on",
+    ">s3cret",
+    "~event-invites:quota:*",
+    "+@all",
+];
+
+/// The store URL with the ACL user's credentials in it.
+fn with_user(url: &str) -> String {
+    url.replacen("://", "://quota:s3cret@", 1)
+}
+
+/// Waits until the fake has seen a third of the rows' requests.
+async fn a_third_of_the_way(fake: &FakeArtsvp) {
+    while fake.requests().len() < GUESTS {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every row once, exit 0, at most `percent` % answered 429; the password
+/// printed nowhere.
+fn assert_run(fake: &FakeArtsvp, outputs: &[Output], percent: usize, shape: &str) {
+    let refused = all_invited_once(fake, outputs, 3 * GUESTS);
+    let sent = fake.requests().len();
+    eprintln!("{shape}: {refused} of {sent} requests answered 429");
+    assert!(
+        refused * 100 <= sent * percent,
+        "{shape}: {refused} of {sent} answered 429"
+    );
+    for out in outputs {
+        assert!(
+            !text(&out.stderr).contains("s3cret"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_the_quota_through_a_cluster_through_a_master_failover_too() {
+    let mut cluster = RedisCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    cluster.cli_each(&ACL_USER).unwrap();
+    let url = with_user(&cluster.url());
+    let dir = TempDir::new("cluster-quota");
+    let fake = tight_fake().await;
+    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, async {}).await;
+    assert_run(&fake, &outputs, 1, "cluster");
+    let read = |key: &str| match key.ends_with(":pacers") {
+        true => cluster.cli(&["ZRANGE", key, "0", "-1"]).unwrap(),
+        false => cluster.cli(&["GET", key]).unwrap(),
+    };
+    redis_holds_no_key(cluster.keys().unwrap(), read, &fake);
+
+    // Again on a new key, the master of its bucket killed a third of the way.
+    let fake = tight_fake().await;
+    let dir = TempDir::new("cluster-failover");
+    let failover = async {
+        a_third_of_the_way(&fake).await;
+        let bucket = cluster
+            .keys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.ends_with("}:pacers") && !k.contains("start-check"))
+            .expect("a bucket");
+        cluster.kill_master_of(&bucket).unwrap();
+    };
+    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, failover).await;
+    assert_run(&fake, &outputs, 3, "cluster, master killed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_the_quota_behind_sentinel_through_a_master_failover_too() {
+    let mut redis = RedisSentinel::start().unwrap_or_else(|e| panic!("{e}"));
+    redis.cli_each(&ACL_USER).unwrap();
+    let url = with_user(&redis.url());
+    let dir = TempDir::new("sentinel-quota");
+    let fake = tight_fake().await;
+    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, async {}).await;
+    assert_run(&fake, &outputs, 1, "sentinel");
+    let read = |key: &str| match key.ends_with(":pacers") {
+        true => redis.cli(&["ZRANGE", key, "0", "-1"]).unwrap(),
+        false => redis.cli(&["GET", key]).unwrap(),
+    };
+    redis_holds_no_key(redis.keys().unwrap(), read, &fake);
+
+    let fake = tight_fake().await;
+    let dir = TempDir::new("sentinel-failover");
+    let failover = async {
+        a_third_of_the_way(&fake).await;
+        redis.kill_master().unwrap();
+    };
+    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, failover).await;
+    assert_run(&fake, &outputs, 3, "sentinel, master killed");
+    // Each process said it paced alone, and that the store was back.
+    for out in &outputs {
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("paces alone until it is back"), "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_server_url_at_a_cluster_node_stops_at_start_with_exit_69_naming_the_cluster() {
+    let cluster = RedisCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    let fake = FakeArtsvp::builder().invites(0).start().await.unwrap();
+    let port = cluster.ports()[4];
+    let out = command(&fake, &["quota"])
+        .env(
+            "EVENT_INVITES_QUOTA_STORE",
+            format!("redis://127.0.0.1:{port}"),
+        )
+        .output()
+        .await
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(
+        stderr.contains("this is a Redis Cluster: use redis+cluster://"),
+        "{stderr}"
+    );
+    assert_eq!(fake.requests().len(), 0, "nothing was sent");
+    // Through the cluster form it is what `quota` shows, credentials hidden.
+    cluster.cli_each(&ACL_USER).unwrap();
+    let url = with_user(&cluster.url());
+    let out = command(&fake, &["quota"])
+        .env("EVENT_INVITES_QUOTA_STORE", &url)
+        .output()
+        .await
+        .unwrap();
+    let shown = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hidden = cluster.url().replacen("://", "://***:***@", 1);
+    assert!(
+        shown.contains(&format!("store        redis ({hidden})")),
+        "{shown}"
+    );
+}
