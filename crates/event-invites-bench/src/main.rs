@@ -7,6 +7,7 @@
 //! Run it with `cargo xtask bench [--smoke]`.
 
 mod alloc;
+mod shared;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -182,17 +183,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "resume_waste" => resume_waste(sizes).await?,
         "outage" => outage(sizes).await?,
         "flaky" => flaky(sizes).await?,
-        "shared" => shared_quota(sizes).await?,
-        "store_cost" => store_cost(sizes).await?,
+        "shared" => shared::shared_quota(sizes).await?,
+        "store_cost" => shared::store_cost(sizes).await?,
     );
 
     println!(
-        "{:<16} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
+        "{:<22} {:>14} {:>14} {:>6} {:>8}  {:<18} meets",
         "name", "ours", "baseline", "unit", "ratio", "target"
     );
     for f in &figures {
         println!(
-            "{:<16} {:>14.3} {:>14.3} {:>6} {:>8.3}  {:<18} {}",
+            "{:<22} {:>14.3} {:>14.3} {:>6} {:>8.3}  {:<18} {}",
             f.name, f.ours, f.baseline, f.unit, f.ratio, f.target, f.meets
         );
     }
@@ -700,263 +701,4 @@ async fn flaky(sizes: &Sizes) -> Result<Figure, Box<dyn std::error::Error>> {
             |r| r <= 1.60 && held == rows && progress.created == rows && limited == 0,
         ),
     )
-}
-
-/// Where the CLI processes of [`shared_quota`] keep their quota.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Shared {
-    /// One process inviting all the guests: the wall time to match.
-    Single,
-    /// Three processes, each its own quota (`--quota-store memory`): as
-    /// processes paced before the shared quota.
-    Memory,
-    /// Three processes on the host store (the CLI's default).
-    Host,
-    /// Three processes through a real redis-server.
-    Redis,
-    /// The same, with Redis killed part-way and restarted (empty) 1.5 s
-    /// later.
-    RedisLost,
-}
-
-/// What one run of [`shared_quota`] measured.
-struct SharedRun {
-    elapsed: f64,
-    answered: usize,
-    limited: usize,
-    held: usize,
-    /// Runs that did not exit 0.
-    failed: usize,
-    /// Redis keys (names or values) that hold the API key.
-    leaked: usize,
-}
-
-impl SharedRun {
-    /// Requests answered without a 429, per second, as a share of the quota.
-    fn rate(&self, sizes: &Sizes) -> f64 {
-        let quota = sizes.shared_quota as f64 / sizes.shared_window.as_secs_f64();
-        (self.answered - self.limited) as f64 / self.elapsed / quota
-    }
-
-    /// Every guest once, every run exit 0, at most 1 % of requests 429, no
-    /// key in Redis.
-    fn sound(&self, all: usize) -> bool {
-        self.held == all
-            && self.failed == 0
-            && self.limited * 100 <= self.answered
-            && self.leaked == 0
-    }
-}
-
-/// The command-line tool, built next to this program (`cargo xtask bench`
-/// builds both).
-fn cli_binary() -> Result<PathBuf, Box<dyn std::error::Error>> {
-    let bin = std::env::current_exe()?
-        .with_file_name(format!("event-invites{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        return Err(format!("{} is not built: run `cargo xtask bench`", bin.display()).into());
-    }
-    Ok(bin)
-}
-
-/// Three `event-invites invite` processes on one key (or one with all
-/// their guests), at once, against a fake ARTSVP allowing 60 requests per
-/// 2 s, through `shared`'s store.
-async fn shared_run(
-    sizes: &Sizes,
-    shared: Shared,
-) -> Result<SharedRun, Box<dyn std::error::Error>> {
-    let fake = limited_empty_fake(
-        RateLimit::new(sizes.shared_quota, sizes.shared_window),
-        sizes.shared_guests * 12,
-    )
-    .await?;
-    let dir = std::env::temp_dir().join(format!("bench-shared-quota-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let mut redis = match shared {
-        Shared::Redis | Shared::RedisLost => Some(event_invites_fake::RedisServer::start()?),
-        _ => None,
-    };
-    let store = match (&redis, shared) {
-        (Some(redis), _) => redis.url(),
-        (None, Shared::Memory) => "memory".into(),
-        (None, _) => "host".into(),
-    };
-    let event = fake.events()[0].id.clone();
-    let (jobs, per_job) = match shared {
-        Shared::Single => (1, 3 * sizes.shared_guests),
-        _ => (3, sizes.shared_guests),
-    };
-    let bin = cli_binary()?;
-    let t = Instant::now();
-    let mut running = Vec::new();
-    for job in 0..jobs {
-        let csv = dir.join(format!("guests-{job}.csv"));
-        let mut rows = String::from("name,email\n");
-        for i in 0..per_job {
-            rows.push_str(&format!("Guest {job}-{i},job{job}-{i}@example.com\n"));
-        }
-        std::fs::write(&csv, rows)?;
-        let child = std::process::Command::new(&bin)
-            .args(["invite", "--event", &event, "--csv"])
-            .arg(&csv)
-            .env("ARTSVP_API_KEY", fake.api_key())
-            .env("ARTSVP_BASE_URL", fake.base_url())
-            .env("EVENT_INVITES_QUOTA_STORE", &store)
-            .env("XDG_RUNTIME_DIR", dir.join("runtime"))
-            .env_remove("SECUREGATE_API_KEY")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()?;
-        // Each process's end, as it comes (not when it is awaited below).
-        running.push(tokio::task::spawn_blocking(move || {
-            child.wait_with_output().map(|out| (out, Instant::now()))
-        }));
-    }
-    if let (Some(redis), Shared::RedisLost) = (&mut redis, shared) {
-        // Lost a third of the way, while requests flow; back 1.5 s later.
-        while fake.requests().len() < sizes.shared_guests {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        redis.stop();
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        redis.restart()?;
-    }
-    let (mut failed, mut last) = (0, t);
-    for job in running {
-        let (out, ended) = job.await??;
-        last = last.max(ended);
-        if !out.status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-            failed += 1;
-        }
-    }
-    let elapsed = (last - t).as_secs_f64();
-    let mut leaked = 0;
-    if let Some(redis) = &redis {
-        for key in redis.keys()? {
-            let value = match key.ends_with(":pacers") {
-                true => redis.cli(&["ZRANGE", &key, "0", "-1"])?,
-                false => redis.cli(&["GET", &key])?,
-            };
-            leaked += usize::from(key.contains(fake.api_key()) || value.contains(fake.api_key()));
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(SharedRun {
-        elapsed,
-        answered: fake.requests().len(),
-        limited: rate_limited(&fake),
-        held: fake.state().invites_of(&event).len(),
-        failed,
-        leaked,
-    })
-}
-
-/// Three CLI processes on one key inviting 300 guests each at once,
-/// through each store, against one process inviting all 900: wall time
-/// (goal <= 1.2), throughput as a share of the quota (goal >= 0.95), at
-/// most 1 % 429 (goal 0); unshared, the 429s that costs.
-async fn shared_quota(sizes: &Sizes) -> Result<Vec<Figure>, Box<dyn std::error::Error>> {
-    let all = 3 * sizes.shared_guests;
-    let single = shared_run(sizes, Shared::Single).await?;
-    let mut figures = Vec::new();
-    for (name, rate_name, shared) in [
-        ("shared_host", "rate_host", Shared::Host),
-        ("shared_redis", "rate_redis", Shared::Redis),
-        ("shared_redis_lost", "rate_redis_lost", Shared::RedisLost),
-    ] {
-        let run = shared_run(sizes, shared).await?;
-        let sound = run.sound(all);
-        figures.push(
-            Figure::compare(name, run.elapsed, single.elapsed, "s").check(
-                format!(
-                    "ratio <= 1.2, 429 <= 1 % (got {} of {}), held {} of {all}, exit 0 {}/3, leaks {}",
-                    run.limited,
-                    run.answered,
-                    run.held,
-                    3 - run.failed,
-                    run.leaked
-                ),
-                |r| r <= 1.2 && sound,
-            ),
-        );
-        let quota = sizes.shared_quota as f64 / sizes.shared_window.as_secs_f64();
-        figures.push(
-            Figure::compare(rate_name, run.rate(sizes) * quota, quota, "req/s")
-                .check("ratio >= 0.95".into(), |r| r >= 0.95 && sound),
-        );
-    }
-    let memory = shared_run(sizes, Shared::Memory).await?;
-    figures.push(
-        Figure::compare("shared_memory", memory.elapsed, single.elapsed, "s").check(
-            format!(
-                "unshared: {} x 429 of {}, {:.2} of the quota, held {}",
-                memory.limited,
-                memory.answered,
-                memory.rate(sizes),
-                memory.held
-            ),
-            |_| memory.held == all,
-        ),
-    );
-    Ok(figures)
-}
-
-/// What asking the shared quota's store costs per request: the latency of
-/// a GET through a client on the host store and one on a real
-/// redis-server, against one on memory, interleaved; p50 and p99. The
-/// fake's quota never runs out but it sends its headers, so each request
-/// is two exchanges with the store (take, then what the headers said).
-async fn store_cost(sizes: &Sizes) -> Result<Vec<Figure>, Box<dyn std::error::Error>> {
-    let fake = FakeArtsvp::builder()
-        .rate_limit(RateLimit::new(u64::from(u32::MAX), Duration::from_secs(1)))
-        .request_log_limit(0)
-        .start()
-        .await?;
-    let dir = std::env::temp_dir().join(format!("bench-store-cost-{}", std::process::id()));
-    let redis = event_invites_fake::RedisServer::start()?;
-    // A quota that never waits: each request still takes a token from it.
-    let quota = Some(Quota::per_second(1_000_000));
-    let client = |store: event_invites::QuotaStore| {
-        fake.client_builder()
-            .quota_store(store)
-            .quota(quota)
-            .build()
-    };
-    let clients = [
-        client(event_invites::QuotaStore::memory())?,
-        client(event_invites::QuotaStore::host_in(&dir)?)?,
-        client(event_invites::QuotaStore::redis(&redis.url()).await?)?,
-    ];
-    let event = fake.events()[0].id.clone();
-    let mut latencies: [Vec<Duration>; 3] = Default::default();
-    for _ in 0..sizes.store_calls {
-        for (client, times) in clients.iter().zip(&mut latencies) {
-            let t = Instant::now();
-            client.get_event(&event).await?;
-            times.push(t.elapsed());
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let percentile = |xs: &[Duration], p: f64| {
-        let mut xs = xs.to_vec();
-        xs.sort();
-        ms(xs[((xs.len() - 1) as f64 * p) as usize])
-    };
-    let [memory, host, redis] = &latencies;
-    let mut figures = Vec::new();
-    for (name, times, p) in [
-        ("store_cost_p50", host, 0.5),
-        ("store_cost_p99", host, 0.99),
-        ("store_redis_p50", redis, 0.5),
-        ("store_redis_p99", redis, 0.99),
-    ] {
-        figures.push(
-            Figure::compare(name, percentile(times, p), percentile(memory, p), "ms")
-                .check("report (vs memory)".into(), |_| true),
-        );
-    }
-    Ok(figures)
 }
