@@ -156,6 +156,10 @@ impl Observer for Notice {
         MetricsObserver.budget_empty(e);
     }
 
+    fn quota(&self, e: &event_invites::QuotaEvent) {
+        MetricsObserver.quota(e);
+    }
+
     fn quota_store(&self, e: &QuotaStoreEvent) {
         MetricsObserver.quota_store(e);
         match &e.error {

@@ -16,6 +16,7 @@ mod guests_csv;
 mod journal;
 mod output;
 mod progress;
+mod series;
 mod watch;
 
 use std::path::{Path, PathBuf};

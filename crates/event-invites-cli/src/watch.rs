@@ -18,12 +18,13 @@ use clap::{Args, ValueEnum};
 use event_invites::SecureGate;
 use event_invites::artsvp::{BulkError, BulkKey, Guest, GuestOutcome};
 use event_invites::securegate::InviteStatus;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::Outcome;
 use crate::bulk::{self, Run};
 use crate::error::CliError;
 use crate::journal::{Journal, RunId};
+use crate::series;
 
 /// Time between cycles unless `--interval` says.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
@@ -152,9 +153,9 @@ pub async fn run(
 ) -> Result<Outcome, CliError> {
     init_logs(args.log_format.unwrap_or(LogFormat::Text));
     let interval = args.interval.unwrap_or(DEFAULT_INTERVAL);
-    let metrics = PrometheusBuilder::new()
-        .install_recorder()
+    let metrics = series::install()
         .map_err(|e| CliError::Failed(format!("cannot set up the metrics: {e}")))?;
+    series::interval(interval);
     let health = Arc::new(Health::default());
     if let Some(addr) = args.listen {
         serve(addr, health.clone(), metrics).await?;
@@ -176,7 +177,7 @@ pub async fn run(
             () = shutdown.wait() => return Ok(stopped(number)),
         };
         let took = started.elapsed();
-        metrics::histogram!("event_invites_sync_cycle_duration_seconds").record(took.as_secs_f64());
+        series::cycle_duration(took);
         let wait = match outcome {
             Ok(done) => {
                 succeeded(&health, number, &done, took);
@@ -208,19 +209,13 @@ pub fn run_id(from: &str, target: &event_invites::artsvp::Target, status: &Invit
 /// Records a cycle that succeeded, in the log, the metrics and the health.
 fn succeeded(health: &Health, number: u64, done: &Cycle, took: Duration) {
     health.failed_in_a_row.store(0, Ordering::Relaxed);
-    metrics::counter!("event_invites_sync_cycles_total", "result" => "ok").increment(1);
-    for (result, n) in [
-        ("invited", done.created),
-        ("existing", done.existing),
-        ("failed", done.failed),
-        ("unknown", done.unknown),
-    ] {
-        metrics::counter!("event_invites_sync_guests_total", "result" => result).increment(n);
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    metrics::gauge!("event_invites_sync_last_success_timestamp_seconds").set(now);
+    let finished = series::Finished {
+        created: done.created,
+        existing: done.existing,
+        failed: done.failed,
+        unknown: done.unknown,
+    };
+    series::cycle_finished(&finished);
     tracing::info!(
         cycle = number,
         listed = done.listed,
@@ -241,7 +236,7 @@ fn succeeded(health: &Health, number: u64, done: &Cycle, took: Duration) {
 fn failed(health: &Health, number: u64, error: &CliError, interval: Duration) -> Duration {
     let in_a_row = health.failed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
     *health.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
-    metrics::counter!("event_invites_sync_cycles_total", "result" => "failed").increment(1);
+    series::cycle_failed(in_a_row);
     let wait = interval.saturating_mul(1 << (in_a_row - 1).min(2));
     tracing::warn!(
         cycle = number,
@@ -304,6 +299,7 @@ async fn cycle(
             },
             Ok(None) => break,
             Err(BulkError::Outage(outage)) => {
+                series::outage_stop();
                 return Err(CliError::Unavailable(format!(
                     "ARTSVP answers {} to every {} ({} rows in a row)",
                     outage.answer, outage.operation, outage.failed_in_a_row
@@ -325,8 +321,7 @@ async fn cycle(
         for (key, invite_id) in declined {
             revoke_one(run, journal, &key, &invite_id).await?;
             done.revoked += 1;
-            metrics::counter!("event_invites_sync_guests_total", "result" => "revoked")
-                .increment(1);
+            series::revoked();
         }
     }
     Ok(done)

@@ -164,9 +164,10 @@ pub use error::{
 };
 pub use export::GuestRow;
 #[cfg(feature = "metrics")]
-pub use metrics::MetricsObserver;
+pub use metrics::{MetricsObserver, Series, SeriesKind};
 pub use observe::{
-    AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaStoreEvent,
+    AttemptEvent, AttemptOutcome, BudgetEvent, Observer, PacingEvent, PacingReason, QuotaEvent,
+    QuotaStoreEvent,
 };
 pub use pipeline::call::{Call, Response};
 pub use pipeline::resolve::{HostLookupError, SystemResolver};

@@ -59,6 +59,12 @@ pub trait Observer: Send + Sync + 'static {
     fn quota_store(&self, event: &QuotaStoreEvent) {
         let _ = event;
     }
+
+    /// A request asked the quota for its turn (whether it may go now or
+    /// must wait): the quota as paced and what is left of it after it.
+    fn quota(&self, event: &QuotaEvent) {
+        let _ = event;
+    }
 }
 
 /// Keep a handle to read what the observer gathered: pass an `Arc` of it.
@@ -77,6 +83,10 @@ impl<O: Observer> Observer for Arc<O> {
 
     fn quota_store(&self, event: &QuotaStoreEvent) {
         (**self).quota_store(event);
+    }
+
+    fn quota(&self, event: &QuotaEvent) {
+        (**self).quota(event);
     }
 }
 
@@ -107,6 +117,40 @@ pub struct QuotaStoreEvent {
     pub store: String,
     /// What failed; `None` when the store answers again.
     pub error: Option<String>,
+}
+
+/// A request's turn in the quota, as the client's pacer counted it.
+///
+/// ```
+/// use event_invites::{Observer, QuotaEvent};
+///
+/// /// Warns when fewer than 10 requests are left in the quota.
+/// struct Low;
+///
+/// impl Observer for Low {
+///     fn quota(&self, e: &QuotaEvent) {
+///         if e.left.is_some_and(|left| left < 10) {
+///             eprintln!("{}: {:?} left of {:?} ({})", e.api, e.left, e.quota, e.store);
+///         }
+///     }
+/// }
+/// # let _ = Low;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct QuotaEvent {
+    /// `SecureGate` or `ARTSVP`.
+    pub api: &'static str,
+    /// Where the quota is kept: `memory`, `host` or `redis` (see
+    /// [`crate::QuotaStore`]).
+    pub store: &'static str,
+    /// `false` while the store fails and this process paces by its share.
+    pub shared: bool,
+    /// The quota paced by: the configured one, or the server's smaller
+    /// `x-rate-limit-limit` (`None`: the client paces by no quota).
+    pub quota: Option<crate::Quota>,
+    /// Requests the quota allows now, after this one.
+    pub left: Option<u64>,
 }
 
 /// One attempt of an operation.
@@ -308,6 +352,12 @@ impl Observers {
     pub(crate) fn quota_store(&self, event: impl FnOnce() -> QuotaStoreEvent) {
         if let Some(o) = &self.0 {
             o.quota_store(&event());
+        }
+    }
+
+    pub(crate) fn quota(&self, event: impl FnOnce() -> QuotaEvent) {
+        if let Some(o) = &self.0 {
+            o.quota(&event());
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use event_invites::artsvp::{Cursor, Dedupe, NewInvite};
 use event_invites::{
     AttemptEvent, AttemptOutcome, DeadlineStage, ErrorKind, Observer, PacingEvent, PacingReason,
-    Quota, RetryPolicy, Sent,
+    Quota, QuotaEvent, RetryPolicy, Sent,
 };
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
 
@@ -159,6 +159,7 @@ async fn a_response_says_its_status_request_id_attempts_and_rate_limit() {
 struct Recorder {
     attempts: Mutex<Vec<AttemptEvent>>,
     waits: Mutex<Vec<PacingEvent>>,
+    quota: Mutex<Vec<QuotaEvent>>,
 }
 
 impl Observer for Recorder {
@@ -167,6 +168,9 @@ impl Observer for Recorder {
     }
     fn paced(&self, event: &PacingEvent) {
         self.waits.lock().unwrap().push(event.clone());
+    }
+    fn quota(&self, event: &QuotaEvent) {
+        self.quota.lock().unwrap().push(*event);
     }
 }
 
@@ -204,6 +208,17 @@ async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
     );
     assert_eq!(attempts[1].status, Some(200));
     assert_eq!(attempts[1].outcome, AttemptOutcome::Success);
+    // Each attempt took its turn in the quota: 1 left, then none.
+    let turns = recorder.quota.lock().unwrap().clone();
+    let left: Vec<Option<u64>> = turns.iter().map(|t| t.left).collect();
+    assert_eq!(left, [Some(1), Some(0)], "{turns:?}");
+    for turn in &turns {
+        assert_eq!(
+            (turn.api, turn.store, turn.shared),
+            ("ARTSVP", "memory", true)
+        );
+        assert_eq!(turn.quota, Some(Quota::new(2, Duration::from_millis(400))));
+    }
 
     // The quota of 2 is spent: the next call waits for a token.
     assert!(recorder.waits.lock().unwrap().is_empty());

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use crate::observe::{Observers, PacingReason, QuotaStoreEvent};
+use crate::observe::{Observers, PacingReason, QuotaEvent, QuotaStoreEvent};
 
 use super::bucket::{Ask, Bucket, Event, Micros, Reading, duration, micros, share};
 use super::{Quota, QuotaStore, QuotaUsage, RateLimitState};
@@ -153,94 +153,120 @@ impl Pacer {
         take: bool,
     ) -> (Bucket, Option<(Duration, PacingReason)>) {
         let now = self.clock.micros(at);
-        let (ask, drained, seen) = {
-            let mut local = self.local();
-            let drained: Vec<(Event, Micros)> = local.pending.drain(..).collect();
-            let events = drained
-                .iter()
-                .map(|&(event, when)| event.ago(now.saturating_sub(when)))
-                .collect();
-            // While it fails, the copy is this pacer's share: a store that
-            // is back empty starts from the whole.
-            let seed = local
-                .mirror
-                .as_ref()
-                .map(|m| match self.failing.load(Ordering::Relaxed) {
-                    true => m.unshare(local.sharers).shifted(local.offset),
-                    false => m.shifted(local.offset),
-                });
-            let ask = Ask {
-                quota: self.quota,
-                now,
-                events,
-                take,
-                seed,
-                pacer: self.id,
-            };
-            (ask, drained, local.failures)
-        };
+        let (ask, drained, seen) = self.ask(now, take);
         match self.store.inner.exchange(&self.bucket, &ask).await {
-            Ok(answer) => {
-                let offset = answer.now as i64 - now as i64;
-                let mine = answer.bucket.shifted(-offset);
-                let mut local = self.local();
-                if local.failures != seen && self.failing.load(Ordering::Relaxed) {
-                    // Begun before the store failed: the request is counted
-                    // there, but this pacer goes on with its share.
-                    return (mine, answer.wait);
-                }
-                let back = self.failing.swap(false, Ordering::Relaxed);
-                local.offset = offset;
-                local.sharers = answer.sharers.unwrap_or(1).max(1);
-                // What was learned while the store answered is in `pending`
-                // and not in its answer yet: the copy keeps it too.
-                let mut copy = mine.clone();
-                for (event, when) in &local.pending {
-                    apply_event(&mut copy, *event, *when);
-                }
-                local.mirror = Some(copy);
-                drop(local);
-                if back {
-                    tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
-                    self.tell(None);
-                }
-                (mine, answer.wait)
-            }
-            Err(e) => {
-                let mut local = self.local();
-                let started = !self.failing.swap(true, Ordering::Relaxed);
-                if started {
-                    local.failures += 1;
-                }
-                // What was learned waits for the store (the newest of it).
-                let mut kept = drained;
-                kept.append(&mut local.pending);
-                let excess = kept.len().saturating_sub(PENDING_MAX);
-                local.pending = kept.split_off(excess);
-                let n = local.sharers;
-                let quota = self.alone(n);
-                let mirror = local
-                    .mirror
-                    .get_or_insert_with(|| Bucket::new(self.quota, now));
-                if started {
-                    // From now on this process paces alone: to its share of
-                    // what the sharers had left, and of the quota.
-                    *mirror = mirror.share(n);
-                }
-                let wait = if take {
-                    mirror.decide(quota, now)
-                } else {
-                    None
-                };
-                let answer = (mirror.clone(), wait);
-                drop(local);
-                if started {
-                    tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's share of the quota and the server's headers until it is back");
-                    self.tell(Some(e.to_string()));
-                }
-                answer
-            }
+            Ok(answer) => self.answered(answer, now, seen),
+            Err(e) => self.lost(&e, drained, now, take),
         }
+    }
+
+    /// The store's question at `now`: what was learned since the last
+    /// exchange (drained from `pending`, returned too in case the store
+    /// fails), the seed of a store that is back empty, and the failures
+    /// counted when it was asked.
+    fn ask(&self, now: Micros, take: bool) -> (Ask, Vec<(Event, Micros)>, u64) {
+        let mut local = self.local();
+        let drained: Vec<(Event, Micros)> = local.pending.drain(..).collect();
+        let events = drained
+            .iter()
+            .map(|&(event, when)| event.ago(now.saturating_sub(when)))
+            .collect();
+        // While it fails, the copy is this pacer's share: a store that is
+        // back empty starts from the whole.
+        let seed = local
+            .mirror
+            .as_ref()
+            .map(|m| match self.failing.load(Ordering::Relaxed) {
+                true => m.unshare(local.sharers).shifted(local.offset),
+                false => m.shifted(local.offset),
+            });
+        let ask = Ask {
+            quota: self.quota,
+            now,
+            events,
+            take,
+            seed,
+            pacer: self.id,
+        };
+        (ask, drained, local.failures)
+    }
+
+    /// The store answered (an exchange asked when `seen` failures had been
+    /// counted): its bucket on this pacer's clock becomes the copy, and a
+    /// store that was failing is back.
+    fn answered(
+        &self,
+        answer: super::bucket::Answer,
+        now: Micros,
+        seen: u64,
+    ) -> (Bucket, Option<(Duration, PacingReason)>) {
+        let offset = answer.now as i64 - now as i64;
+        let mine = answer.bucket.shifted(-offset);
+        let mut local = self.local();
+        if local.failures != seen && self.failing.load(Ordering::Relaxed) {
+            // Begun before the store failed: the request is counted there,
+            // but this pacer goes on with its share.
+            return (mine, answer.wait);
+        }
+        let back = self.failing.swap(false, Ordering::Relaxed);
+        local.offset = offset;
+        local.sharers = answer.sharers.unwrap_or(1).max(1);
+        // What was learned while the store answered is in `pending` and not
+        // in its answer yet: the copy keeps it too.
+        let mut copy = mine.clone();
+        for (event, when) in &local.pending {
+            apply_event(&mut copy, *event, *when);
+        }
+        local.mirror = Some(copy);
+        drop(local);
+        if back {
+            tracing::warn!(store = %self.store, "the quota store answers again: shared pacing resumes");
+            self.tell(None);
+        }
+        (mine, answer.wait)
+    }
+
+    /// The store failed: what was learned waits for it (the newest of it),
+    /// and this pacer answers from its copy, paced to its share of what the
+    /// sharers had left (said once, when the failure starts).
+    fn lost(
+        &self,
+        e: &std::io::Error,
+        drained: Vec<(Event, Micros)>,
+        now: Micros,
+        take: bool,
+    ) -> (Bucket, Option<(Duration, PacingReason)>) {
+        let mut local = self.local();
+        let started = !self.failing.swap(true, Ordering::Relaxed);
+        if started {
+            local.failures += 1;
+        }
+        let mut kept = drained;
+        kept.append(&mut local.pending);
+        let excess = kept.len().saturating_sub(PENDING_MAX);
+        local.pending = kept.split_off(excess);
+        let n = local.sharers;
+        let quota = self.alone(n);
+        let mirror = local
+            .mirror
+            .get_or_insert_with(|| Bucket::new(self.quota, now));
+        if started {
+            // From now on this process paces alone: to its share of what
+            // the sharers had left, and of the quota.
+            *mirror = mirror.share(n);
+        }
+        let wait = if take {
+            mirror.decide(quota, now)
+        } else {
+            None
+        };
+        let answer = (mirror.clone(), wait);
+        drop(local);
+        if started {
+            tracing::warn!(store = %self.store, error = %e, "the quota store failed: pacing by this process's share of the quota and the server's headers until it is back");
+            self.tell(Some(e.to_string()));
+        }
+        answer
     }
 
     /// The quota this pacer paces by while the store fails and `n` pacers
@@ -292,7 +318,18 @@ impl Pacer {
     /// Counts a request and returns `None`, or says how long to wait first
     /// and why.
     pub(crate) async fn try_acquire(&self, now: Instant) -> Option<(Duration, PacingReason)> {
-        self.exchange(now, true).await.1
+        let (bucket, wait) = self.exchange(now, true).await;
+        self.observers.quota(|| {
+            let quota = bucket.effective(self.quota);
+            QuotaEvent {
+                api: self.api,
+                store: self.store.kind(),
+                shared: !self.failing.load(Ordering::Relaxed),
+                quota,
+                left: quota.map(|_| bucket.tokens.floor().max(0.0) as u64),
+            }
+        });
+        wait
     }
 
     /// What a request would find now, counting nothing: from this pacer's

@@ -40,6 +40,9 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
 
     /// What it is, for messages: `memory`, `host (/run/user/1000/event-invites)`.
     fn describe(&self) -> String;
+
+    /// Its kind, for metrics: `memory`, `host` or `redis`.
+    fn kind(&self) -> &'static str;
 }
 
 /// A store that keeps buckets on this host: one read-change-write of a
@@ -50,6 +53,8 @@ trait Local: Send + Sync + fmt::Debug {
     fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()>;
 
     fn describe(&self) -> String;
+
+    fn kind(&self) -> &'static str;
 }
 
 impl<T: Local> Store for T {
@@ -65,6 +70,10 @@ impl<T: Local> Store for T {
 
     fn describe(&self) -> String {
         Local::describe(self)
+    }
+
+    fn kind(&self) -> &'static str {
+        Local::kind(self)
     }
 }
 
@@ -126,6 +135,11 @@ impl Default for QuotaStore {
 }
 
 impl QuotaStore {
+    /// Its kind: `memory`, `host` or `redis` (a metrics label).
+    pub(crate) fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
     /// Buckets in this process's memory, shared by the clients given this
     /// value.
     pub fn memory() -> Self {
@@ -206,6 +220,10 @@ impl Local for Memory {
     fn describe(&self) -> String {
         "memory".into()
     }
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
 }
 
 /// One JSON file per bucket in `dir`, locked (exclusively) around each
@@ -241,6 +259,10 @@ impl Local for Host {
 
     fn describe(&self) -> String {
         format!("host ({})", self.dir.display())
+    }
+
+    fn kind(&self) -> &'static str {
+        "host"
     }
 }
 

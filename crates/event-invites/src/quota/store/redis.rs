@@ -194,6 +194,10 @@ impl Store for Redis {
     fn describe(&self) -> String {
         format!("redis ({})", self.shown)
     }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
 }
 
 impl Redis {
