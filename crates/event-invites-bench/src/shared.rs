@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use event_invites::Quota;
 use event_invites_fake::{FakeArtsvp, RateLimit, RedisCluster, RedisSentinel, RedisServer};
 
-use crate::{Figure, Sizes, limited_empty_fake, ms, rate_limited};
-
-type Failure = Box<dyn std::error::Error>;
+use crate::bulk::{limited_empty_fake, rate_limited};
+use crate::{Failure, Figure, Sizes, ms};
 
 /// Where the CLI processes of [`shared_quota`] keep their quota.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -274,6 +274,25 @@ async fn cycle(
         .filter(|invite| &invite.status == status)
         .map(Guest::from)
         .collect();
+    let mut done = invite(run, journal, guests).await?;
+    done.declined = declined.len() as u64;
+    if revoke {
+        for (key, invite_id) in declined {
+            revoke_one(run, journal, &key, &invite_id).await?;
+            done.revoked += 1;
+            series::revoked();
+        }
+    }
+    Ok(done)
+}
+
+/// Invites `guests` into the run's target with the journal as the
+/// checkpoint (settled guests are not sent again); counts each outcome.
+async fn invite(
+    run: &Run<'_>,
+    journal: &Arc<Journal>,
+    guests: Vec<Guest>,
+) -> Result<Cycle, CliError> {
     let mut done = Cycle {
         listed: guests.len(),
         ..Cycle::default()
@@ -297,34 +316,31 @@ async fn cycle(
                 GuestOutcome::Unknown(_) => done.unknown += 1,
                 _ => done.settled += 1,
             },
-            Ok(None) => break,
-            Err(BulkError::Outage(outage)) => {
-                series::outage_stop();
-                return Err(CliError::Unavailable(format!(
-                    "ARTSVP answers {} to every {} ({} rows in a row)",
-                    outage.answer, outage.operation, outage.failed_in_a_row
-                )));
-            }
-            Err(BulkError::Checkpoint(e)) => {
-                return Err(CliError::Failed(format!(
-                    "the journal {} cannot be written ({e}): the watch stops, and nothing it \
-                     does not hold was sent",
-                    run.journal.display()
-                )));
-            }
-            Err(e) => return Err(CliError::Failed(format!("the sync stopped: {e}"))),
+            Ok(None) => return Ok(done),
+            Err(e) => return Err(stopped_by(e, run)),
         }
     }
-    drop(bulk);
-    done.declined = declined.len() as u64;
-    if revoke {
-        for (key, invite_id) in declined {
-            revoke_one(run, journal, &key, &invite_id).await?;
-            done.revoked += 1;
-            series::revoked();
+}
+
+/// Why a cycle's bulk run stopped, as the watch reports it: an outage
+/// fails the cycle (and is counted); a journal that cannot be written, or
+/// anything else, stops the watch.
+fn stopped_by(e: BulkError, run: &Run<'_>) -> CliError {
+    match e {
+        BulkError::Outage(outage) => {
+            series::outage_stop();
+            CliError::Unavailable(format!(
+                "ARTSVP answers {} to every {} ({} rows in a row)",
+                outage.answer, outage.operation, outage.failed_in_a_row
+            ))
         }
+        BulkError::Checkpoint(e) => CliError::Failed(format!(
+            "the journal {} cannot be written ({e}): the watch stops, and nothing it does not \
+             hold was sent",
+            run.journal.display()
+        )),
+        e => CliError::Failed(format!("the sync stopped: {e}")),
     }
-    Ok(done)
 }
 
 /// The guests SecureGate lists as declined whose ARTSVP invite this sync

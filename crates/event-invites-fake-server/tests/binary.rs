@@ -155,6 +155,35 @@ async fn flags_set_the_data_the_key_and_the_rate_limit_on_a_manual_clock() {
 }
 
 #[tokio::test]
+async fn with_its_quota_spent_a_request_without_a_key_is_401_on_both_apis() {
+    let (_child, info) = start(&["--rate-limit", "1/60", "--manual-clock"]);
+    let http = reqwest::Client::new();
+    let artsvp = format!("{}/events", text(&info["artsvp"]["base_url"]));
+    let securegate = format!(
+        "{}/events/{}/invites",
+        text(&info["securegate"]["base_url"]),
+        text(&info["securegate"]["event_ids"][0])
+    );
+    for (url, header, key) in [
+        (&artsvp, "authorization", &info["artsvp"]["api_key"]),
+        (&securegate, "x-api-key", &info["securegate"]["api_key"]),
+    ] {
+        let get = |key: Option<&str>| {
+            let request = http.get(url.as_str());
+            match key {
+                Some(key) => request.header(header, key),
+                None => request,
+            }
+        };
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(status(get(Some(text(key))).send().await.unwrap()), 200);
+        assert_eq!(status(get(Some(text(key))).send().await.unwrap()), 429);
+        assert_eq!(status(get(None).send().await.unwrap()), 401, "{url}");
+        assert_eq!(status(get(Some("wrong")).send().await.unwrap()), 401);
+    }
+}
+
+#[tokio::test]
 async fn the_control_api_adds_fault_rules_refuses_bad_ones_and_logs_without_keys() {
     let fake = Flagged::start();
     // A fault rule by method and route.

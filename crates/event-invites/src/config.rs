@@ -282,8 +282,8 @@ impl<A: Api> ClientBuilder<A> {
             .map_err(|e| e.at(A::SERVICE, None::<&str>))
     }
 
-    fn build_inner(self) -> Result<A, Error> {
-        let Some(secret) = self.api_key else {
+    fn build_inner(mut self) -> Result<A, Error> {
+        let Some(secret) = self.api_key.take() else {
             return Err(Error::config(format!(
                 "no API key: call .api_key(…) or set {}",
                 A::ENV_KEY
@@ -292,37 +292,13 @@ impl<A: Api> ClientBuilder<A> {
         let key = ApiKey::new(secret.expose_secret(), A::KEY_HEADER, A::ENV_KEY)?;
         let base_url = self
             .base_url
+            .take()
             .unwrap_or_else(|| A::DEFAULT_BASE_URL.to_string());
-        let parsed = checked_base_url(&base_url)?;
-        if parsed.scheme() == "http" && !self.insecure_http && !is_loopback(&parsed) {
-            return Err(Error::config(format!(
-                "the base URL {base_url:?} is plain http to a host other than loopback, which \
-                 would send the API key and guests' data unencrypted: use https://, or, on a \
-                 network you trust, opt in with .allow_insecure_http(true) or \
-                 {ENV_ALLOW_INSECURE_HTTP}=1"
-            )));
-        }
+        let parsed = self.checked(&base_url)?;
         let attempt_timeout = self.http.is_none().then_some(self.request_timeout);
-        let http = match self.http {
+        let http = match self.http.take() {
             Some(http) => http,
-            // The key as a sensitive default header too, so that the
-            // generated client `raw()` returns is authenticated.
-            None => {
-                let mut http = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .timeout(self.request_timeout)
-                    .user_agent(self.user_agent)
-                    .default_headers(key.headers())
-                    .redirect(reqwest::redirect::Policy::none())
-                    .referer(false)
-                    .dns_resolver(Arc::new(SystemResolver::new()));
-                for (domain, addr) in &self.resolve {
-                    http = http.resolve(domain, *addr);
-                }
-                http = with_roots(http, &self.roots)?;
-                http.build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
-            }
+            None => self.default_http(&key)?,
         };
         let host = parsed.host_str().map(|host| match parsed.port() {
             Some(port) => format!("{host}:{port}"),
@@ -353,6 +329,43 @@ impl<A: Api> ClientBuilder<A> {
                 observers,
             },
         ))
+    }
+
+    /// `base_url` parsed and checked: a URL with a host, and plain http
+    /// only to loopback unless the caller opted in.
+    fn checked(&self, base_url: &str) -> Result<reqwest::Url, Error> {
+        let parsed = checked_base_url(base_url)?;
+        if parsed.scheme() == "http" && !self.insecure_http && !is_loopback(&parsed) {
+            return Err(Error::config(format!(
+                "the base URL {base_url:?} is plain http to a host other than loopback, which \
+                 would send the API key and guests' data unencrypted: use https://, or, on a \
+                 network you trust, opt in with .allow_insecure_http(true) or \
+                 {ENV_ALLOW_INSECURE_HTTP}=1"
+            )));
+        }
+        Ok(parsed)
+    }
+
+    /// The HTTP client the builder makes when the caller gave none: its
+    /// timeouts and user agent, the key as a sensitive default header too
+    /// (so that the generated client `raw()` returns is authenticated), no
+    /// redirects, no `Referer`, the typed system resolver, the overrides
+    /// and extra roots.
+    fn default_http(&self, key: &ApiKey) -> Result<reqwest::Client, Error> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .user_agent(self.user_agent.as_str())
+            .default_headers(key.headers())
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .dns_resolver(Arc::new(SystemResolver::new()));
+        for (domain, addr) in &self.resolve {
+            http = http.resolve(domain, *addr);
+        }
+        http = with_roots(http, &self.roots)?;
+        http.build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
     }
 }
 

@@ -312,7 +312,36 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// Where (API, operation, host), what went wrong, then what else an
+    /// operator needs: a possibly applied write, a spent retry budget, the
+    /// request id.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_place(f)?;
+        match &self.inner.kind {
+            ErrorKind::Unauthorized
+            | ErrorKind::NotFound { .. }
+            | ErrorKind::Validation { .. }
+            | ErrorKind::RateLimited { .. }
+            | ErrorKind::Server
+            | ErrorKind::Redirect { .. }
+            | ErrorKind::UnexpectedStatus => self.write_answered(f)?,
+            ErrorKind::Timeout
+            | ErrorKind::Deadline { .. }
+            | ErrorKind::Transport(_)
+            | ErrorKind::OutcomeUnknown { .. }
+            | ErrorKind::Decode(_)
+            | ErrorKind::InvalidRequest { .. }
+            | ErrorKind::Pagination { .. }
+            | ErrorKind::Config { .. }
+            | ErrorKind::QuotaStore { .. } => self.write_unanswered(f)?,
+        }
+        self.write_notes(f)
+    }
+}
+
+impl Error {
+    /// `ARTSVP create_invite (app.artsvp.com): `, as much as is known.
+    fn write_place(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         let place = [inner.api.map(Service::name), inner.operation]
             .into_iter()
@@ -320,40 +349,45 @@ impl fmt::Display for Error {
             .collect::<Vec<_>>()
             .join(" ");
         match (&inner.host, place.is_empty()) {
-            (Some(host), false) => write!(f, "{place} ({host}): ")?,
-            (None, false) => write!(f, "{place}: ")?,
-            (_, true) => {}
+            (Some(host), false) => write!(f, "{place} ({host}): "),
+            (None, false) => write!(f, "{place}: "),
+            (_, true) => Ok(()),
         }
+    }
+
+    /// What went wrong when the server answered with an error status.
+    fn write_answered(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = self.inner.status.unwrap_or_default();
         let attempts = Attempts(self.inner.attempts);
         match &self.inner.kind {
             ErrorKind::Unauthorized => write!(
                 f,
                 "the API key was not accepted (HTTP {status}); check the key and its permissions"
-            )?,
+            ),
             ErrorKind::NotFound { message } => {
                 write!(f, "not found (HTTP 404)")?;
-                if let Some(m) = message {
-                    write!(f, ": {m}")?;
+                match message {
+                    Some(m) => write!(f, ": {m}"),
+                    None => Ok(()),
                 }
             }
             ErrorKind::Validation { message, problems } => {
                 write!(f, "the server rejected the input (HTTP {status}): ")?;
                 let mut parts = message.iter().map(|m| m.to_string()).collect::<Vec<_>>();
                 parts.extend(problems.iter().map(ToString::to_string));
-                if parts.is_empty() {
-                    f.write_str("no details")?;
-                } else {
-                    f.write_str(&parts.join("; "))?;
+                match parts.is_empty() {
+                    true => f.write_str("no details"),
+                    false => f.write_str(&parts.join("; ")),
                 }
             }
             ErrorKind::RateLimited { retry_after } => {
                 write!(f, "rate limited (HTTP 429) after {attempts}")?;
-                if let Some(wait) = retry_after {
-                    write!(f, "; the server asks to wait {}s", wait.as_secs_f64())?;
+                match retry_after {
+                    Some(wait) => write!(f, "; the server asks to wait {}s", wait.as_secs_f64()),
+                    None => Ok(()),
                 }
             }
-            ErrorKind::Server => write!(f, "server error (HTTP {status}) after {attempts}")?,
+            ErrorKind::Server => write!(f, "server error (HTTP {status}) after {attempts}"),
             ErrorKind::Redirect { to } => {
                 write!(f, "redirected (HTTP {status})")?;
                 if let Some(to) = to {
@@ -362,22 +396,34 @@ impl fmt::Display for Error {
                 f.write_str(
                     "; redirects are not followed (the key and the request stay with this \
                      host): check the base URL",
-                )?;
+                )
             }
-            ErrorKind::UnexpectedStatus => write!(f, "unexpected response (HTTP {status})")?,
-            ErrorKind::Timeout => write!(f, "timed out after {attempts}")?,
+            // UnexpectedStatus, and the kinds without a status (sorted out
+            // by `fmt`).
+            _ => write!(f, "unexpected response (HTTP {status})"),
+        }
+    }
+
+    /// What went wrong when no error status explains it: the network, a
+    /// deadline, the body, the caller's input, the configuration.
+    fn write_unanswered(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.inner.status.unwrap_or_default();
+        let attempts = Attempts(self.inner.attempts);
+        match &self.inner.kind {
+            ErrorKind::Timeout => write!(f, "timed out after {attempts}"),
             ErrorKind::Deadline { timeout, stage } => write!(
                 f,
                 "the call's timeout of {} {stage} (after {attempts})",
                 Seconds(*timeout)
-            )?,
+            ),
             ErrorKind::Transport(TransportCause::Tls(problem)) => {
-                write!(f, "TLS handshake failed after {attempts}: {problem}")?;
+                write!(f, "TLS handshake failed after {attempts}: {problem}")
             }
             ErrorKind::Transport(cause) => {
                 write!(f, "{cause} after {attempts}")?;
-                if self.inner.status.is_some() {
-                    write!(f, " (HTTP {status} had begun)")?;
+                match self.inner.status {
+                    Some(_) => write!(f, " (HTTP {status} had begun)"),
+                    None => Ok(()),
                 }
             }
             ErrorKind::OutcomeUnknown { cause } => write!(
@@ -385,21 +431,28 @@ impl fmt::Display for Error {
                 "the outcome is unknown: the request was sent but its answer was lost ({cause}); \
                  it was not repeated because it carries no dedupe filter. Check whether the \
                  object exists before creating it again"
-            )?,
+            ),
             ErrorKind::Decode(problem) => {
                 write!(f, "could not decode the response")?;
                 if self.inner.status.is_some() {
                     write!(f, " (HTTP {status})")?;
                 }
-                write!(f, " {problem}")?;
+                write!(f, " {problem}")
             }
-            ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
-            ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}")?,
-            ErrorKind::Config { message } => write!(f, "invalid configuration: {message}")?,
+            ErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            ErrorKind::Pagination { reason } => write!(f, "pagination stopped: {reason}"),
+            ErrorKind::Config { message } => write!(f, "invalid configuration: {message}"),
             ErrorKind::QuotaStore { store, message } => {
-                write!(f, "the quota store {store} cannot be used: {message}")?
+                write!(f, "the quota store {store} cannot be used: {message}")
             }
+            // Sorted out by `fmt`: the kinds with an error status.
+            _ => self.write_answered(f),
         }
+    }
+
+    /// A write that may have been applied, a spent retry budget, the
+    /// request id.
+    fn write_notes(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.inner.verdict.is_outcome_unknown()
             && !matches!(self.inner.kind, ErrorKind::OutcomeUnknown { .. })
         {
