@@ -32,9 +32,26 @@ struct PlainInvite {
     ticket_id: Option<String>,
 }
 
+/// A plain GET of `url` with the key, decoded into [`PlainInvite`]s: the
+/// hand-written client.
+async fn plain_get(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+) -> Result<Vec<PlainInvite>, Failure> {
+    let response = http.get(url).header("x-api-key", key).send().await?;
+    Ok(response.error_for_status()?.json().await?)
+}
+
 /// The facade's SecureGate call against hand-written reqwest + serde_json,
-/// same server, 100 invites.
-pub(crate) async fn get_overhead(sizes: &Sizes) -> Result<Figure, Failure> {
+/// same server, 100 invites (`get_overhead`). Where the difference goes,
+/// measured in the same rounds: the generated client alone on the
+/// facade's reqwest client (`get_generated`), and the facade's reqwest
+/// client with the hand-written decode (`get_http_config`: its timeouts,
+/// default headers and resolver), each against the same baseline.
+pub(crate) async fn get_overhead(sizes: &Sizes) -> Result<Vec<Figure>, Failure> {
+    use event_invites::raw::securegate_api::ClientInfo;
+
     let fake = FakeSecureGate::builder()
         .events(1)
         .invites_per_event(100)
@@ -42,32 +59,53 @@ pub(crate) async fn get_overhead(sizes: &Sizes) -> Result<Figure, Failure> {
         .await?;
     let event = fake.event_ids()[0].clone();
     let client = fake.client_builder().build()?;
+    let configured = client.raw().client().clone();
     let http = reqwest::Client::new();
     let url = format!("{}/events/{event}/invites", fake.base_url());
-    let (mut ours, mut baseline) = (Vec::new(), Vec::new());
+    let key = fake.api_key();
+    let mut times: [Vec<Duration>; 4] = Default::default();
     for round in 0..sizes.get_rounds + 10 {
-        let t = Instant::now();
-        let a = client.invites(&event).await?;
-        let a_time = t.elapsed();
-        let t = Instant::now();
-        let b: Vec<PlainInvite> = http
-            .get(&url)
-            .header("x-api-key", fake.api_key())
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let b_time = t.elapsed();
-        assert_eq!(a.len(), b.len());
+        // Each variant in each place of the round in turn, so that none
+        // gains or pays for its place (the first after the log is cleared,
+        // say).
+        let mut took = [Duration::ZERO; 4];
+        for step in 0..4 {
+            let variant = (round + step) % 4;
+            let t = Instant::now();
+            let n = match variant {
+                0 => client.invites(&event).await?.len(),
+                1 => client
+                    .raw()
+                    .get_invites()
+                    .event_id(&event)
+                    .send()
+                    .await?
+                    .len(),
+                2 => plain_get(&configured, &url, key).await?.len(),
+                _ => plain_get(&http, &url, key).await?.len(),
+            };
+            took[variant] = t.elapsed();
+            assert_eq!(n, 100);
+        }
         if round >= 10 {
             // The first rounds warm the connection pools.
-            ours.push(a_time);
-            baseline.push(b_time);
+            for (times, took) in times.iter_mut().zip(took) {
+                times.push(took);
+            }
         }
         fake.requests().clear();
     }
-    Ok(medians("get_overhead", ours, baseline, 1.05))
+    let [facade, generated, config, plain] = times;
+    let baseline = ms(median(plain.clone()));
+    let report = |name, times: Vec<Duration>| {
+        Figure::compare(name, ms(median(times)), baseline, "ms")
+            .check("report (where it goes)".into(), |_| true)
+    };
+    Ok(vec![
+        medians("get_overhead", facade, plain, 1.05),
+        report("get_generated", generated),
+        report("get_http_config", config),
+    ])
 }
 
 /// A figure of the medians of two timings, in ms, at most `limit` × the

@@ -51,7 +51,7 @@ struct Sizes {
 }
 
 const FULL: Sizes = Sizes {
-    get_rounds: 300,
+    get_rounds: 1_000,
     decode_invites: 10_000,
     decode_rounds: 31,
     overlap_pages: 50,

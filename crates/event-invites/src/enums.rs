@@ -92,9 +92,30 @@ macro_rules! open_enum {
             }
         }
 
+        // A known value is read from the text as it lies in the input, with
+        // no string allocated for it (a guest list has several per guest);
+        // only an unknown one keeps its own copy.
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d).map(Self::from)
+                struct Text;
+
+                impl serde::de::Visitor<'_> for Text {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
+                        Ok($name::from(text))
+                    }
+
+                    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<$name, E> {
+                        Ok($name::from(text))
+                    }
+                }
+
+                d.deserialize_str(Text)
             }
         }
     };
@@ -253,5 +274,22 @@ mod tests {
         assert_eq!(json, "\"is_waitlisted\"");
         let back: BookingStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back.as_str(), "is_waitlisted");
+    }
+
+    #[test]
+    fn they_decode_from_borrowed_and_owned_text_and_refuse_anything_else() {
+        // Borrowed from the input (serde_json's from_str), owned (from a
+        // Value, and an escaped string, which serde_json unescapes into a
+        // new buffer), and not a string at all.
+        let borrowed: InviteStatus = serde_json::from_str(r#""accepted""#).unwrap();
+        assert_eq!(borrowed, InviteStatus::Accepted);
+        let owned: InviteStatus = serde_json::from_value(serde_json::json!("sent")).unwrap();
+        assert_eq!(owned, InviteStatus::Sent);
+        let escaped: InviteStatus = serde_json::from_str(r#""pend\u0069ng""#).unwrap();
+        assert_eq!(escaped, InviteStatus::Pending);
+        let unknown: InviteStatus = serde_json::from_str(r#""on_hold""#).unwrap();
+        assert_eq!(unknown, InviteStatus::Unknown("on_hold".into()));
+        let err = serde_json::from_str::<InviteStatus>("5").unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
     }
 }

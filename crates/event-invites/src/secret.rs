@@ -1,19 +1,23 @@
-//! The API key: held as a secret, checked when the client is built, and sent
-//! as a header marked sensitive. It never appears in `Debug`, in an error or
-//! in tracing output.
+//! The API key: checked when the client is built, and sent as a header
+//! value marked sensitive, made once (the builder holds the key itself as a
+//! `SecretString`). It never appears in `Debug`, in an error or in tracing
+//! output.
 
 use std::fmt;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::Error;
 
 /// An API key that can be sent in a header.
 #[derive(Clone)]
 pub(crate) struct ApiKey {
-    secret: SecretString,
     header: HeaderName,
+    /// The key as the header's value, marked sensitive (its `Debug` shows
+    /// `Sensitive`, and HTTP/2 never indexes it): made once, since every
+    /// attempt sends it (a clone shares its bytes). The builder keeps the
+    /// key itself as a `SecretString`.
+    value: HeaderValue,
 }
 
 impl ApiKey {
@@ -31,20 +35,26 @@ impl ApiKey {
                  ASCII is allowed; check for spaces, newlines or a pasted quote)"
             )));
         }
+        // Visible ASCII only (checked above): a valid header value.
+        let mut value = HeaderValue::from_str(raw)
+            .map_err(|_| Error::config("the API key cannot be sent in a header"))?;
+        value.set_sensitive(true);
         Ok(Self {
-            secret: SecretString::from(raw.to_string()),
             header: HeaderName::from_static(header),
+            value,
         })
     }
 
     /// The header that carries the key, marked sensitive.
     pub(crate) fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(1);
-        if let Ok(mut value) = HeaderValue::from_str(self.secret.expose_secret()) {
-            value.set_sensitive(true);
-            headers.insert(self.header.clone(), value);
-        }
+        headers.insert(self.header.clone(), self.value.clone());
         headers
+    }
+
+    /// The header's name and its value (sensitive), for one request.
+    pub(crate) fn header(&self) -> (HeaderName, HeaderValue) {
+        (self.header.clone(), self.value.clone())
     }
 }
 
@@ -78,6 +88,11 @@ mod tests {
         let headers = key.headers();
         assert!(headers["authorization"].is_sensitive());
         assert_eq!(headers["authorization"], "sk_live_123");
-        assert!(!format!("{key:?}").contains("sk_live_123"));
+        let (name, value) = key.header();
+        assert_eq!(
+            (name.as_str(), value.is_sensitive()),
+            ("authorization", true)
+        );
+        assert!(!format!("{key:?} {value:?}").contains("sk_live_123"));
     }
 }

@@ -224,9 +224,8 @@ impl<'a> Flight<'a> {
         let cut = left.is_some_and(|left| limit.is_none_or(|limit| left < limit));
         let timeout = if cut { left } else { own };
         let mut headers = self.options.headers.clone();
-        for (name, value) in &t.key.headers() {
-            headers.insert(name.clone(), value.clone());
-        }
+        let (name, value) = t.key.header();
+        headers.insert(name, value);
         Ok((event_invites_hooks::Setup { headers, timeout }, cut))
     }
 

@@ -209,10 +209,17 @@ struct Memory {
 impl Local for Memory {
     fn update(&self, key: &str, change: &mut dyn FnMut(&mut Option<Bucket>)) -> io::Result<()> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let mut slot = buckets.remove(key);
+        // A bucket there is changed in place (no key copied per request).
+        let mut slot = buckets.get(key).cloned();
         change(&mut slot);
-        if let Some(bucket) = slot {
-            buckets.insert(key.to_string(), bucket);
+        match (slot, buckets.get_mut(key)) {
+            (Some(bucket), Some(kept)) => *kept = bucket,
+            (Some(bucket), None) => {
+                buckets.insert(key.to_string(), bucket);
+            }
+            (None, _) => {
+                buckets.remove(key);
+            }
         }
         Ok(())
     }
