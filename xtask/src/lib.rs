@@ -15,6 +15,7 @@ pub mod mutants;
 pub mod normalize;
 pub mod overlay;
 pub mod presence;
+pub mod provision;
 pub mod release;
 pub mod update;
 

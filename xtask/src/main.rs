@@ -51,6 +51,16 @@ enum Task {
         )]
         build: Option<u32>,
     },
+    /// Every test of the workspace (`cargo test --workspace --locked`),
+    /// after installing what the tests need beyond the Rust toolchain
+    /// (redis-server and redis-cli: apt-get as root or through sudo, or
+    /// Homebrew); where it cannot, it stops before building the tests, naming what
+    /// to install. Arguments after `--` go to `cargo test`.
+    Test {
+        /// Passed to `cargo test` (a test name, `-- --nocapture`, …).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Schemathesis (pinned in .ci/requirements-conformance.txt, installed
     /// into a venv under target/) runs both fake servers against their
     /// documents with every phase and check; config in conformance/.
@@ -122,6 +132,7 @@ fn main() -> ExitCode {
             mutants_command(&root, files, in_diff, tests)
         }
         Task::ReleaseCheck { baseline } => release_check_command(&root, baseline.as_deref()),
+        Task::Test { args } => test_command(&root, &args),
         Task::Conformance => match xtask::conformance::run(&root) {
             Ok(()) => {
                 eprintln!("conformance: both fakes passed");
@@ -444,6 +455,28 @@ fn bench_command(root: &Path, smoke: bool) -> ExitCode {
             eprintln!("error: the benchmarks failed ({status})");
             ExitCode::FAILURE
         }
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask test`: provisions what the tests need, then runs them all.
+fn test_command(root: &Path, args: &[String]) -> ExitCode {
+    if let Err(e) = xtask::provision::provision() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["test", "--workspace", "--locked"])
+        .args(args)
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status.code().map_or(1, |c| c.clamp(1, 255) as u8)),
         Err(e) => {
             eprintln!("error: cannot run cargo: {e}");
             ExitCode::FAILURE
