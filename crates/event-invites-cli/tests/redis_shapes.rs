@@ -173,3 +173,54 @@ async fn a_one_server_url_at_a_cluster_node_stops_at_start_with_exit_69_naming_t
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rediss_cluster_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
+    let cluster = RedisCluster::start_tls().unwrap_or_else(|e| panic!("{e}"));
+    let url = cluster.url();
+    assert!(url.starts_with("rediss+cluster://"), "{url}");
+    let ca = cluster.ca_file().unwrap();
+    let fake = tight_fake().await;
+    let dir = TempDir::new("cluster-tls");
+    // Three runs through the TLS cluster: the start check ran the script
+    // over TLS on the slot's owner, and the quota is shared.
+    let mut runs = Vec::new();
+    for process in 0..3 {
+        let csv = dir.path(&format!("guests-{process}.csv"));
+        let mut rows = String::from("name,email\n");
+        for i in 0..10 {
+            rows.push_str(&format!("Guest {i},tls{process}-{i}@example.com\n"));
+        }
+        std::fs::write(&csv, rows).unwrap();
+        let mut child = command(&fake, &["invite", "--event", "3779b1", "--csv"]);
+        child
+            .arg(&csv)
+            .env("EVENT_INVITES_QUOTA_STORE", &url)
+            .env("SSL_CERT_FILE", &ca);
+        runs.push(child.output());
+    }
+    for run in runs {
+        let out = run.await.unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(common::held_emails(&fake, "3779b1").len(), 30);
+    assert_eq!(fake.requests().count(|r| r.status == Some(429)), 0);
+    let keys = cluster.keys().unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("event-invites:quota:{artsvp-")),
+        "{keys:?}"
+    );
+    // Without the CA: refused at start, exit 69, naming the URL.
+    let out = command(&fake, &["quota"])
+        .env("EVENT_INVITES_QUOTA_STORE", &url)
+        .output()
+        .await
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(
+        stderr.contains(&format!("quota store {url} cannot be used")),
+        "{stderr}"
+    );
+}

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,9 @@ struct Node {
     dir: PathBuf,
     /// What it was started with besides its port and directory.
     args: Vec<String>,
+    /// With TLS (only): the directory of `ca.pem`, `redis.crt` and
+    /// `redis.key`; the port then serves TLS alone.
+    tls: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -32,7 +35,12 @@ impl Node {
     /// Starts a node in `dir` with `args` on a free port (one whose port +
     /// 10,000, a cluster node's bus, is free too), trying other ports if
     /// another process takes the one chosen first.
-    fn start(dir: PathBuf, args: &[&str], taken: &mut Vec<u16>) -> io::Result<Self> {
+    fn start(
+        dir: PathBuf,
+        args: &[&str],
+        tls: Option<&Path>,
+        taken: &mut Vec<u16>,
+    ) -> io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
         let mut last = None;
         for _ in 0..8 {
@@ -42,6 +50,7 @@ impl Node {
                 port,
                 dir: dir.clone(),
                 args: args.iter().map(|a| a.to_string()).collect(),
+                tls: tls.map(Path::to_path_buf),
                 child: None,
             };
             match node.spawn() {
@@ -62,8 +71,21 @@ impl Node {
             _ => (None, &self.args[..]),
         };
         command.args(config);
+        let port = self.port.to_string();
+        match &self.tls {
+            None => command.args(["--port", &port]),
+            Some(tls) => command
+                .args(["--port", "0", "--tls-port", &port])
+                .arg("--tls-cert-file")
+                .arg(tls.join("redis.crt"))
+                .arg("--tls-key-file")
+                .arg(tls.join("redis.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(tls.join("ca.pem"))
+                .args(["--tls-auth-clients", "no"]),
+        };
         command
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
@@ -76,7 +98,11 @@ impl Node {
         })?;
         let started = Instant::now();
         loop {
-            if ping(self.port).is_ok() {
+            let answers = match &self.tls {
+                None => ping(self.port).is_ok(),
+                Some(_) => self.cli(&["PING"], false).is_ok_and(|r| r.trim() == "PONG"),
+            };
+            if answers {
                 self.child = Some(child);
                 return Ok(());
             }
@@ -109,7 +135,7 @@ impl Node {
 
     /// `redis-cli` on this node with `args`; `cluster` follows redirects.
     fn cli(&self, args: &[&str], cluster: bool) -> io::Result<String> {
-        cli(self.port, args, cluster)
+        cli(self.port, args, cluster, self.tls.as_deref())
     }
 }
 
@@ -120,11 +146,14 @@ impl Drop for Node {
 }
 
 /// Runs `redis-cli -p port args` and returns what it printed.
-fn cli(port: u16, args: &[&str], cluster: bool) -> io::Result<String> {
+fn cli(port: u16, args: &[&str], cluster: bool, tls: Option<&Path>) -> io::Result<String> {
     let mut command = Command::new("redis-cli");
     command.args(["-h", "127.0.0.1", "-p", &port.to_string()]);
     if cluster {
         command.arg("-c");
+    }
+    if let Some(tls) = tls {
+        command.arg("--tls").arg("--cacert").arg(tls.join("ca.pem"));
     }
     let out = command.args(args).output().map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
@@ -212,36 +241,61 @@ fn temp_dir(kind: &str) -> io::Result<PathBuf> {
 pub struct RedisCluster {
     dir: PathBuf,
     nodes: Vec<Node>,
+    /// With TLS: the directory of the CA and the nodes' certificate.
+    tls: Option<PathBuf>,
 }
 
 impl RedisCluster {
     /// Starts six nodes, joins them as three masters with a replica each
     /// (`redis-cli --cluster create`) and waits until every slot is served.
     pub fn start() -> io::Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// The same, every node serving TLS only (clients, the cluster bus and
+    /// replication), with a certificate for `localhost` and `127.0.0.1`
+    /// from a CA made now ([`RedisCluster::ca_file`]); clients need not
+    /// present one. Its [`RedisCluster::url`] is `rediss+cluster://…`.
+    pub fn start_tls() -> io::Result<Self> {
+        let dir = temp_dir("redis-cluster-tls")?;
+        let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
+        std::fs::write(dir.join("ca.pem"), ca)?;
+        std::fs::write(dir.join("redis.crt"), cert)?;
+        std::fs::write(dir.join("redis.key"), key)?;
+        Self::start_with(Some(dir))
+    }
+
+    /// The CA that signed a TLS cluster's certificate (PEM), for
+    /// `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls.as_ref().map(|dir| dir.join("ca.pem"))
+    }
+
+    fn start_with(tls: Option<PathBuf>) -> io::Result<Self> {
         let dir = temp_dir("redis-cluster")?;
         let timeout = NODE_TIMEOUT.as_millis().to_string();
         let mut taken = Vec::new();
         let mut nodes = Vec::new();
-        for n in 0..6 {
-            let args = [
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                &timeout,
-                // A replica whose master was lost long ago may still take
-                // over (the tests kill a master and expect it to).
-                "--cluster-replica-validity-factor",
-                "0",
-            ];
-            nodes.push(Node::start(
-                dir.join(format!("node-{n}")),
-                &args,
-                &mut taken,
-            )?);
+        let mut args = vec![
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            &timeout,
+            // A replica whose master was lost long ago may still take over
+            // (the tests kill a master and expect it to).
+            "--cluster-replica-validity-factor",
+            "0",
+        ];
+        if tls.is_some() {
+            args.extend(["--tls-cluster", "yes", "--tls-replication", "yes"]);
         }
-        let cluster = Self { dir, nodes };
+        for n in 0..6 {
+            let home = dir.join(format!("node-{n}"));
+            nodes.push(Node::start(home, &args, tls.as_deref(), &mut taken)?);
+        }
+        let cluster = Self { dir, nodes, tls };
         let addresses: Vec<String> = cluster
             .nodes
             .iter()
@@ -263,13 +317,19 @@ impl RedisCluster {
         Ok(cluster)
     }
 
-    /// `redis+cluster://` with the three masters as seeds.
+    /// `redis+cluster://` (`rediss+cluster://` with TLS) with the three
+    /// masters as seeds.
     pub fn url(&self) -> String {
         let seeds: Vec<String> = self.nodes[..3]
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        format!("redis+cluster://{}", seeds.join(","))
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}+cluster://{}", seeds.join(","))
     }
 
     /// Every node's port (the first three were created as masters).
@@ -385,6 +445,9 @@ impl Drop for RedisCluster {
     fn drop(&mut self) {
         self.nodes.clear();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(tls) = &self.tls {
+            let _ = std::fs::remove_dir_all(tls);
+        }
     }
 }
 
@@ -417,11 +480,12 @@ impl RedisSentinel {
     pub fn start() -> io::Result<Self> {
         let dir = temp_dir("redis-sentinel")?;
         let mut taken = Vec::new();
-        let master = Node::start(dir.join("master"), &[], &mut taken)?;
+        let master = Node::start(dir.join("master"), &[], None, &mut taken)?;
         let of = master.port.to_string();
         let replica = Node::start(
             dir.join("replica"),
             &["--replicaof", "127.0.0.1", &of],
+            None,
             &mut taken,
         )?;
         let mut sentinels = Vec::new();
@@ -431,7 +495,12 @@ impl RedisSentinel {
             let config = home.join("sentinel.conf");
             std::fs::write(&config, sentinel_config(master.port))?;
             let config = config.to_string_lossy().into_owned();
-            sentinels.push(Node::start(home, &[&config, "--sentinel"], &mut taken)?);
+            sentinels.push(Node::start(
+                home,
+                &[&config, "--sentinel"],
+                None,
+                &mut taken,
+            )?);
         }
         let redis = Self {
             dir,
@@ -519,7 +588,7 @@ impl RedisSentinel {
 
     /// `redis-cli` on the master the sentinels name now.
     pub fn cli(&self, args: &[&str]) -> io::Result<String> {
-        cli(self.master_port()?, args, false)
+        cli(self.master_port()?, args, false, None)
     }
 
     /// `redis-cli` on the master and the replica (to set up an ACL user on
