@@ -301,6 +301,10 @@ mod tests {
         assert_eq!(service, "mymaster");
         assert_eq!(sentinel_auth.password.as_deref(), Some("sp"));
         assert_eq!(sentinel_auth.user, None);
+        let Some(Target::Sentinel { nodes, .. }) = Target::parse("rediss+sentinel://s:1/m") else {
+            panic!("rediss+sentinel is a sentinel URL")
+        };
+        assert!(nodes.tls, "rediss+sentinel is TLS");
         for single in ["redis://h:6379/2", "rediss://u:p@h", "redis+unix:///r.sock"] {
             assert_eq!(Target::parse(single), Some(Target::Single(single.into())));
         }
@@ -361,6 +365,22 @@ mod tests {
         assert!(
             !debug.contains("s3cret") && !debug.contains("quota"),
             "{debug}"
+        );
+        // What is not secret shows: the hosts, and that credentials are set.
+        assert!(
+            debug.contains("7000") && debug.contains("\"***\""),
+            "{debug}"
+        );
+        let sentinel = Target::parse("redis+sentinel://s:1/mymaster?sentinel_password=pw").unwrap();
+        let debug = format!("{sentinel:?}");
+        assert!(
+            debug.contains("mymaster") && !debug.contains("pw\""),
+            "{debug}"
+        );
+        let single = format!("{:?}", Target::parse("redis://:pw@h:1").unwrap());
+        assert!(
+            single.contains(":***@h:1") && !single.contains(":pw@"),
+            "{single}"
         );
     }
 }
