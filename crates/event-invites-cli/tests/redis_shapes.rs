@@ -20,29 +20,13 @@ use common::{TempDir, command, text};
 /// Guests per process: 150 rows in all, about 16 s at the fake's quota.
 const GUESTS: usize = 50;
 
-/// The ACL user the tool connects as: the README's least privilege (the
-/// script, the commands it runs, on the quota's keys only).
-const ACL_USER: [&str; 19] = [
-    "ACL",
-    "SETUSER",
-    "quota",
-    "on",
-    ">s3cret",
-    "~event-invites:quota:*",
-    "+evalsha",
-    "+eval",
-    "+script|load",
-    "+get",
-    "+set",
-    "+zadd",
-    "+pexpire",
-    "+zremrangebyscore",
-    "+zcard",
-    "+time",
-    "+ping",
-    "+info",
-    "+cluster|slots",
-];
+/// Sets up the ACL user the tool connects as, on `nodes` (each node of
+/// the shape): the README's least privilege.
+fn add_quota_user(cli_each: impl FnOnce(&[&str]) -> std::io::Result<()>) {
+    let args = event_invites_fake::quota_acl_user("quota", "s3cret");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli_each(&args).unwrap();
+}
 
 /// The store URL with the ACL user's credentials in it.
 fn with_user(url: &str) -> String {
@@ -75,62 +59,83 @@ fn assert_run(fake: &FakeArtsvp, outputs: &[Output], percent: usize, shape: &str
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_processes_share_the_quota_through_a_cluster_through_a_master_failover_too() {
-    let mut cluster = RedisCluster::start().unwrap_or_else(|e| panic!("{e}"));
-    cluster.cli_each(&ACL_USER).unwrap();
-    let url = with_user(&cluster.url());
-    let dir = TempDir::new("cluster-quota");
-    let fake = tight_fake().await;
-    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, async {}).await;
-    assert_run(&fake, &outputs, 1, "cluster");
-    let read = |key: &str| match key.ends_with(":pacers") {
-        true => cluster.cli(&["ZRANGE", key, "0", "-1"]).unwrap(),
-        false => cluster.cli(&["GET", key]).unwrap(),
-    };
-    redis_holds_no_key(cluster.keys().unwrap(), read, &fake);
+/// A Redis of one shape, as the runs below use it.
+trait Shape {
+    fn keys(&self) -> Vec<String>;
+    /// `redis-cli` on the node that holds the keys.
+    fn cli(&self, args: &[&str]) -> String;
+    /// Kills the master that holds the bucket.
+    fn kill_the_buckets_master(&mut self);
+}
 
-    // Again on a new key, the master of its bucket killed a third of the way.
-    let fake = tight_fake().await;
-    let dir = TempDir::new("cluster-failover");
-    let failover = async {
-        a_third_of_the_way(&fake).await;
-        let bucket = cluster
-            .keys()
-            .unwrap()
+impl Shape for RedisCluster {
+    fn keys(&self) -> Vec<String> {
+        RedisCluster::keys(self).unwrap()
+    }
+    fn cli(&self, args: &[&str]) -> String {
+        RedisCluster::cli(self, args).unwrap()
+    }
+    fn kill_the_buckets_master(&mut self) {
+        let bucket = Shape::keys(self)
             .into_iter()
             .find(|k| k.ends_with("}:pacers") && !k.contains("start-check"))
             .expect("a bucket");
-        cluster.kill_master_of(&bucket).unwrap();
+        self.kill_master_of(&bucket).unwrap();
+    }
+}
+
+impl Shape for RedisSentinel {
+    fn keys(&self) -> Vec<String> {
+        RedisSentinel::keys(self).unwrap()
+    }
+    fn cli(&self, args: &[&str]) -> String {
+        RedisSentinel::cli(self, args).unwrap()
+    }
+    fn kill_the_buckets_master(&mut self) {
+        self.kill_master().unwrap();
+    }
+}
+
+/// Three processes through `url` on `shape`: undisturbed (at most 1 %
+/// 429, Redis holds no key), then on a new key with the bucket's master
+/// killed a third of the way (at most 3 %). Returns the second runs.
+async fn through(shape: &mut impl Shape, url: &str, name: &str) -> Vec<Output> {
+    let dir = TempDir::new(&format!("{name}-quota"));
+    let fake = tight_fake().await;
+    let outputs = three_runs(&fake, &dir, Some(url), GUESTS, async {}).await;
+    assert_run(&fake, &outputs, 1, name);
+    let read = |key: &str| match key.ends_with(":pacers") {
+        true => shape.cli(&["ZRANGE", key, "0", "-1"]),
+        false => shape.cli(&["GET", key]),
     };
-    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, failover).await;
-    assert_run(&fake, &outputs, 3, "cluster, master killed");
+    redis_holds_no_key(shape.keys(), read, &fake);
+
+    let fake = tight_fake().await;
+    let dir = TempDir::new(&format!("{name}-failover"));
+    let failover = async {
+        a_third_of_the_way(&fake).await;
+        shape.kill_the_buckets_master();
+    };
+    let outputs = three_runs(&fake, &dir, Some(url), GUESTS, failover).await;
+    assert_run(&fake, &outputs, 3, &format!("{name}, master killed"));
+    outputs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_the_quota_through_a_cluster_through_a_master_failover_too() {
+    let mut cluster = RedisCluster::start().unwrap_or_else(|e| panic!("{e}"));
+    add_quota_user(|args| cluster.cli_each(args));
+    let url = with_user(&cluster.url());
+    through(&mut cluster, &url, "cluster").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_the_quota_behind_sentinel_through_a_master_failover_too() {
     let mut redis = RedisSentinel::start().unwrap_or_else(|e| panic!("{e}"));
-    redis.cli_each(&ACL_USER).unwrap();
+    add_quota_user(|args| redis.cli_each(args));
     let url = with_user(&redis.url());
-    let dir = TempDir::new("sentinel-quota");
-    let fake = tight_fake().await;
-    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, async {}).await;
-    assert_run(&fake, &outputs, 1, "sentinel");
-    let read = |key: &str| match key.ends_with(":pacers") {
-        true => redis.cli(&["ZRANGE", key, "0", "-1"]).unwrap(),
-        false => redis.cli(&["GET", key]).unwrap(),
-    };
-    redis_holds_no_key(redis.keys().unwrap(), read, &fake);
-
-    let fake = tight_fake().await;
-    let dir = TempDir::new("sentinel-failover");
-    let failover = async {
-        a_third_of_the_way(&fake).await;
-        redis.kill_master().unwrap();
-    };
-    let outputs = three_runs(&fake, &dir, Some(&url), GUESTS, failover).await;
-    assert_run(&fake, &outputs, 3, "sentinel, master killed");
-    // Each process said it paced alone, and that the store was back.
+    let outputs = through(&mut redis, &url, "sentinel").await;
+    // Each process said it paced alone while the master was gone.
     for out in &outputs {
         let stderr = text(&out.stderr);
         assert!(stderr.contains("paces alone until it is back"), "{stderr}");
@@ -158,7 +163,7 @@ async fn a_one_server_url_at_a_cluster_node_stops_at_start_with_exit_69_naming_t
     );
     assert_eq!(fake.requests().len(), 0, "nothing was sent");
     // Through the cluster form it is what `quota` shows, credentials hidden.
-    cluster.cli_each(&ACL_USER).unwrap();
+    add_quota_user(|args| cluster.cli_each(args));
     let url = with_user(&cluster.url());
     let out = command(&fake, &["quota"])
         .env("EVENT_INVITES_QUOTA_STORE", &url)

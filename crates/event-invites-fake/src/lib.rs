@@ -133,7 +133,8 @@ pub use rate_limit::RateLimit;
 pub use redis::{INSTALL_HINT as REDIS_INSTALL_HINT, RedisServer};
 #[cfg(unix)]
 pub use redis_shapes::{
-    NODE_TIMEOUT as REDIS_NODE_TIMEOUT, RedisCluster, RedisSentinel, SENTINEL_SERVICE,
+    NODE_TIMEOUT as REDIS_NODE_TIMEOUT, QUOTA_ACL as REDIS_QUOTA_ACL, RedisCluster, RedisSentinel,
+    SENTINEL_SERVICE, quota_acl_user,
 };
 pub use securegate::{FakeSecureGate, SecureGateBuilder};
 pub use tls::FakeTls;

@@ -14,6 +14,35 @@ use std::time::{Duration, Instant};
 
 use crate::redis::INSTALL_HINT;
 
+/// The least privilege a quota user needs (the README's rule): the quota
+/// script and the commands it runs, on the quota's keys only, and the
+/// cluster's slot map.
+pub const QUOTA_ACL: &[&str] = &[
+    "~event-invites:quota:*",
+    "+evalsha",
+    "+eval",
+    "+script|load",
+    "+get",
+    "+set",
+    "+zadd",
+    "+pexpire",
+    "+zremrangebyscore",
+    "+zcard",
+    "+time",
+    "+ping",
+    "+info",
+    "+cluster|slots",
+];
+
+/// `ACL SETUSER user on >password` with [`QUOTA_ACL`], for `redis-cli`.
+pub fn quota_acl_user(user: &str, password: &str) -> Vec<String> {
+    let head = ["ACL", "SETUSER", user, "on"].map(String::from);
+    head.into_iter()
+        .chain([format!(">{password}")])
+        .chain(QUOTA_ACL.iter().map(|s| s.to_string()))
+        .collect()
+}
+
 /// How long a node may be silent before the others fail it over (the
 /// cluster's `cluster-node-timeout`, the sentinels' `down-after-milliseconds`).
 pub const NODE_TIMEOUT: Duration = Duration::from_millis(1000);

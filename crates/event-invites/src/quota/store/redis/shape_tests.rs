@@ -137,29 +137,9 @@ async fn a_user_without_scripting_or_with_a_wrong_password_stops_at_start_saying
             "-@scripting",
         ])
         .unwrap();
-    redis
-        .cli(&[
-            "ACL",
-            "SETUSER",
-            "quota",
-            "on",
-            ">qu0ta",
-            "~event-invites:quota:*",
-            "+evalsha",
-            "+eval",
-            "+script|load",
-            "+get",
-            "+set",
-            "+zadd",
-            "+pexpire",
-            "+zremrangebyscore",
-            "+zcard",
-            "+time",
-            "+ping",
-            "+info",
-            "+cluster|slots",
-        ])
-        .unwrap();
+    let quota_user = event_invites_fake::quota_acl_user("quota", "qu0ta");
+    let quota_user: Vec<&str> = quota_user.iter().map(String::as_str).collect();
+    redis.cli(&quota_user).unwrap();
     let url = |user: &str, pass: &str| format!("{}?user={user}&pass={pass}", redis.url());
     let message = refused(&url("noscript", "n0scr1pt"), &["noscript", "n0scr1pt"]).await;
     assert!(
