@@ -116,6 +116,13 @@ pub fn test_args(file: &str, tests: Tests) -> Vec<String> {
     }
 }
 
+/// The optional features `package`'s tests need to compile all of its
+/// code: without them the facade's Redis store and metrics observer would
+/// not be built, and their mutants would read as missed.
+pub fn features(package: &str) -> Option<&'static str> {
+    (package == "event-invites").then_some("redis,metrics")
+}
+
 /// One file's outcomes.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Score {
@@ -259,6 +266,9 @@ fn command(
         .args(["mutants", "--no-shuffle", "--timeout", "120", "--output"])
         .arg(out_dir)
         .args(["--package", package, "--file", file]);
+    if let Some(features) = features(package) {
+        command.args(["--features", features]);
+    }
     if let Some(diff) = diff {
         command.arg("--in-diff").arg(diff);
     }
@@ -315,6 +325,8 @@ mod tests {
         let bulk = "crates/event-invites/src/artsvp/bulk/engine.rs";
         assert_eq!(test_args(bulk, Tests::Suites), ["--lib", "--test", "bulk"]);
         assert_eq!(test_args(bulk, Tests::Lib), ["--lib"]);
+        assert_eq!(features("event-invites"), Some("redis,metrics"));
+        assert_eq!(features("event-invites-cli"), None);
         assert!(test_args(bulk, Tests::Full).is_empty());
         let journal = "crates/event-invites-cli/src/journal.rs";
         assert_eq!(test_args(journal, Tests::Lib), ["--bin", "event-invites"]);
