@@ -129,6 +129,15 @@ impl QuotaStore {
         .map_err(|_| unavailable("no answer in time".into()))?
         .map_err(|e| match e.kind() {
             redis::ErrorKind::InvalidClientConfig if single => not_a_url(),
+            // The crate's word when no address of the URL is a sentinel.
+            redis::ErrorKind::InvalidClientConfig
+                if matches!(target, url::Target::Sentinel { .. }) =>
+            {
+                unavailable(format!(
+                    "no sentinel answers at the URL's addresses: redis+sentinel:// names the \
+                     sentinels (port 26379 by default), not the master ({e})"
+                ))
+            }
             _ => unavailable(check::problem(&e, single)),
         })?;
         tokio::time::timeout(link::CONNECT_TIMEOUT * 2, check::start_check(&link))

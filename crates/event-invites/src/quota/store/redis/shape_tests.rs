@@ -100,6 +100,16 @@ async fn a_cluster_master_killed_mid_run_leaves_the_run_paced_alone_until_its_re
 async fn behind_sentinel_the_master_is_found_and_found_again_after_a_failover() {
     let mut redis = started(RedisSentinel::start());
     let store = QuotaStore::redis(&redis.url()).await.unwrap();
+    // The master's address given as a sentinel's: refused, saying so.
+    let master = redis
+        .first_master_url()
+        .replace("redis://", "redis+sentinel://")
+        + "/ei-quota";
+    let message = refused(&master, &[]).await;
+    assert!(
+        message.starts_with("no sentinel answers at the URL's addresses"),
+        "{message}"
+    );
     // Its replica, named by a one-server URL, is refused at start.
     let message = refused(&redis.replica_url(), &[]).await;
     assert!(
