@@ -132,10 +132,7 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
-                _ => e,
-            })?;
+            .map_err(installed)?;
         self.child = Some(child);
         let started = Instant::now();
         loop {
@@ -152,21 +149,9 @@ impl RedisServer {
 
     /// Runs `redis-cli` on it with `args` and returns what it printed.
     pub fn cli(&self, args: &[&str]) -> io::Result<String> {
-        let out = Command::new("redis-cli")
-            .arg("-s")
-            .arg(self.socket())
-            .args(args)
-            .output()
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
-                _ => e,
-            })?;
-        if !out.status.success() {
-            return Err(io::Error::other(
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let mut command = Command::new("redis-cli");
+        command.arg("-s").arg(self.socket());
+        run_cli(command, args)
     }
 
     /// Every key it holds (`SCAN`, all of it).
@@ -185,6 +170,27 @@ impl Drop for RedisServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A Redis program's spawn error, with how to install Redis when it is
+/// not there.
+pub(crate) fn installed(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
+        _ => e,
+    }
+}
+
+/// Runs `command` (a `redis-cli` pointed at a server) with `args`: what it
+/// printed, or its error output as the error.
+pub(crate) fn run_cli(mut command: Command, args: &[&str]) -> io::Result<String> {
+    let out = command.args(args).output().map_err(installed)?;
+    if !out.status.success() {
+        return Err(io::Error::other(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Sends `PING` on `socket` and expects `+PONG`.

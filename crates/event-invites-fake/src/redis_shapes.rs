@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::redis::INSTALL_HINT;
+use crate::redis::{installed, run_cli};
 
 /// The least privilege a quota user needs (the README's rule): the quota
 /// script and the commands it runs, on the quota's keys only, and the
@@ -121,10 +121,7 @@ impl Node {
             .args(rest)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let mut child = command.spawn().map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
-            _ => e,
-        })?;
+        let mut child = command.spawn().map_err(installed)?;
         let started = Instant::now();
         loop {
             let answers = match &self.tls {
@@ -184,16 +181,7 @@ fn cli(port: u16, args: &[&str], cluster: bool, tls: Option<&Path>) -> io::Resul
     if let Some(tls) = tls {
         command.arg("--tls").arg("--cacert").arg(tls.join("ca.pem"));
     }
-    let out = command.args(args).output().map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT),
-        _ => e,
-    })?;
-    if !out.status.success() {
-        return Err(io::Error::other(
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    run_cli(command, args)
 }
 
 /// A loopback port that is free, with its port + 10,000 free too, both at
