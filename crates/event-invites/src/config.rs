@@ -487,16 +487,41 @@ impl<A: Api> ClientBuilder<A> {
     pub fn from_env() -> Result<Self, Error> {
         builder_from_lookup(|name| std::env::var(name).ok())
     }
+
+    /// [`from_env`](Self::from_env) with the key read from the variable
+    /// `key_var` instead of the API's own (`SECUREGATE_API_KEY`,
+    /// `ARTSVP_API_KEY`): for a process that holds several keys of one
+    /// API, such as a service syncing events of several accounts. The
+    /// base URL and the TLS settings come from the usual variables.
+    ///
+    /// ```no_run
+    /// use event_invites::{ClientBuilder, SecureGate};
+    ///
+    /// let summer: SecureGate = ClientBuilder::from_env_with_key_var("SECUREGATE_KEY_SUMMER")?.build()?;
+    /// # let _ = summer;
+    /// # Ok::<(), event_invites::Error>(())
+    /// ```
+    pub fn from_env_with_key_var(key_var: &str) -> Result<Self, Error> {
+        builder_with_key_var(key_var, |name| std::env::var(name).ok())
+    }
 }
 
 /// [`ClientBuilder::from_env`] with the variables read through `lookup`.
 fn builder_from_lookup<A: Api>(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<ClientBuilder<A>, Error> {
-    let key = lookup(A::ENV_KEY).ok_or_else(|| {
+    builder_with_key_var(A::ENV_KEY, lookup)
+}
+
+/// [`ClientBuilder::from_env_with_key_var`] with the variables read through
+/// `lookup`.
+fn builder_with_key_var<A: Api>(
+    key_var: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ClientBuilder<A>, Error> {
+    let key = lookup(key_var).ok_or_else(|| {
         Error::config(format!(
-            "{} is not set (or not valid UTF-8); set it to your API key",
-            A::ENV_KEY
+            "{key_var} is not set (or not valid UTF-8); set it to your API key"
         ))
         .at(A::SERVICE, None)
     })?;

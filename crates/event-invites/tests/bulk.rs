@@ -154,6 +154,59 @@ async fn a_failing_checkpoint_stops_the_run_before_sending() {
     assert!(fake.requests().is_empty(), "nothing was sent");
 }
 
+/// A checkpoint that refuses new guests once `stop` is set: a service's
+/// graceful stop.
+struct StopAfter {
+    stop: std::sync::atomic::AtomicBool,
+    finished: Mutex<Vec<String>>,
+}
+
+impl Checkpoint for StopAfter {
+    fn is_done(&self, _: &str) -> bool {
+        false
+    }
+    fn sending(&self, _: &str) -> Result<(), CheckpointError> {
+        if self.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("stopping".into());
+        }
+        // The next guest is refused: the ones under way must still finish.
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+    fn finished(&self, key: &str, _: &GuestOutcome) -> Result<(), CheckpointError> {
+        self.finished.lock().unwrap().push(key.to_string());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_refused_guest_stops_the_run_after_the_guests_under_way_are_reported() {
+    let (fake, client, event) = empty_event().await;
+    let checkpoint = std::sync::Arc::new(StopAfter {
+        stop: false.into(),
+        finished: Mutex::default(),
+    });
+    let mut run = client
+        .bulk_invite(Target::event(&event), guests(5))
+        // Room for more: the second guest is refused while the first is
+        // still under way, which must finish all the same.
+        .concurrency(4)
+        .checkpoint(checkpoint.clone())
+        .start();
+    let first = run.try_next().await.unwrap().expect("the guest under way");
+    assert_eq!(first.outcome.label(), "created");
+    let Err(BulkError::Checkpoint(cause)) = run.try_next().await else {
+        panic!("the run stops with the checkpoint's error");
+    };
+    assert_eq!(cause.to_string(), "stopping");
+    assert_eq!(*checkpoint.finished.lock().unwrap(), ["guest0@example.com"]);
+    assert_eq!(
+        fake.state().invites_of(&event).len(),
+        1,
+        "one sent, none after"
+    );
+}
+
 #[tokio::test]
 async fn lost_answers_are_retried_safely_and_refusals_fail_without_retry() {
     let (fake, client, event) = empty_event().await;

@@ -81,6 +81,21 @@ fn from_env_without_a_key_names_the_variable() {
     );
 }
 
+#[test]
+fn a_key_from_another_variable_keeps_the_base_url_and_names_that_variable() {
+    let lookup = env(&[
+        ("SECUREGATE_KEY_SUMMER", "k3"),
+        ("SECUREGATE_BASE_URL", "http://127.0.0.1:9/"),
+    ]);
+    let builder = builder_with_key_var::<SecureGate>("SECUREGATE_KEY_SUMMER", &lookup).unwrap();
+    assert_eq!(builder.build().unwrap().base_url(), "http://127.0.0.1:9");
+    let err = builder_with_key_var::<SecureGate>("SECUREGATE_KEY_WINTER", &lookup).unwrap_err();
+    assert!(
+        err.to_string().contains("SECUREGATE_KEY_WINTER is not set"),
+        "{err}"
+    );
+}
+
 #[cfg(not(any(
     feature = "rustls",
     feature = "rustls-no-provider",

@@ -59,7 +59,10 @@ pub trait Checkpoint: Send + Sync + 'static {
     fn is_done(&self, key: &str) -> bool;
 
     /// The guest is about to be sent (write-ahead: record it as in flight
-    /// before this returns). An error stops the run before sending it.
+    /// before this returns). An error stops the run before sending it:
+    /// the guests already under way finish and are reported first, then
+    /// the run ends with [`BulkError::Checkpoint`](super::BulkError::Checkpoint).
+    /// A service can stop a run gracefully this way ("no new guest").
     fn sending(&self, key: &str) -> Result<(), CheckpointError> {
         let _ = key;
         Ok(())

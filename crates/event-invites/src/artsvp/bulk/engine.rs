@@ -105,6 +105,9 @@ impl Driver {
                 && !key.is_empty()
                 && let Err(e) = c.sending(&key)
             {
+                drop(permit);
+                self.queue.push_front(pending);
+                self.settle_under_way().await;
                 let _ = self.sender.send(Err(BulkError::Checkpoint(e))).await;
                 return;
             }
@@ -203,6 +206,24 @@ impl Driver {
     /// was sent is reported with its last outcome, and the run ends with
     /// the outage; the guests never sent stay pending.
     pub(super) async fn stop(mut self, outage: Outage) {
+        if !self.settle_under_way().await {
+            return;
+        }
+        let mut outage = lock(&self.tally)
+            .outage(self.outage_after, true)
+            .unwrap_or(outage);
+        outage.host.clone_from(&self.client.shell.transport.host);
+        let _ = self.sender.send(Err(BulkError::Outage(outage))).await;
+    }
+}
+
+impl Driver {
+    /// Before a stop: the guests under way finish (each reports its
+    /// outcome), and every guest sent before and waiting to be tried again
+    /// is reported with its last outcome; the guests never sent stay
+    /// pending. `false` when the run must stop at once (the caller dropped
+    /// it, or the checkpoint failed).
+    async fn settle_under_way(&mut self) -> bool {
         while let Some(done) = self.tasks.join_next().await {
             if let Ok(Some(again)) = done {
                 self.queue.push_back(again);
@@ -212,14 +233,10 @@ impl Driver {
             if let Some(last) = pending.last
                 && !report(&self.tally, self.checkpoint.as_deref(), &self.sender, last).await
             {
-                return;
+                return false;
             }
         }
-        let mut outage = lock(&self.tally)
-            .outage(self.outage_after, true)
-            .unwrap_or(outage);
-        outage.host.clone_from(&self.client.shell.transport.host);
-        let _ = self.sender.send(Err(BulkError::Outage(outage))).await;
+        true
     }
 }
 
