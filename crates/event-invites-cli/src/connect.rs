@@ -133,7 +133,7 @@ impl Apis {
 /// A builder whose client shares its quota through `store`, says on
 /// stderr when the store fails or is back, and counts its requests for
 /// `sync --watch`'s /metrics.
-fn shared<A: Api>(builder: ClientBuilder<A>, store: &QuotaStore) -> ClientBuilder<A> {
+pub fn shared<A: Api>(builder: ClientBuilder<A>, store: &QuotaStore) -> ClientBuilder<A> {
     builder.quota_store(store.clone()).observer(Notice)
 }
 

@@ -265,6 +265,37 @@ impl Journal {
         Ok(())
     }
 
+    /// Settles guests whose ARTSVP invite exists (`(key, invite id)`, from
+    /// ARTSVP's listing) as `existing`, in one transaction: a guest the
+    /// journal has finished is left as it is (so one this run `created`
+    /// keeps that, and stays revocable; one settled `existing` never is).
+    /// Returns how many were settled now.
+    pub fn settle_existing(&self, invites: &[(String, String)]) -> Result<u64, String> {
+        let mut conn = self.lock();
+        let settled = (|| {
+            let tx = conn.transaction()?;
+            let mut settled = 0;
+            {
+                let mut upsert = tx.prepare(
+                    "INSERT INTO guests (key, status, invite_id) VALUES (?1, 'existing', ?2)
+                     ON CONFLICT (key) DO UPDATE SET status = 'existing', invite_id = ?2,
+                         error = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                     WHERE status NOT IN ('created', 'existing', 'failed', 'revoking', 'revoked')",
+                )?;
+                for (key, invite) in invites {
+                    settled += upsert.execute(params![key, invite])? as u64;
+                }
+            }
+            tx.commit()?;
+            Ok::<u64, rusqlite::Error>(settled)
+        })()
+        .map_err(|e| format!("cannot write the journal: {e}"))?;
+        drop(conn);
+        self.done_keys()
+            .extend(invites.iter().map(|(key, _)| key.clone()));
+        Ok(settled)
+    }
+
     fn done_keys(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -363,6 +394,38 @@ mod tests {
         assert!(!journal.is_done("bo@example.com"), "in flight: sent again");
         let err = Journal::open(&path, &run("event eve-2")).err().unwrap();
         assert!(err.contains("belongs to another run"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn invites_found_in_artsvp_settle_open_guests_as_existing_and_keep_created_ones() {
+        let (dir, path) = fresh_journal_path("journal-settle", "a.sqlite");
+        let journal = open_eve_1(&path);
+        journal
+            .write("ann@example.com", "created", Some("inv-1"), None)
+            .unwrap();
+        journal.sending("bo@example.com").unwrap();
+        let found = [
+            ("ann@example.com".to_string(), "inv-1".to_string()),
+            ("bo@example.com".to_string(), "inv-2".to_string()),
+            ("cy@example.com".to_string(), "inv-3".to_string()),
+        ];
+        assert_eq!(journal.settle_existing(&found).unwrap(), 2, "bo and cy");
+        for key in ["ann@example.com", "bo@example.com", "cy@example.com"] {
+            assert!(journal.is_done(key), "{key}");
+        }
+        assert_eq!(
+            journal.created_invite("ann@example.com").as_deref(),
+            Some("inv-1"),
+            "created by this run: still revocable"
+        );
+        assert_eq!(
+            journal.created_invite("cy@example.com"),
+            None,
+            "not made here"
+        );
+        drop(journal);
+        assert!(open_eve_1(&path).is_done("cy@example.com"), "kept on disk");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -16,8 +16,7 @@ mod guests_csv;
 mod journal;
 mod output;
 mod progress;
-mod series;
-mod watch;
+mod service;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +28,7 @@ use event_invites::securegate::InviteStatus;
 use crate::bulk::demo_prefix;
 use crate::connect::{Apis, Needs};
 use crate::error::{CliError, EXIT_CODES};
+use crate::service::watch;
 
 /// Guest lists for SecureGate and ARTSVP events: export, stats, and bulk
 /// invites that resume after a crash without inviting anyone twice.
@@ -111,6 +111,16 @@ enum Command {
         #[command(flatten)]
         out: output::Output,
     },
+    /// Runs a season as a service: every sync of a config file (TOML), each
+    /// as `sync --watch` runs one, with one /healthz, /livez, /status and
+    /// /metrics. SIGHUP reloads the file; SIGTERM stops (exit 0).
+    ///
+    /// Each sync's journal is `<state_dir>/<name>.journal.sqlite`; one that
+    /// is missing is rebuilt from the ARTSVP event's invites first. A
+    /// refused key stops that sync alone until the next reload. A file with
+    /// a problem stops it at start with exit 2, naming FILE:LINE:COLUMN.
+    #[command(after_help = EXIT_CODES)]
+    Serve(service::ServeArgs),
     /// Prints an API key's shared quota: where it is kept, the quota paced
     /// by (the server's, when it said a smaller one), what is left, when
     /// it is whole again. Sends nothing.
@@ -140,7 +150,8 @@ impl Command {
             Self::Invite { .. } | Self::Bookings { .. } => (false, true),
             Self::Sync { .. } => (true, true),
             Self::Quota { api } => (*api == ApiName::Securegate, *api == ApiName::Artsvp),
-            Self::Completions { .. } | Self::Manpage => (false, false),
+            // `serve` makes its clients from each sync's key variables.
+            Self::Completions { .. } | Self::Manpage | Self::Serve(_) => (false, false),
         };
         Needs { securegate, artsvp }
     }
@@ -305,6 +316,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<Outcome, CliError> {
+    if let Command::Serve(args) = cli.command {
+        return service::serve(args, &cli.quota_store, cli.demo).await;
+    }
     let needs = cli.command.needs();
     if !needs.securegate && !needs.artsvp {
         return offline(&cli.command);
@@ -346,7 +360,7 @@ async fn run(cli: Cli) -> Result<Outcome, CliError> {
             output::quota(demo_prefix(demo), &usage);
             Ok(Outcome::Done)
         }
-        Command::Completions { .. } | Command::Manpage => offline(&cli.command),
+        Command::Completions { .. } | Command::Manpage | Command::Serve(_) => offline(&cli.command),
     }
 }
 
