@@ -14,13 +14,14 @@ use event_invites::{ErrorKind, TransportCause};
 /// key" from "try again later".
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0   every row invited or already invited (or the read succeeded)
+  0   every row invited or already invited (or the read succeeded; a service stopped by SIGTERM)
   1   some rows failed, stayed unknown or were bad input, or the run was interrupted
   2   usage or configuration error (bad arguments, no API key, an unknown event; a base URL
       that redirects, names no host, is plain http to a remote host, or whose TLS certificate
-      is not trusted, not valid for its name or expired: see SSL_CERT_FILE)
+      is not trusted, not valid for its name or expired: see SSL_CERT_FILE; a `serve` config
+      file with a problem, named at FILE:LINE:COLUMN)
   69  the API or the quota store is unreachable or failing: connection errors, timeouts, 5xx, a stopped run (EX_UNAVAILABLE)
-  77  the API refused the key (HTTP 401/403) (EX_NOPERM)";
+  77  the API refused the key (HTTP 401/403) (EX_NOPERM); under `serve`, that sync alone stops";
 
 /// Why the tool stopped with an error.
 #[derive(Debug)]

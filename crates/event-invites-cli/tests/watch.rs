@@ -6,15 +6,13 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use event_invites_fake::{FakeArtsvp, FakeSecureGate, Fault, FaultRule};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use common::TempDir;
+use common::service::{Service, get, health_becomes, until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_event-invites");
 /// The SecureGate event the tests fill, and the ARTSVP event it syncs to.
@@ -126,112 +124,18 @@ impl Fakes {
 async fn watching(name: &str, accepted: usize, extra: &[&str]) -> (Fakes, Watch) {
     let mut fakes = Fakes::start(name).await;
     fakes.add_accepted(accepted);
-    let watch = Watch::start(&fakes, extra);
+    let watch = start_watch(&fakes, extra);
     (fakes, watch)
 }
 
 /// A running `sync --watch`, its stderr collected line by line.
-struct Watch {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
+type Watch = Service;
 
-impl Watch {
-    fn start(fakes: &Fakes, extra: &[&str]) -> Self {
-        let mut child = fakes
-            .sync("--watch")
-            .args(["--interval", "1s"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
-        let collected = lines.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = reader.next_line().await {
-                collected.lock().unwrap().push(line);
-            }
-        });
-        Self { child, lines }
-    }
-
-    fn log(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-
-    /// Where it serves /healthz and /metrics, once it says.
-    async fn address(&self) -> String {
-        let said = until(Duration::from_secs(10), || {
-            self.log()
-                .lines()
-                .find_map(|l| l.split("on http://").nth(1).map(str::to_string))
-        })
-        .await;
-        said.unwrap_or_else(|| panic!("no address said: {}", self.log()))
-    }
-
-    /// Sends SIGTERM; returns the exit code and how long it took.
-    async fn terminate(mut self) -> (Option<i32>, Duration, String) {
-        let pid = self.child.id().unwrap();
-        let t = Instant::now();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
-            .await
-            .expect("it exits")
-            .unwrap();
-        (status.code(), t.elapsed(), self.log())
-    }
-}
-
-/// Polls `probe` until it returns something, or `limit` passes.
-async fn until<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let start = Instant::now();
-    loop {
-        if let Some(found) = probe() {
-            return Some(found);
-        }
-        if start.elapsed() > limit {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// `GET http://{address}{path}`: the status code and the body.
-async fn get(address: &str, path: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let code = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (code, body)
-}
-
-/// Waits until `/healthz` answers `code`.
-async fn health_becomes(address: &str, code: u16, limit: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        let (now, text) = get(address, "/healthz").await;
-        if now == code {
-            return text;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "/healthz still {now} ({text}), not {code}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Starts `sync --watch` on the fakes, a cycle a second, with `extra`.
+fn start_watch(fakes: &Fakes, extra: &[&str]) -> Watch {
+    let mut command = fakes.sync("--watch");
+    command.args(["--interval", "1s"]).args(extra);
+    Service::spawn(command)
 }
 
 /// The samples of a Prometheus text exposition, checked line by line:
@@ -405,7 +309,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
             .on("POST", "/invites")
             .always(),
     );
-    let mut first = Watch::start(&fakes, &[]);
+    let mut first = start_watch(&fakes, &[]);
     until(Duration::from_secs(10), || {
         (fakes.held().len() >= 3).then_some(())
     })
@@ -414,7 +318,7 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
     first.child.start_kill().unwrap();
     first.child.wait().await.unwrap();
     assert!(fakes.held().len() < 12, "killed before the end");
-    let second = Watch::start(&fakes, &[]);
+    let second = start_watch(&fakes, &[]);
     fakes.wait_held(12, 20).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let held = fakes.held();
@@ -458,7 +362,7 @@ async fn plan(fakes: &Fakes, extra: &[&str]) -> String {
 async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says_so_first() {
     let mut fakes = Fakes::start("decline").await;
     fakes.add_accepted(2); // inv-watch-0 and -1 accepted, -2 declined
-    let watch = Watch::start(&fakes, &["--revoke-declined"]);
+    let watch = start_watch(&fakes, &["--revoke-declined"]);
     fakes.wait_held(2, 10).await;
     assert!(
         fakes
@@ -512,7 +416,7 @@ async fn a_guest_who_declines_after_the_invite_is_revoked_once_and_the_plan_says
 async fn a_journal_that_cannot_be_written_ends_the_watch_before_anything_unjournaled_is_sent() {
     let mut fakes = Fakes::start("journal").await;
     fakes.add_accepted(1);
-    let mut watch = Watch::start(&fakes, &[]);
+    let mut watch = start_watch(&fakes, &[]);
     fakes.wait_held(1, 10).await;
     // From now on every write of a guest fails, as on a full disk.
     let db = rusqlite::Connection::open(&fakes.journal).unwrap();

@@ -11,6 +11,7 @@ use std::process::Output;
 use event_invites_fake::FakeArtsvp;
 use tokio::process::Command;
 
+pub mod service;
 pub mod shared;
 
 /// A directory of the test's own, removed when dropped.
