@@ -3,14 +3,14 @@
 
 Runs what an operator would, with Debian's `prometheus` package:
 
-  1. `promtool check metrics` on a live /metrics of `sync --watch` (clean:
+  1. `promtool check metrics` on a live /metrics of `serve` with two syncs (clean:
      HELP on every series, counters end in _total, request latency a
      histogram, a build-info series), and every series it shows is listed in
      the guide's metrics table (guide/src/monitor.md);
   2. `promtool check rules` and `promtool test rules` on deploy/prometheus/;
-  3. a real Prometheus (its own temp dir, loopback) scraping the watch every
+  3. a real Prometheus (its own temp dir, loopback) scraping the service every
      second with the alert rules loaded: no alert pending or firing while the
-     sync is healthy; every query of deploy/grafana/*.json evaluates, and the
+     syncs are healthy; every query of deploy/grafana/*.json evaluates, and the
      main panels return data; during a SecureGate outage (the stand-alone
      fake's control API) EventInvitesSyncFailing goes pending or firing.
 
@@ -40,7 +40,8 @@ DASHBOARDS = os.path.join(ROOT, "deploy", "grafana")
 GUIDE = os.path.join(ROOT, "guide", "src", "monitor.md")
 # Panels that must show data once the sync has run a few cycles.
 MAIN_PANELS = {"Requests by API and status", "Request latency (p50, p90, p99)", "Cycles",
-               "Guests", "Quota used and left", "Time since the last finished cycle"}
+               "Guests", "Quota used and left", "Time since the last finished cycle",
+               "Syncs and their state"}
 
 
 def fail(message):
@@ -135,22 +136,27 @@ def start_fake(bins):
     return fake, json.loads(fake.stdout.readline())
 
 
-def start_watch(bins, ports, workdir):
+def start_serve(bins, ports, workdir):
+    """`event-invites serve` with two syncs (the fake's first two events of
+    each API), a cycle a second."""
     sg, artsvp = ports["securegate"], ports["artsvp"]
     port = free_port()
     env = dict(os.environ, SECUREGATE_API_KEY=sg["api_key"], SECUREGATE_BASE_URL=sg["base_url"],
                ARTSVP_API_KEY=artsvp["api_key"], ARTSVP_BASE_URL=artsvp["base_url"],
                EVENT_INVITES_QUOTA_STORE="memory")
-    watch = subprocess.Popen(
-        [os.path.join(bins, "event-invites"), "sync", "--from-securegate", sg["event_ids"][0],
-         "--to-artsvp-event", artsvp["event_ids"][0], "--watch", "--interval", "1s",
-         "--listen", f"127.0.0.1:{port}", "--log-format", "json",
-         "--journal", os.path.join(workdir, "sync.journal.sqlite")],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "watch.log"), "w"))
+    config = os.path.join(workdir, "season.toml")
+    with open(config, "w") as f:
+        f.write(f'listen = "127.0.0.1:{port}"\nstate_dir = "state"\nlog_format = "json"\n')
+        for name, i in (("gala", 0), ("winter", 1)):
+            f.write(f'\n[[sync]]\nname = "{name}"\nfrom_securegate = "{sg["event_ids"][i]}"\n'
+                    f'to_artsvp_event = "{artsvp["event_ids"][i]}"\ninterval = "1s"\n')
+    service = subprocess.Popen(
+        [os.path.join(bins, "event-invites"), "serve", "--config", config],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "serve.log"), "w"))
     address = f"127.0.0.1:{port}"
-    until("the watch serves /metrics", lambda: get(f"http://{address}/metrics")[0] == 200
-          if watch.poll() is None else fail("the watch exited"), 30)
-    return watch, address
+    until("the service serves /metrics", lambda: get(f"http://{address}/metrics")[0] == 200
+          if service.poll() is None else fail("the service exited: see serve.log"), 30)
+    return service, address
 
 
 def start_prometheus(workdir, target):
@@ -191,7 +197,7 @@ def alerts(base):
 
 
 def check_dashboards(base):
-    """Every target's query evaluates ($job, $instance: all; $__rate_interval:
+    """Every target's query evaluates ($job, $instance, $sync: all; $__rate_interval:
     30s); returns the titles of the panels that returned data."""
     with_data, queries = set(), 0
     for name in sorted(os.listdir(DASHBOARDS)):
@@ -202,7 +208,7 @@ def check_dashboards(base):
         for panel in dashboard["panels"]:
             for target in panel.get("targets", []):
                 expr = (target["expr"].replace("$__rate_interval", "30s")
-                        .replace("$job", ".*").replace("$instance", ".*"))
+                        .replace("$job", ".*").replace("$instance", ".*").replace("$sync", ".*"))
                 queries += 1
                 if query(base, expr):
                     with_data.add(panel["title"])
@@ -220,21 +226,21 @@ def main():
     try:
         fake, ports = start_fake(bins)
         processes.append(fake)
-        watch, address = start_watch(bins, ports, workdir)
-        processes.append(watch)
-        until("two cycles done", lambda: re.search(
-            r'^event_invites_sync_cycles_total\{result="ok"\} ([2-9]|\d\d)',
-            get(f"http://{address}/metrics")[1], re.M), 30)
+        service, address = start_serve(bins, ports, workdir)
+        processes.append(service)
+        until("two cycles done by each sync", lambda: len(re.findall(
+            r'^event_invites_sync_cycles_total\{sync="[a-z]+",result="ok"\} ([2-9]|\d\d)',
+            get(f"http://{address}/metrics")[1], re.M)) == 2, 30)
         check_metrics(get(f"http://{address}/metrics")[1])
 
         server, base = start_prometheus(workdir, address)
         processes.append(server)
-        until("the watch scraped", lambda: query(base, 'up{job="event-invites"} == 1'))
+        until("the service scraped", lambda: query(base, 'up{job="event-invites"} == 1'))
         until("a few scrapes of cycles", lambda: query(
             base, 'count_over_time(event_invites_sync_cycles_total{result="ok"}[1m]) >= 5'))
         healthy = alerts(base)
         if healthy:
-            fail(f"alerts while the sync is healthy: {sorted(healthy)}")
+            fail(f"alerts while the syncs are healthy: {sorted(healthy)}")
         queries, with_data = check_dashboards(base)
         if not MAIN_PANELS <= with_data:
             fail(f"main panels without data: {sorted(MAIN_PANELS - with_data)}")
