@@ -187,7 +187,7 @@ def run(bins, ports):
     for line in metrics.splitlines():
         if line and not line.startswith("# ") and not sample.match(line):
             fail(f"not Prometheus text: {line!r}")
-    invited = re.search(r'^event_invites_sync_guests_total\{result="invited"\} (\d+)', metrics, re.M)
+    invited = re.search(r'^event_invites_sync_guests_total\{sync="[^"]+",result="invited"\} (\d+)', metrics, re.M)
     if code != 200 or not invited or int(invited.group(1)) < 2:
         fail(f"/metrics {code} without the invite counter:\n{metrics}")
     print(f"/metrics: valid, invited {invited.group(1)} since the restart")

@@ -300,3 +300,42 @@ async fn check_names_each_problem_with_its_position_and_sends_nothing() {
     assert!(season.artsvp.requests().is_empty() && season.securegate.requests().is_empty());
     assert!(!season.dir.path("state").exists(), "--check makes nothing");
 }
+
+/// The example config in `deploy/` is one `serve` takes, and the unit
+/// runs `serve` on the path it is installed to, reloads with SIGHUP and is
+/// not restarted after exit 2 (a config with a problem).
+#[tokio::test]
+async fn the_shipped_unit_and_example_config_work_together() {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    let out = Command::new(BIN)
+        .args(["serve", "--check", "--config"])
+        .arg(deploy.join("season.example.toml"))
+        .env("SECUREGATE_API_KEY", "k")
+        .env("SECUREGATE_API_KEY_PARTNER", "k")
+        .env("ARTSVP_API_KEY", "k")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ok: 2 sync(s): summer-gala, autumn-fair"),
+        "{stdout}"
+    );
+    let unit = std::fs::read_to_string(deploy.join("event-invites.service")).unwrap();
+    for line in [
+        "ExecStart=/usr/local/bin/event-invites serve --config /etc/event-invites/season.toml",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "RestartPreventExitStatus=2",
+        "StateDirectory=event-invites",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    let config = std::fs::read_to_string(deploy.join("season.example.toml")).unwrap();
+    assert!(config.contains("state_dir = \"/var/lib/event-invites\""));
+}
