@@ -9,6 +9,7 @@
 mod alloc;
 mod bulk;
 mod calls;
+mod season;
 mod shared;
 mod streams;
 
@@ -48,6 +49,11 @@ struct Sizes {
     shared_quota: u64,
     shared_window: Duration,
     store_calls: usize,
+    season_syncs: usize,
+    season_guests: usize,
+    quiet_guests: usize,
+    quiet_cycles: usize,
+    rebuild_guests: usize,
 }
 
 const FULL: Sizes = Sizes {
@@ -70,6 +76,11 @@ const FULL: Sizes = Sizes {
     shared_quota: 60,
     shared_window: Duration::from_secs(2),
     store_calls: 2_000,
+    season_syncs: 50,
+    season_guests: 2_000,
+    quiet_guests: 100_000,
+    quiet_cycles: 5,
+    rebuild_guests: 5_000,
 };
 
 const SMOKE: Sizes = Sizes {
@@ -92,6 +103,11 @@ const SMOKE: Sizes = Sizes {
     shared_quota: 20,
     shared_window: Duration::from_secs(1),
     store_calls: 50,
+    season_syncs: 3,
+    season_guests: 40,
+    quiet_guests: 500,
+    quiet_cycles: 2,
+    rebuild_guests: 300,
 };
 
 /// One line of `summary.json`.
@@ -189,6 +205,9 @@ async fn main() -> Result<(), Failure> {
         "flaky" => flaky(sizes).await?,
         "shared" => shared::shared_quota(sizes).await?,
         "store_cost" => shared::store_cost(sizes).await?,
+        "season_memory" => season::season_memory(sizes).await?,
+        "watch_quiet_100k" => season::watch_quiet(sizes).await?,
+        "rebuild" => season::rebuild(sizes).await?,
     );
 
     println!(

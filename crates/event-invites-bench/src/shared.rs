@@ -124,7 +124,7 @@ impl SharedRun {
 
 /// The command-line tool, built next to this program (`cargo xtask bench`
 /// builds both).
-fn cli_binary() -> Result<PathBuf, Failure> {
+pub(crate) fn cli_binary() -> Result<PathBuf, Failure> {
     let bin = std::env::current_exe()?
         .with_file_name(format!("event-invites{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use event_invites::artsvp::{
-    BulkError, BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, Target,
+    BulkError, BulkKey, Checkpoint, CheckpointError, Guest, GuestOutcome, Target, normalize_email,
 };
 use event_invites::securegate::{Invite, InviteStatus};
 use event_invites::{Artsvp, SecureGate};
@@ -221,12 +221,14 @@ impl Running<'_> {
         let journal = self.journal().await?;
         let invites = self.securegate.invites(&self.spec.from).await?;
         let declined = declined_after_invite(&invites, &journal);
-        let guests: Vec<Guest> = invites
-            .iter()
-            .filter(|invite| invite.status == self.spec.status)
-            .map(Guest::from)
-            .collect();
-        let mut cycle = self.invite(&journal, guests).await?;
+        let (guests, listed, settled) = unsettled(&invites, &self.spec.status, &journal);
+        let mut cycle = match guests.is_empty() {
+            // A quiet cycle: no bulk run at all.
+            true => Cycle::default(),
+            false => self.invite(&journal, guests).await?,
+        };
+        cycle.listed = listed;
+        cycle.settled += settled;
         cycle.declined = declined.len() as u64;
         if self.spec.revoke_declined {
             for (key, invite_id) in declined {
@@ -276,10 +278,7 @@ impl Running<'_> {
     /// are not sent again, and none once a stop is asked); counts each
     /// outcome.
     async fn invite(&self, journal: &Arc<Journal>, guests: Vec<Guest>) -> Result<Cycle, CliError> {
-        let mut cycle = Cycle {
-            listed: guests.len(),
-            ..Cycle::default()
-        };
+        let mut cycle = Cycle::default();
         let gate = Gate {
             journal: journal.clone(),
             stop: self.stop.clone(),
@@ -332,6 +331,27 @@ impl Running<'_> {
             e => CliError::Failed(format!("the sync stopped: {e}")),
         }
     }
+}
+
+/// The guests with `status` the journal has not settled (only they are
+/// built and handed to a bulk run: a quiet cycle of 100,000 guests builds
+/// none), how many have the status, and how many of those are settled.
+fn unsettled(
+    invites: &[Invite],
+    status: &InviteStatus,
+    journal: &Journal,
+) -> (Vec<Guest>, usize, u64) {
+    let (mut guests, mut listed, mut settled) = (Vec::new(), 0, 0);
+    for invite in invites.iter().filter(|i| i.status == *status) {
+        listed += 1;
+        let key = normalize_email(&invite.email);
+        if !key.is_empty() && journal.is_done(&key) {
+            settled += 1;
+        } else {
+            guests.push(Guest::from(invite));
+        }
+    }
+    (guests, listed, settled)
 }
 
 /// The journal as the bulk run's checkpoint, refusing new guests once a
