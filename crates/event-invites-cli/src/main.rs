@@ -8,14 +8,17 @@
 //! against built-in fake servers instead, and every summary says so. All
 //! API logic is in the `event-invites` library; this crate adds arguments,
 //! CSV, progress, the SQLite journal and the exit codes (`error.rs`).
+//!
+//! Layout: the one-shot commands' parts are in `commands/` (bulk runs, CSV,
+//! output, progress); the service (`serve`, `sync --watch`: config,
+//! supervisor, a sync's loop, status, HTTP, metrics, signals) in
+//! `service/`; what both use at the top (`journal.rs`, `connect.rs`,
+//! `error.rs`).
 
-mod bulk;
+mod commands;
 mod connect;
 mod error;
-mod guests_csv;
 mod journal;
-mod output;
-mod progress;
 mod service;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +28,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use event_invites::artsvp::{BulkKey, Target};
 use event_invites::securegate::InviteStatus;
 
-use crate::bulk::demo_prefix;
+use crate::commands::bulk::{self, demo_prefix};
+use crate::commands::output;
 use crate::connect::{Apis, Needs};
 use crate::error::{CliError, EXIT_CODES};
 use crate::service::watch;

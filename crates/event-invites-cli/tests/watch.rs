@@ -328,6 +328,37 @@ async fn killed_mid_cycle_and_restarted_it_invites_nobody_twice_and_loses_nobody
     assert_eq!(code, Some(0), "{log}");
 }
 
+/// A backlog larger than a turn (200 guests): the first cycle invites it in
+/// turns, listing SecureGate once per turn, each guest once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_larger_than_a_turn_is_invited_in_turns_each_guest_once() {
+    let mut fakes = Fakes::start("turns").await;
+    fakes.add_accepted(450);
+    let watch = start_watch(&fakes, &["--log-format", "json"]);
+    fakes.wait_held(450, 60).await;
+    let first_cycle = until(Duration::from_secs(20), || {
+        watch
+            .log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| e["message"] == "cycle done")
+    })
+    .await
+    .expect("a cycle done");
+    assert_eq!(first_cycle["invited"], 450, "{first_cycle}");
+    assert_eq!(first_cycle["listed"], 450, "{first_cycle}");
+    let listings = fakes
+        .securegate
+        .requests()
+        .count(|r| r.method == "GET" && r.path.contains("invites"));
+    assert!(listings >= 3, "a listing per turn: {listings}");
+    let (code, _, log) = watch.terminate().await;
+    assert_eq!(code, Some(0), "{log}");
+    let held = fakes.held();
+    let unique: std::collections::HashSet<&String> = held.iter().collect();
+    assert_eq!((held.len(), unique.len()), (450, 450));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_key_ends_the_watch_with_exit_77() {
     let (fakes, mut watch) = watching("refused", 1, &[]).await;

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_invites::{Artsvp, ClientBuilder, QuotaStore, SecureGate};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use super::config::SyncSpec;
 use super::status::Board;
-use super::sync::{Ended, GRACE, SyncTask};
+use super::sync::{Ended, GRACE, SyncTask, TURNS_PER_KEY};
 use crate::error::CliError;
 
 /// Where a sync's clients come from.
@@ -27,6 +27,7 @@ pub enum Clients {
     Fixed {
         securegate: SecureGate,
         artsvp: Artsvp,
+        turns: Arc<Semaphore>,
     },
     /// From the variables each sync names, one client per key (syncs on
     /// one key share it, and so its quota and retry budget), every one
@@ -34,11 +35,24 @@ pub enum Clients {
     FromEnv {
         store: QuotaStore,
         securegate: HashMap<String, SecureGate>,
-        artsvp: HashMap<String, Artsvp>,
+        /// Each ARTSVP key's client and its syncs' turns.
+        artsvp: HashMap<String, (Artsvp, Arc<Semaphore>)>,
     },
 }
 
+/// A sync's clients, and the turns of the syncs on its ARTSVP key.
+type SyncClients = (SecureGate, Artsvp, Arc<Semaphore>);
+
 impl Clients {
+    /// The same two clients for every sync.
+    pub fn fixed(securegate: SecureGate, artsvp: Artsvp) -> Self {
+        Self::Fixed {
+            securegate,
+            artsvp,
+            turns: Arc::new(Semaphore::new(TURNS_PER_KEY)),
+        }
+    }
+
     pub fn from_env(store: QuotaStore) -> Self {
         Self::FromEnv {
             store,
@@ -48,27 +62,36 @@ impl Clients {
     }
 
     /// The clients for `spec`: made once per key.
-    fn for_sync(&mut self, spec: &SyncSpec) -> Result<(SecureGate, Artsvp), CliError> {
+    fn for_sync(&mut self, spec: &SyncSpec) -> Result<SyncClients, CliError> {
         match self {
-            Self::Fixed { securegate, artsvp } => Ok((securegate.clone(), artsvp.clone())),
+            Self::Fixed {
+                securegate,
+                artsvp,
+                turns,
+            } => Ok((securegate.clone(), artsvp.clone(), turns.clone())),
             Self::FromEnv {
                 store,
                 securegate,
                 artsvp,
-            } => Ok((
-                client(securegate, &spec.securegate_key_env, store)?,
-                client(artsvp, &spec.artsvp_key_env, store)?,
-            )),
+            } => {
+                let securegate = client(securegate, &spec.securegate_key_env, store, |c| c)?;
+                let (artsvp, turns) = client(artsvp, &spec.artsvp_key_env, store, |c| {
+                    (c, Arc::new(Semaphore::new(TURNS_PER_KEY)))
+                })?;
+                Ok((securegate, artsvp, turns))
+            }
         }
     }
 }
 
-/// The client for the key in variable `var`, from `made` or made now.
-fn client<A: event_invites::Api + Clone>(
-    made: &mut HashMap<String, A>,
+/// What `made` holds for the key in variable `var`, or a client for it made
+/// now (and kept as `keep` makes it).
+fn client<A: event_invites::Api, T: Clone>(
+    made: &mut HashMap<String, T>,
     var: &str,
     store: &QuotaStore,
-) -> Result<A, CliError> {
+    keep: impl FnOnce(A) -> T,
+) -> Result<T, CliError> {
     let key = std::env::var(var)
         .ok()
         .filter(|k| !k.trim().is_empty())
@@ -77,9 +100,9 @@ fn client<A: event_invites::Api + Clone>(
         return Ok(client.clone());
     }
     let builder = ClientBuilder::<A>::from_env_with_key_var(var)?;
-    let client = crate::connect::shared(builder, store).build()?;
-    made.insert(key, client.clone());
-    Ok(client)
+    let kept = keep(crate::connect::shared(builder, store).build()?);
+    made.insert(key, kept.clone());
+    Ok(kept)
 }
 
 /// A sync's task.
@@ -141,13 +164,13 @@ impl Supervisor {
             }
         }
         let rebuild = std::mem::take(&mut self.rebuild);
-        for (spec, (securegate, artsvp)) in starting {
-            self.start(spec, securegate, artsvp, rebuild);
+        for (spec, clients) in starting {
+            self.start(spec, clients, rebuild);
         }
         Ok(())
     }
 
-    fn start(&mut self, spec: SyncSpec, securegate: SecureGate, artsvp: Artsvp, rebuild: bool) {
+    fn start(&mut self, spec: SyncSpec, (securegate, artsvp, turns): SyncClients, rebuild: bool) {
         let (stop, stopping) = watch::channel(false);
         self.board.starting(&spec);
         tracing::info!(
@@ -162,6 +185,7 @@ impl Supervisor {
             board: self.board.clone(),
             stop: stopping,
             rebuild,
+            turns,
         };
         let handle = tokio::spawn(task.run());
         self.tasks

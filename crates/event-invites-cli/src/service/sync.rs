@@ -9,6 +9,7 @@
 //! graceful: no new guest is sent, the guests under way finish (up to
 //! [`GRACE`]), and the task ends.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use event_invites::artsvp::{
 };
 use event_invites::securegate::{Invite, InviteStatus};
 use event_invites::{Artsvp, SecureGate};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use super::config::SyncSpec;
 use super::rebuild;
@@ -53,7 +54,25 @@ pub struct SyncTask {
     /// Rebuild the journal from ARTSVP's listing before the first cycle
     /// (`--rebuild-journal`; always when the journal is missing).
     pub rebuild: bool,
+    /// Shared by the syncs on this sync's ARTSVP key: [`TURNS_PER_KEY`]
+    /// turns at once.
+    pub turns: Arc<Semaphore>,
 }
+
+/// Guests one turn invites: a sync with more lists SecureGate again for
+/// its next turn, so it never holds more than this many (a season's first
+/// cycles would otherwise hold every event's whole list while the shared
+/// quota paces them). At ARTSVP's 1,000 requests per 15 minutes a turn
+/// is about three minutes; the extra listing is one SecureGate request per
+/// 200 guests.
+const CHUNK: usize = 200;
+
+/// Syncs on one ARTSVP key that take a turn (list SecureGate and invite a
+/// chunk) at once. They share the key's quota, so more at once would not
+/// invite faster; each holds a list of thousands of invites while it picks
+/// its chunk. The semaphore is fair: a sync with a few new guests waits
+/// for at most one chunk of each sync ahead of it.
+pub const TURNS_PER_KEY: usize = 4;
 
 /// What one cycle did.
 #[derive(Debug, Default)]
@@ -76,6 +95,7 @@ impl SyncTask {
             board,
             mut stop,
             rebuild,
+            turns,
         } = self;
         let mut sync = Running {
             rebuild: rebuild || !spec.journal.exists(),
@@ -85,6 +105,7 @@ impl SyncTask {
             artsvp: &artsvp,
             board: &board,
             stop: stop.clone(),
+            turns: &turns,
         };
         let mut number = 0u64;
         loop {
@@ -211,6 +232,7 @@ struct Running<'a> {
     /// Open once the target was checked (and the journal rebuilt).
     journal: Option<Arc<Journal>>,
     rebuild: bool,
+    turns: &'a Semaphore,
 }
 
 impl Running<'_> {
@@ -219,16 +241,33 @@ impl Running<'_> {
     /// settled, then the revocations.
     async fn cycle(&mut self) -> Result<Cycle, CliError> {
         let journal = self.journal().await?;
-        let invites = self.securegate.invites(&self.spec.from).await?;
-        let declined = declined_after_invite(&invites, &journal);
-        let (guests, listed, settled) = unsettled(&invites, &self.spec.status, &journal);
-        let mut cycle = match guests.is_empty() {
-            // A quiet cycle: no bulk run at all.
-            true => Cycle::default(),
-            false => self.invite(&journal, guests).await?,
-        };
-        cycle.listed = listed;
-        cycle.settled += settled;
+        let mut cycle = Cycle::default();
+        let mut declined = None;
+        // The SecureGate invites sent this cycle: a guest whose create
+        // failed is not sent again until the next cycle.
+        let mut tried = HashSet::new();
+        loop {
+            let turn = self.turns.acquire().await;
+            let invites = self.securegate.invites(&self.spec.from).await?;
+            let picked = pick(&invites, &self.spec.status, &journal, &tried);
+            if declined.is_none() {
+                declined = Some(declined_after_invite(&invites, &journal));
+                cycle.listed = picked.listed;
+                cycle.settled = picked.settled;
+            }
+            drop(invites);
+            if picked.guests.is_empty() {
+                break;
+            }
+            tried.extend(picked.guests.iter().filter_map(|g| g.external_id.clone()));
+            let more = picked.more;
+            let sent = self.invite(&journal, picked.guests, &mut cycle).await?;
+            drop(turn);
+            if !sent || !more {
+                break;
+            }
+        }
+        let declined = declined.unwrap_or_default();
         cycle.declined = declined.len() as u64;
         if self.spec.revoke_declined {
             for (key, invite_id) in declined {
@@ -276,9 +315,13 @@ impl Running<'_> {
 
     /// Invites `guests` with the journal as the checkpoint (settled guests
     /// are not sent again, and none once a stop is asked); counts each
-    /// outcome.
-    async fn invite(&self, journal: &Arc<Journal>, guests: Vec<Guest>) -> Result<Cycle, CliError> {
-        let mut cycle = Cycle::default();
+    /// outcome into `cycle`. `false` when it stopped for a stop asked.
+    async fn invite(
+        &self,
+        journal: &Arc<Journal>,
+        guests: Vec<Guest>,
+        cycle: &mut Cycle,
+    ) -> Result<bool, CliError> {
         let gate = Gate {
             journal: journal.clone(),
             stop: self.stop.clone(),
@@ -298,13 +341,13 @@ impl Running<'_> {
                     GuestOutcome::Existing(_) => done.existing += 1,
                     GuestOutcome::Failed(e) => {
                         done.failed += 1;
-                        tracing::warn!(sync = %self.spec.name, cycle_guest = finished.index, error = %e, "a guest failed");
+                        tracing::warn!(sync = %self.spec.name, error = %e, "a guest failed");
                     }
                     GuestOutcome::Unknown(_) => done.unknown += 1,
                     _ => cycle.settled += 1,
                 },
-                Ok(None) => return Ok(cycle),
-                Err(BulkError::Checkpoint(_)) if *self.stop.borrow() => return Ok(cycle),
+                Ok(None) => return Ok(true),
+                Err(BulkError::Checkpoint(_)) if *self.stop.borrow() => return Ok(false),
                 Err(e) => return Err(self.stopped_by(e)),
             }
         }
@@ -333,25 +376,44 @@ impl Running<'_> {
     }
 }
 
-/// The guests with `status` the journal has not settled (only they are
-/// built and handed to a bulk run: a quiet cycle of 100,000 guests builds
-/// none), how many have the status, and how many of those are settled.
-fn unsettled(
+/// What a listing gives a turn: up to [`CHUNK`] guests to invite.
+struct Picked {
+    /// Guests with the status the journal has not settled and this cycle
+    /// has not tried, the first [`CHUNK`] of them (only they are built: a
+    /// quiet cycle of 100,000 guests builds none).
+    guests: Vec<Guest>,
+    /// Whether more are left after them.
+    more: bool,
+    /// Invites with the status, and how many of them are settled.
+    listed: usize,
+    settled: u64,
+}
+
+fn pick(
     invites: &[Invite],
     status: &InviteStatus,
     journal: &Journal,
-) -> (Vec<Guest>, usize, u64) {
-    let (mut guests, mut listed, mut settled) = (Vec::new(), 0, 0);
+    tried: &HashSet<String>,
+) -> Picked {
+    let mut picked = Picked {
+        guests: Vec::new(),
+        more: false,
+        listed: 0,
+        settled: 0,
+    };
     for invite in invites.iter().filter(|i| i.status == *status) {
-        listed += 1;
+        picked.listed += 1;
         let key = normalize_email(&invite.email);
         if !key.is_empty() && journal.is_done(&key) {
-            settled += 1;
+            picked.settled += 1;
+        } else if tried.contains(&invite.id) {
+        } else if picked.guests.len() < CHUNK {
+            picked.guests.push(Guest::from(invite));
         } else {
-            guests.push(Guest::from(invite));
+            picked.more = true;
         }
     }
-    (guests, listed, settled)
+    picked
 }
 
 /// The journal as the bulk run's checkpoint, refusing new guests once a

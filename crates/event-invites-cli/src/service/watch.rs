@@ -21,7 +21,7 @@ use super::supervisor::{Clients, Supervisor};
 use super::sync::{self, Ended};
 use super::{http, metrics};
 use crate::Outcome;
-use crate::bulk::Run;
+use crate::commands::bulk::Run;
 use crate::error::CliError;
 use crate::journal::{Journal, RunId};
 
@@ -128,10 +128,7 @@ pub async fn run(
         http::serve(addr, board.clone(), recorder, "--listen").await?;
     }
     let mut signals = Signals::install(false)?;
-    let clients = Clients::Fixed {
-        securegate: securegate.clone(),
-        artsvp: run.client.clone(),
-    };
+    let clients = Clients::fixed(securegate.clone(), run.client.clone());
     let mut supervisor = Supervisor::new(board, clients, args.rebuild_journal);
     supervisor.apply(std::slice::from_ref(&spec)).await?;
     tokio::select! {

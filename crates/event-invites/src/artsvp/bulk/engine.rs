@@ -16,7 +16,10 @@ pub(super) struct Pending {
     pub(super) index: usize,
     pub(super) guest: Guest,
     pub(super) pass: u8,
-    pub(super) last: Option<BulkOutcome>,
+    /// Boxed: an outcome holds an invite (hundreds of bytes), and every
+    /// guest waiting in the queue carries this field; only a guest tried
+    /// again has one.
+    pub(super) last: Option<Box<BulkOutcome>>,
 }
 
 /// The run's driver: sends every guest, `concurrency` at a time, tries a
@@ -186,7 +189,7 @@ impl Driver {
                     index,
                     guest,
                     pass: pass + 1,
-                    last: Some(done),
+                    last: Some(Box::new(done)),
                 });
             }
             report(&tally, checkpoint.as_deref(), &sender, done).await;
@@ -231,7 +234,7 @@ impl Driver {
         }
         for pending in std::mem::take(&mut self.queue) {
             if let Some(last) = pending.last
-                && !report(&self.tally, self.checkpoint.as_deref(), &self.sender, last).await
+                && !report(&self.tally, self.checkpoint.as_deref(), &self.sender, *last).await
             {
                 return false;
             }

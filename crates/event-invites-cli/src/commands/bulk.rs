@@ -14,10 +14,11 @@ use event_invites::artsvp::{
 use event_invites::securegate::InviteStatus;
 use event_invites::{Artsvp, ErrorKind, SecureGate};
 
+use super::guests_csv;
+use super::progress::{self, Reporter};
+use crate::Outcome;
 use crate::error::CliError;
 use crate::journal::{Journal, RunId};
-use crate::progress::{self, Reporter};
-use crate::{Outcome, guests_csv};
 
 /// How a bulk run shows itself, shared by `invite` and `sync`.
 #[derive(Debug, Args)]
