@@ -309,6 +309,38 @@ mod tests {
         );
     }
 
+    /// The guide's metrics table has a row per series of the service,
+    /// with its kind and labels: `| \`name\` | kind … | \`label\` (values), … |`.
+    #[test]
+    fn the_guide_lists_every_series_of_the_service_with_its_kind_and_labels() {
+        let guide = include_str!("../../../../guide/src/monitor.md");
+        for series in SYNC_SERIES.iter().chain(SERVICE_SERIES) {
+            let row = guide
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", series.name)))
+                .unwrap_or_else(|| panic!("no row for {}", series.name));
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let kind = match series.kind {
+                SeriesKind::Counter => "counter",
+                SeriesKind::Histogram => "histogram",
+                _ => "gauge",
+            };
+            assert!(cells[1].starts_with(kind), "{row}");
+            let mut outside = String::new();
+            let mut depth = 0;
+            for c in cells[2].chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ if depth == 0 => outside.push(c),
+                    _ => {}
+                }
+            }
+            let labels: Vec<&str> = outside.split('`').skip(1).step_by(2).collect();
+            assert_eq!(labels, series.labels, "{row}");
+        }
+    }
+
     #[test]
     fn without_syncs_no_sync_series_and_label_values_are_escaped() {
         let mut out = String::new();
