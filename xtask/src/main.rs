@@ -1,5 +1,5 @@
 //! `cargo xtask codegen [--check]`: regenerate (or check) the generated API
-//! crates from `specs/`. See the README's "Maintainers" section.
+//! crates from `specs/`. See the guide's "Maintain the specs" (guide/src/maintain.md).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -1,6 +1,6 @@
 //! How the tool fails: one typed error per kind of failure, and the one
-//! place that maps each to an exit code (the table `--help` and the README
-//! print).
+//! place that maps each to an exit code (the table `--help` prints, which
+//! the guide's troubleshooting page explains).
 
 use std::fmt;
 use std::process::ExitCode;

@@ -21,7 +21,7 @@ use common::{TempDir, command, text};
 const GUESTS: usize = 50;
 
 /// Sets up the ACL user the tool connects as, on `nodes` (each node of
-/// the shape): the README's least privilege.
+/// the shape): the least privilege of the guide's "Share a quota".
 fn add_quota_user(cli_each: impl FnOnce(&[&str]) -> std::io::Result<()>) {
     let args = event_invites_fake::quota_acl_user("quota", "s3cret");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

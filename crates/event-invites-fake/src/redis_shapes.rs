@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::redis::{installed, run_cli};
 
-/// The least privilege a quota user needs (the README's rule): the quota
+/// The least privilege a quota user needs (the guide's rule, "Share a quota"): the quota
 /// script and the commands it runs, on the quota's keys only, and the
 /// cluster's slot map.
 pub const QUOTA_ACL: &[&str] = &[

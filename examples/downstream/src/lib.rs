@@ -1,6 +1,7 @@
 //! A downstream crate, as a new user writes one: it depends on
 //! `event-invites` and `tokio` only (and on `event-invites-fake` for its
-//! tests). Its doctests are the workspace README's code blocks, compiled as
+//! tests). Its doctests are the code blocks of the workspace README and of
+//! every page of the guide (`guide/src/*.md`, in [`guide`]), compiled as
 //! written in a crate with nothing else; its tests do, through the public
 //! API only, what users asked the facade for.
 //!
@@ -37,4 +38,30 @@ pub async fn invite_all(
         }
     }
     Ok((created, existing))
+}
+
+/// The guide's pages: their Rust blocks are this crate's doctests (a block
+/// with no language would be compiled as Rust too, so every other block
+/// names its language).
+pub mod guide {
+    #[doc = include_str!("../../../guide/src/get-started.md")]
+    pub mod get_started {}
+    #[doc = include_str!("../../../guide/src/sdk.md")]
+    pub mod sdk {}
+    #[doc = include_str!("../../../guide/src/testing.md")]
+    pub mod testing {}
+    #[doc = include_str!("../../../guide/src/tool.md")]
+    pub mod tool {}
+    #[doc = include_str!("../../../guide/src/service.md")]
+    pub mod service {}
+    #[doc = include_str!("../../../guide/src/quota.md")]
+    pub mod quota {}
+    #[doc = include_str!("../../../guide/src/monitor.md")]
+    pub mod monitor {}
+    #[doc = include_str!("../../../guide/src/security.md")]
+    pub mod security {}
+    #[doc = include_str!("../../../guide/src/troubleshooting.md")]
+    pub mod troubleshooting {}
+    #[doc = include_str!("../../../guide/src/maintain.md")]
+    pub mod maintain {}
 }

@@ -161,7 +161,7 @@ async fn a_user_without_scripting_or_with_a_wrong_password_stops_at_start_saying
         message.starts_with("the server refused the user or password"),
         "{message}"
     );
-    // The user the README suggests: the script and what it runs, on the
+    // The user the guide suggests: the script and what it runs, on the
     // quota's keys only.
     let store = QuotaStore::redis(&url("quota", "qu0ta")).await.unwrap();
     assert!(!store.to_string().contains("qu0ta"), "{store}");
