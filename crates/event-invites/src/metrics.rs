@@ -328,51 +328,69 @@ mod tests {
         handle.render()
     }
 
+    /// One event of each kind, as a client sends them.
+    fn one_of_each(o: &MetricsObserver) {
+        let attempt = |status, outcome| AttemptEvent {
+            api: "ARTSVP",
+            operation: "create_invite",
+            attempt: 1,
+            status,
+            latency: Duration::from_millis(120),
+            outcome,
+        };
+        let retry = AttemptOutcome::Retry {
+            reason: "rate limited",
+            wait: Duration::from_secs(1),
+        };
+        o.attempt(&attempt(Some(429), retry));
+        o.attempt(&attempt(Some(201), AttemptOutcome::Success));
+        o.attempt(&attempt(None, AttemptOutcome::Failed));
+        o.paced(&PacingEvent {
+            api: "ARTSVP",
+            operation: "create_invite",
+            wait: Duration::from_millis(900),
+            reason: PacingReason::Quota,
+        });
+        o.budget_empty(&BudgetEvent {
+            api: "SecureGate",
+            operation: "get_invites",
+            attempts: 1,
+            tokens_left: 0,
+        });
+        o.quota_store(&QuotaStoreEvent {
+            api: "ARTSVP",
+            store: "redis (redis://***:***@quota:6379)".into(),
+            error: Some("connection refused".into()),
+        });
+        o.quota(&QuotaEvent {
+            api: "ARTSVP",
+            store: "redis",
+            shared: false,
+            quota: Some(crate::Quota::new(1000, Duration::from_secs(900))),
+            left: Some(997),
+        });
+    }
+
+    /// The samples [`one_of_each`] must give.
+    const SAMPLES: &[&str] = &[
+        "event_invites_build_info{version=\"0.1.0\"} 1",
+        "event_invites_requests_total{api=\"ARTSVP\",operation=\"create_invite\",outcome=\"retry\",status=\"429\"} 1",
+        "event_invites_requests_total{api=\"ARTSVP\",operation=\"create_invite\",outcome=\"failed\",status=\"none\"} 1",
+        "event_invites_rate_limited_total{api=\"ARTSVP\",operation=\"create_invite\"} 1",
+        "event_invites_request_duration_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",le=\"0.25\"} 3",
+        "event_invites_request_duration_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",le=\"0.1\"} 0",
+        "event_invites_pacing_wait_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",reason=\"quota\",le=\"1\"} 1",
+        "event_invites_retry_budget_empty_total{api=\"SecureGate\",operation=\"get_invites\"} 1",
+        "event_invites_quota_store_failures_total{api=\"ARTSVP\"} 1",
+        "event_invites_quota_store_up{api=\"ARTSVP\",store=\"redis\"} 0",
+        "event_invites_quota_limit{api=\"ARTSVP\"} 1000",
+        "event_invites_quota_window_seconds{api=\"ARTSVP\"} 900",
+        "event_invites_quota_remaining{api=\"ARTSVP\"} 997",
+    ];
+
     #[test]
     fn every_event_is_a_documented_series_with_its_help_and_kind() {
-        let text = rendered(|o| {
-            let attempt = |status, outcome| AttemptEvent {
-                api: "ARTSVP",
-                operation: "create_invite",
-                attempt: 1,
-                status,
-                latency: Duration::from_millis(120),
-                outcome,
-            };
-            o.attempt(&attempt(
-                Some(429),
-                AttemptOutcome::Retry {
-                    reason: "rate limited",
-                    wait: Duration::from_secs(1),
-                },
-            ));
-            o.attempt(&attempt(Some(201), AttemptOutcome::Success));
-            o.attempt(&attempt(None, AttemptOutcome::Failed));
-            o.paced(&PacingEvent {
-                api: "ARTSVP",
-                operation: "create_invite",
-                wait: Duration::from_millis(900),
-                reason: PacingReason::Quota,
-            });
-            o.budget_empty(&BudgetEvent {
-                api: "SecureGate",
-                operation: "get_invites",
-                attempts: 1,
-                tokens_left: 0,
-            });
-            o.quota_store(&QuotaStoreEvent {
-                api: "ARTSVP",
-                store: "redis (redis://***:***@quota:6379)".into(),
-                error: Some("connection refused".into()),
-            });
-            o.quota(&QuotaEvent {
-                api: "ARTSVP",
-                store: "redis",
-                shared: false,
-                quota: Some(crate::Quota::new(1000, Duration::from_secs(900))),
-                left: Some(997),
-            });
-        });
+        let text = rendered(one_of_each);
         for series in MetricsObserver::SERIES {
             let kind = format!("{:?}", series.kind).to_lowercase();
             let (name, help) = (series.name, series.help);
@@ -385,21 +403,7 @@ mod tests {
                 "{name}:\n{text}"
             );
         }
-        for sample in [
-            "event_invites_build_info{version=\"0.1.0\"} 1",
-            "event_invites_requests_total{api=\"ARTSVP\",operation=\"create_invite\",outcome=\"retry\",status=\"429\"} 1",
-            "event_invites_requests_total{api=\"ARTSVP\",operation=\"create_invite\",outcome=\"failed\",status=\"none\"} 1",
-            "event_invites_rate_limited_total{api=\"ARTSVP\",operation=\"create_invite\"} 1",
-            "event_invites_request_duration_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",le=\"0.25\"} 3",
-            "event_invites_request_duration_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",le=\"0.1\"} 0",
-            "event_invites_pacing_wait_seconds_bucket{api=\"ARTSVP\",operation=\"create_invite\",reason=\"quota\",le=\"1\"} 1",
-            "event_invites_retry_budget_empty_total{api=\"SecureGate\",operation=\"get_invites\"} 1",
-            "event_invites_quota_store_failures_total{api=\"ARTSVP\"} 1",
-            "event_invites_quota_store_up{api=\"ARTSVP\",store=\"redis\"} 0",
-            "event_invites_quota_limit{api=\"ARTSVP\"} 1000",
-            "event_invites_quota_window_seconds{api=\"ARTSVP\"} 900",
-            "event_invites_quota_remaining{api=\"ARTSVP\"} 997",
-        ] {
+        for sample in SAMPLES {
             assert!(text.contains(sample), "{sample}:\n{text}");
         }
         // Names and numbers only: the store's URL is not a label.

@@ -174,20 +174,9 @@ impl Observer for Recorder {
     }
 }
 
-#[tokio::test]
-async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
-    let fake = FakeArtsvp::start().await.unwrap();
-    let recorder = Arc::new(Recorder::default());
-    let client = fake
-        .client_builder()
-        .retry(common::quick_retries())
-        .quota(Some(Quota::new(2, Duration::from_millis(400))))
-        .observer(recorder.clone())
-        .build()
-        .unwrap();
-
-    fake.inject(FaultRule::new(Fault::Status(503)).on("GET", "/events"));
-    client.list_events(&Cursor::Start).await.unwrap();
+/// What the observer heard of a `list_events` whose first attempt got a
+/// 503: a retry, then a success, each taking its turn in the quota of 2.
+fn a_retry_then_a_success_each_in_its_quota_turn(recorder: &Recorder) {
     let attempts = recorder.attempts.lock().unwrap().clone();
     assert_eq!(attempts.len(), 2, "{attempts:?}");
     assert_eq!(
@@ -219,6 +208,23 @@ async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
         );
         assert_eq!(turn.quota, Some(Quota::new(2, Duration::from_millis(400))));
     }
+}
+
+#[tokio::test]
+async fn an_observer_sees_every_attempt_retry_and_pacing_wait() {
+    let fake = FakeArtsvp::start().await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let client = fake
+        .client_builder()
+        .retry(common::quick_retries())
+        .quota(Some(Quota::new(2, Duration::from_millis(400))))
+        .observer(recorder.clone())
+        .build()
+        .unwrap();
+
+    fake.inject(FaultRule::new(Fault::Status(503)).on("GET", "/events"));
+    client.list_events(&Cursor::Start).await.unwrap();
+    a_retry_then_a_success_each_in_its_quota_turn(&recorder);
 
     // The quota of 2 is spent: the next call waits for a token.
     assert!(recorder.waits.lock().unwrap().is_empty());
