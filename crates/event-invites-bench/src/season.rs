@@ -338,38 +338,49 @@ fn cycle_times(lines: &[String]) -> Vec<Duration> {
         .collect()
 }
 
-pub(crate) async fn watch_quiet(sizes: &Sizes) -> Result<Figure, Failure> {
-    let guests = sizes.quiet_guests;
-    let (securegate, artsvp, sources) = season_fakes(1, guests).await?;
+/// A watch of one event of `guests` whose ARTSVP event already holds an
+/// invite for each, started without its journal (lost): it rebuilds it,
+/// then every cycle is quiet. Runs until `cycles` cycles are done; returns
+/// their times, the ARTSVP requests by then, and the SecureGate fake and
+/// its event. Sending any create is a failure.
+async fn lost_journal_watch(
+    name: &str,
+    guests: usize,
+    cycles: usize,
+) -> Result<(Vec<Duration>, usize, FakeSecureGate, String), Failure> {
+    let (securegate, artsvp, mut sources) = season_fakes(1, guests).await?;
     let target = artsvp.events()[0].id.clone();
     prefill(&artsvp, &target, 0, guests).await?;
-    let dir = temp_dir("watch-quiet")?;
-    let args = watch_args(
-        &sources[0],
-        &target,
-        &dir.join("quiet.journal.sqlite"),
-        &["--log-format", "json"],
-    );
+    let dir = temp_dir(name)?;
+    let journal = dir.join(format!("{name}.journal.sqlite"));
+    let args = watch_args(&sources[0], &target, &journal, &["--log-format", "json"]);
     let mut watch = spawn_watch(&args, &securegate, &artsvp)?;
-    // The first cycle rebuilds the journal; the ones after are quiet.
-    let wanted = sizes.quiet_cycles + 1;
     let times = watch
         .until(Duration::from_secs(600), |lines| {
             let times = cycle_times(lines);
-            (times.len() >= wanted).then_some(times)
+            (times.len() >= cycles).then_some(times)
         })
         .await?;
+    let requests = artsvp.requests().len();
     watch.stop()?;
     let _ = std::fs::remove_dir_all(&dir);
     if creates_sent(&artsvp) != 0 {
-        return Err(format!("a quiet watch sent {} creates", creates_sent(&artsvp)).into());
+        return Err(format!("{name}: the watch sent {} creates", creates_sent(&artsvp)).into());
     }
+    Ok((times, requests, securegate, sources.swap_remove(0)))
+}
+
+pub(crate) async fn watch_quiet(sizes: &Sizes) -> Result<Figure, Failure> {
+    let guests = sizes.quiet_guests;
+    // The first cycle rebuilds the journal; the ones after are quiet.
+    let (times, _, securegate, source) =
+        lost_journal_watch("watch-quiet", guests, sizes.quiet_cycles + 1).await?;
     let quiet = median(times[1..].to_vec());
     let client = securegate.client();
     let mut fetches = Vec::new();
     for _ in 0..sizes.quiet_cycles {
         let t = Instant::now();
-        let listed = client.invites(&sources[0]).await?;
+        let listed = client.invites(&source).await?;
         fetches.push(t.elapsed());
         if listed.len() != guests {
             return Err(format!("listed {} of {guests}", listed.len()).into());
@@ -387,28 +398,8 @@ pub(crate) async fn watch_quiet(sizes: &Sizes) -> Result<Figure, Failure> {
 
 pub(crate) async fn rebuild(sizes: &Sizes) -> Result<Figure, Failure> {
     let guests = sizes.rebuild_guests;
-    let (securegate, artsvp, sources) = season_fakes(1, guests).await?;
-    let target = artsvp.events()[0].id.clone();
-    prefill(&artsvp, &target, 0, guests).await?;
-    let dir = temp_dir("rebuild")?;
-    let args = watch_args(
-        &sources[0],
-        &target,
-        &dir.join("lost.journal.sqlite"),
-        &["--log-format", "json"],
-    );
-    let mut watch = spawn_watch(&args, &securegate, &artsvp)?;
-    watch
-        .until(Duration::from_secs(300), |lines| {
-            (!cycle_times(lines).is_empty()).then_some(())
-        })
-        .await?;
-    let requests = artsvp.requests().len() as f64;
-    watch.stop()?;
-    let _ = std::fs::remove_dir_all(&dir);
-    if creates_sent(&artsvp) != 0 {
-        return Err(format!("the rebuilt sync sent {} creates", creates_sent(&artsvp)).into());
-    }
+    let (_, requests, _, _) = lost_journal_watch("rebuild", guests, 1).await?;
+    let requests = requests as f64;
     // The baseline: one page of 100 per 100 invites, the least a listing
     // can take.
     let pages = (guests as f64 / 100.0).ceil();

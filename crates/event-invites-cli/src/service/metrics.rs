@@ -155,15 +155,19 @@ pub fn render(recorder: &PrometheusHandle, board: &Board) -> String {
     out
 }
 
-/// `# HELP` and `# TYPE` of `series`.
-fn header(out: &mut String, series: &Series) {
-    let kind = match series.kind {
+/// A kind as the text format (and the guide's table) names it.
+fn kind_name(kind: SeriesKind) -> &'static str {
+    match kind {
         SeriesKind::Counter => "counter",
         SeriesKind::Histogram => "histogram",
         _ => "gauge",
-    };
+    }
+}
+
+/// `# HELP` and `# TYPE` of `series`.
+fn header(out: &mut String, series: &Series) {
     let _ = writeln!(out, "# HELP {} {}", series.name, series.help);
-    let _ = writeln!(out, "# TYPE {} {kind}", series.name);
+    let _ = writeln!(out, "# TYPE {} {}", series.name, kind_name(series.kind));
 }
 
 /// Each series of [`SYNC_SERIES`] with a sample per sync (none without
@@ -320,12 +324,7 @@ mod tests {
                 .find(|l| l.starts_with(&format!("| `{}` |", series.name)))
                 .unwrap_or_else(|| panic!("no row for {}", series.name));
             let cells: Vec<&str> = row.split(" | ").collect();
-            let kind = match series.kind {
-                SeriesKind::Counter => "counter",
-                SeriesKind::Histogram => "histogram",
-                _ => "gauge",
-            };
-            assert!(cells[1].starts_with(kind), "{row}");
+            assert!(cells[1].starts_with(kind_name(series.kind)), "{row}");
             let mut outside = String::new();
             let mut depth = 0;
             for c in cells[2].chars() {
