@@ -234,6 +234,10 @@ async fn refused_sync_alone_is_unhealthy(address: &str, season: &Season) {
         text.contains("beta refused") && !text.contains("alpha"),
         "{text}"
     );
+    assert!(
+        text.contains("check SG_WRONG"),
+        "names beta's key variable: {text}"
+    );
     assert_eq!(season.held(1), 0, "the refused sync invited nobody");
     let metrics = get(address, "/metrics").await.1;
     for name in ["alpha", "beta", "gamma"] {

@@ -25,7 +25,8 @@ pub const DEFAULT_ARTSVP_KEY_ENV: &str = "ARTSVP_API_KEY";
 pub struct ServiceConfig {
     /// Where `/healthz`, `/livez`, `/status` and `/metrics` are served.
     pub listen: SocketAddr,
-    /// Where the journals live (absolute).
+    /// Where the journals live (a relative path in the file is taken
+    /// relative to the file's directory).
     pub state_dir: PathBuf,
     pub log_format: LogFormat,
     /// The quota store the file names (else `--quota-store`).

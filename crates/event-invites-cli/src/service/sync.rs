@@ -20,7 +20,7 @@ use event_invites::securegate::{Invite, InviteStatus};
 use event_invites::{Artsvp, SecureGate};
 use tokio::sync::{Semaphore, watch};
 
-use super::config::SyncSpec;
+use super::config::{DEFAULT_ARTSVP_KEY_ENV, DEFAULT_SECUREGATE_KEY_ENV, SyncSpec};
 use super::rebuild;
 use super::status::{Board, Finished, State};
 use crate::error::CliError;
@@ -127,7 +127,7 @@ impl SyncTask {
                     succeeded(&board, &spec.name, number, &done, took);
                     spec.interval
                 }
-                Err(e) => match ended_by(e) {
+                Err(e) => match ended_by(naming_key_vars(e, &spec)) {
                     Ok(e) => failed(&board, &spec, number, &e, took),
                     Err(ended) => return end(&board, &spec.name, ended),
                 },
@@ -143,6 +143,25 @@ impl SyncTask {
 /// Returns once a stop is asked (or whoever could ask is gone).
 async fn asked_to_stop(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
+}
+
+/// A refused key's error names the variable to check; the tool's says the
+/// API's own (`check SECUREGATE_API_KEY`), and this sync may take its key
+/// from another (`securegate_key_env`).
+fn naming_key_vars(error: CliError, spec: &SyncSpec) -> CliError {
+    match error {
+        CliError::KeyRefused(text) => CliError::KeyRefused(
+            text.replace(
+                &format!("check {DEFAULT_SECUREGATE_KEY_ENV}"),
+                &format!("check {}", spec.securegate_key_env),
+            )
+            .replace(
+                &format!("check {DEFAULT_ARTSVP_KEY_ENV}"),
+                &format!("check {}", spec.artsvp_key_env),
+            ),
+        ),
+        other => other,
+    }
 }
 
 /// A cycle's error: one to try again after a wait (`Ok`), or the end of
@@ -500,6 +519,25 @@ mod tests {
             .map(|n| failed(&board, &spec, n, &error, Duration::ZERO).as_secs())
             .collect();
         assert_eq!(waits, [2, 4, 8, 8, 8]);
+    }
+
+    #[test]
+    fn a_refused_key_names_the_variable_this_sync_reads() {
+        let mut spec = crate::service::status::tests_spec("gala");
+        spec.securegate_key_env = "SG_PARTNER".into();
+        let refused = CliError::KeyRefused(
+            "SecureGate get_invites: the API key was not accepted (HTTP 401); check SECUREGATE_API_KEY"
+                .into(),
+        );
+        let CliError::KeyRefused(text) = naming_key_vars(refused, &spec) else {
+            panic!("still a refused key");
+        };
+        assert!(text.ends_with("check SG_PARTNER"), "{text}");
+        let artsvp = CliError::KeyRefused("… check ARTSVP_API_KEY".into());
+        assert_eq!(
+            naming_key_vars(artsvp, &spec).to_string(),
+            CliError::KeyRefused("… check ARTSVP_API_KEY".into()).to_string()
+        );
     }
 
     #[test]
