@@ -31,6 +31,7 @@ static ALLOC: alloc::Counting = alloc::Counting;
 /// How big each benchmark is.
 struct Sizes {
     get_rounds: usize,
+    get_block: u32,
     decode_invites: usize,
     decode_rounds: usize,
     overlap_pages: usize,
@@ -57,7 +58,8 @@ struct Sizes {
 }
 
 const FULL: Sizes = Sizes {
-    get_rounds: 1_000,
+    get_rounds: 500,
+    get_block: 10,
     decode_invites: 10_000,
     decode_rounds: 31,
     overlap_pages: 50,
@@ -85,6 +87,7 @@ const FULL: Sizes = Sizes {
 
 const SMOKE: Sizes = Sizes {
     get_rounds: 5,
+    get_block: 2,
     decode_invites: 200,
     decode_rounds: 3,
     overlap_pages: 3,
