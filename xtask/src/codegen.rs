@@ -212,6 +212,7 @@ pub fn generate_from(doc: &Value, spec: &Spec) -> Result<String, Error> {
         )
     })?;
     crate::derives::gate_schemars(&mut file);
+    crate::builders::gate_unused_builders(&mut file);
     crate::compiled_here::compile_operations_here(&mut file);
     let mut out = header(spec);
     // progenitor marks its usage sketches `ignore` (they use undefined

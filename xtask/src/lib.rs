@@ -3,6 +3,7 @@
 //! The library half exists so that workspace tests can run exactly what the
 //! command runs (for instance, the generated-code freshness check).
 
+pub mod builders;
 pub mod changes;
 pub mod codegen;
 pub mod compiled_here;

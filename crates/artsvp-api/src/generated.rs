@@ -132,6 +132,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl Booking {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Booking {
             Default::default()
         }
@@ -153,6 +154,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl BookingList {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::BookingList {
             Default::default()
         }
@@ -186,6 +188,7 @@ pub mod types {
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl Collection {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Collection {
             Default::default()
         }
@@ -207,6 +210,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl CollectionList {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::CollectionList {
             Default::default()
         }
@@ -346,6 +350,7 @@ pub mod types {
         pub message: ::std::option::Option<::std::string::String>,
     }
     impl ErrorBody {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::ErrorBody {
             Default::default()
         }
@@ -400,6 +405,7 @@ pub mod types {
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl Event {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Event {
             Default::default()
         }
@@ -421,6 +427,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl EventList {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::EventList {
             Default::default()
         }
@@ -437,6 +444,7 @@ pub mod types {
         pub message: ::std::option::Option<::std::string::String>,
     }
     impl FieldError {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::FieldError {
             Default::default()
         }
@@ -488,6 +496,7 @@ pub mod types {
         pub used: bool,
     }
     impl Invite {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Invite {
             Default::default()
         }
@@ -516,6 +525,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl InviteBatch {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::InviteBatch {
             Default::default()
         }
@@ -597,6 +607,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
     }
     impl InviteList {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::InviteList {
             Default::default()
         }
@@ -651,6 +662,7 @@ pub mod types {
         pub used: bool,
     }
     impl InviteWithBookings {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::InviteWithBookings {
             Default::default()
         }
@@ -753,6 +765,7 @@ pub mod types {
         pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl Resource {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Resource {
             Default::default()
         }
@@ -1108,6 +1121,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Booking {
             created_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1192,6 +1206,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Booking {
             fn default() -> Self {
                 Self {
@@ -1220,6 +1235,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Booking {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
@@ -1500,6 +1516,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Booking> for super::Booking {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -1531,6 +1548,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Booking> for Booking {
             fn from(value: super::Booking) -> Self {
                 Self {
@@ -1560,6 +1578,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct BookingList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Booking>,
@@ -1576,6 +1595,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for BookingList {
             fn default() -> Self {
                 Self {
@@ -1587,6 +1607,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl BookingList {
             pub fn data<T>(mut self, value: T) -> Self
             where
@@ -1651,6 +1672,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<BookingList> for super::BookingList {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -1665,6 +1687,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::BookingList> for BookingList {
             fn from(value: super::BookingList) -> Self {
                 Self {
@@ -1677,6 +1700,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Collection {
             banner_image: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1703,6 +1727,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Collection {
             fn default() -> Self {
                 Self {
@@ -1718,6 +1743,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Collection {
             pub fn banner_image<T>(mut self, value: T) -> Self
             where
@@ -1830,6 +1856,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Collection> for super::Collection {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -1848,6 +1875,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Collection> for Collection {
             fn from(value: super::Collection) -> Self {
                 Self {
@@ -1864,6 +1892,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct CollectionList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Collection>,
@@ -1880,6 +1909,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for CollectionList {
             fn default() -> Self {
                 Self {
@@ -1891,6 +1921,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl CollectionList {
             pub fn data<T>(mut self, value: T) -> Self
             where
@@ -1955,6 +1986,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<CollectionList> for super::CollectionList {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -1969,6 +2001,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::CollectionList> for CollectionList {
             fn from(value: super::CollectionList) -> Self {
                 Self {
@@ -2235,6 +2268,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct ErrorBody {
             error: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2249,6 +2283,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for ErrorBody {
             fn default() -> Self {
                 Self {
@@ -2258,6 +2293,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ErrorBody {
             pub fn error<T>(mut self, value: T) -> Self
             where
@@ -2298,6 +2334,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<ErrorBody> for super::ErrorBody {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2310,6 +2347,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::ErrorBody> for ErrorBody {
             fn from(value: super::ErrorBody) -> Self {
                 Self {
@@ -2320,6 +2358,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Event {
             banner_image: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2374,6 +2413,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Event {
             fn default() -> Self {
                 Self {
@@ -2396,6 +2436,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Event {
             pub fn banner_image<T>(mut self, value: T) -> Self
             where
@@ -2600,6 +2641,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Event> for super::Event {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2625,6 +2667,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Event> for Event {
             fn from(value: super::Event) -> Self {
                 Self {
@@ -2648,6 +2691,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct EventList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Event>,
@@ -2664,6 +2708,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for EventList {
             fn default() -> Self {
                 Self {
@@ -2675,6 +2720,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl EventList {
             pub fn data<T>(mut self, value: T) -> Self
             where
@@ -2737,6 +2783,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<EventList> for super::EventList {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2751,6 +2798,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::EventList> for EventList {
             fn from(value: super::EventList) -> Self {
                 Self {
@@ -2763,6 +2811,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct FieldError {
             field: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2773,6 +2822,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for FieldError {
             fn default() -> Self {
                 Self {
@@ -2781,6 +2831,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl FieldError {
             pub fn field<T>(mut self, value: T) -> Self
             where
@@ -2807,6 +2858,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<FieldError> for super::FieldError {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -2818,6 +2870,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::FieldError> for FieldError {
             fn from(value: super::FieldError) -> Self {
                 Self {
@@ -2827,6 +2880,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Invite {
             amount_used: ::std::result::Result<
                 ::std::string::String,
@@ -2876,6 +2930,7 @@ pub mod types {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
             used: ::std::result::Result<bool, ::std::string::String>,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Invite {
             fn default() -> Self {
                 Self {
@@ -2901,6 +2956,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Invite {
             pub fn amount_used<T>(mut self, value: T) -> Self
             where
@@ -3107,6 +3163,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Invite> for super::Invite {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3133,6 +3190,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Invite> for Invite {
             fn from(value: super::Invite) -> Self {
                 Self {
@@ -3157,6 +3215,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct InviteBatch {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Invite>,
@@ -3184,6 +3243,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for InviteBatch {
             fn default() -> Self {
                 Self {
@@ -3197,6 +3257,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl InviteBatch {
             pub fn data<T>(mut self, value: T) -> Self
             where
@@ -3289,6 +3350,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<InviteBatch> for super::InviteBatch {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3305,6 +3367,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::InviteBatch> for InviteBatch {
             fn from(value: super::InviteBatch) -> Self {
                 Self {
@@ -3319,6 +3382,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct InviteList {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::Invite>,
@@ -3335,6 +3399,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for InviteList {
             fn default() -> Self {
                 Self {
@@ -3346,6 +3411,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl InviteList {
             pub fn data<T>(mut self, value: T) -> Self
             where
@@ -3410,6 +3476,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<InviteList> for super::InviteList {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3424,6 +3491,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::InviteList> for InviteList {
             fn from(value: super::InviteList) -> Self {
                 Self {
@@ -3436,6 +3504,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct InviteWithBookings {
             amount_used: ::std::result::Result<
                 ::std::string::String,
@@ -3489,6 +3558,7 @@ pub mod types {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
             used: ::std::result::Result<bool, ::std::string::String>,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for InviteWithBookings {
             fn default() -> Self {
                 Self {
@@ -3515,6 +3585,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl InviteWithBookings {
             pub fn amount_used<T>(mut self, value: T) -> Self
             where
@@ -3735,6 +3806,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<InviteWithBookings> for super::InviteWithBookings {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -3762,6 +3834,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::InviteWithBookings> for InviteWithBookings {
             fn from(value: super::InviteWithBookings) -> Self {
                 Self {
@@ -3787,6 +3860,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Resource {
             banner_image: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -3841,6 +3915,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Resource {
             fn default() -> Self {
                 Self {
@@ -3863,6 +3938,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Resource {
             pub fn banner_image<T>(mut self, value: T) -> Self
             where
@@ -4067,6 +4143,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Resource> for super::Resource {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -4092,6 +4169,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Resource> for Resource {
             fn from(value: super::Resource) -> Self {
                 Self {

@@ -165,6 +165,7 @@ pub mod types {
         pub detail: ::std::option::Option<ErrorDetail>,
     }
     impl HttpValidationError {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::HttpValidationError {
             Default::default()
         }
@@ -200,6 +201,7 @@ pub mod types {
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     }
     impl Invite {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::Invite {
             Default::default()
         }
@@ -299,6 +301,7 @@ pub mod types {
         pub type_: ::std::string::String,
     }
     impl ValidationError {
+        #[cfg(feature = "type-builders")]
         pub fn builder() -> builder::ValidationError {
             Default::default()
         }
@@ -306,12 +309,14 @@ pub mod types {
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct HttpValidationError {
             detail: ::std::result::Result<
                 ::std::option::Option<super::ErrorDetail>,
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for HttpValidationError {
             fn default() -> Self {
                 Self {
@@ -319,6 +324,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl HttpValidationError {
             pub fn detail<T>(mut self, value: T) -> Self
             where
@@ -333,6 +339,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<HttpValidationError>
         for super::HttpValidationError {
             type Error = super::error::ConversionError;
@@ -342,12 +349,14 @@ pub mod types {
                 Ok(Self { detail: value.detail? })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::HttpValidationError> for HttpValidationError {
             fn from(value: super::HttpValidationError) -> Self {
                 Self { detail: Ok(value.detail) }
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct Invite {
             authentication_method: ::std::result::Result<
                 ::std::string::String,
@@ -409,6 +418,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for Invite {
             fn default() -> Self {
                 Self {
@@ -436,6 +446,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl Invite {
             pub fn authentication_method<T>(mut self, value: T) -> Self
             where
@@ -644,6 +655,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<Invite> for super::Invite {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -670,6 +682,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::Invite> for Invite {
             fn from(value: super::Invite) -> Self {
                 Self {
@@ -694,6 +707,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        #[cfg(feature = "type-builders")]
         pub struct ValidationError {
             loc: ::std::result::Result<
                 ::std::vec::Vec<super::LocationItem>,
@@ -702,6 +716,7 @@ pub mod types {
             msg: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::default::Default for ValidationError {
             fn default() -> Self {
                 Self {
@@ -711,6 +726,7 @@ pub mod types {
                 }
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ValidationError {
             pub fn loc<T>(mut self, value: T) -> Self
             where
@@ -749,6 +765,7 @@ pub mod types {
                 self
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::TryFrom<ValidationError> for super::ValidationError {
             type Error = super::error::ConversionError;
             fn try_from(
@@ -761,6 +778,7 @@ pub mod types {
                 })
             }
         }
+        #[cfg(feature = "type-builders")]
         impl ::std::convert::From<super::ValidationError> for ValidationError {
             fn from(value: super::ValidationError) -> Self {
                 Self {
