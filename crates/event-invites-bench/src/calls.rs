@@ -43,6 +43,44 @@ async fn plain_get(
     Ok(response.error_for_status()?.json().await?)
 }
 
+/// The four ways of the same SecureGate call that `get_overhead` times.
+struct Ways {
+    client: event_invites::SecureGate,
+    event: String,
+    /// The facade's own reqwest client.
+    configured: reqwest::Client,
+    /// `reqwest::Client::new()`.
+    http: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Ways {
+    /// Calls way `way` `block` times in a row; the mean time of one call.
+    async fn time(&self, way: usize, block: u32) -> Result<Duration, Failure> {
+        let t = Instant::now();
+        for _ in 0..block {
+            let n = match way {
+                0 => self.client.invites(&self.event).await?.len(),
+                1 => self
+                    .client
+                    .raw()
+                    .get_invites()
+                    .event_id(&self.event)
+                    .send()
+                    .await?
+                    .len(),
+                2 => plain_get(&self.configured, &self.url, &self.key)
+                    .await?
+                    .len(),
+                _ => plain_get(&self.http, &self.url, &self.key).await?.len(),
+            };
+            assert_eq!(n, 100);
+        }
+        Ok(t.elapsed() / block)
+    }
+}
+
 /// The facade's SecureGate call against hand-written reqwest + serde_json,
 /// same server, 100 invites (`get_overhead`). Where the difference goes,
 /// measured in the same rounds: the generated client alone on the
@@ -59,10 +97,14 @@ pub(crate) async fn get_overhead(sizes: &Sizes) -> Result<Vec<Figure>, Failure> 
         .await?;
     let event = fake.event_ids()[0].clone();
     let client = fake.client_builder().build()?;
-    let configured = client.raw().client().clone();
-    let http = reqwest::Client::new();
-    let url = format!("{}/events/{event}/invites", fake.base_url());
-    let key = fake.api_key();
+    let ways = Ways {
+        configured: client.raw().client().clone(),
+        http: reqwest::Client::new(),
+        url: format!("{}/events/{event}/invites", fake.base_url()),
+        key: fake.api_key().to_string(),
+        client,
+        event,
+    };
     let mut times: [Vec<Duration>; 4] = Default::default();
     for round in 0..sizes.get_rounds + 10 {
         // Each way in each place of the round in turn, so that none gains
@@ -74,23 +116,7 @@ pub(crate) async fn get_overhead(sizes: &Sizes) -> Result<Vec<Figure>, Failure> 
         let mut took = [Duration::ZERO; 4];
         for step in 0..4 {
             let way = (round + step) % 4;
-            let t = Instant::now();
-            for _ in 0..sizes.get_block {
-                let n = match way {
-                    0 => client.invites(&event).await?.len(),
-                    1 => client
-                        .raw()
-                        .get_invites()
-                        .event_id(&event)
-                        .send()
-                        .await?
-                        .len(),
-                    2 => plain_get(&configured, &url, key).await?.len(),
-                    _ => plain_get(&http, &url, key).await?.len(),
-                };
-                assert_eq!(n, 100);
-            }
-            took[way] = t.elapsed() / sizes.get_block;
+            took[way] = ways.time(way, sizes.get_block).await?;
         }
         if round >= 10 {
             // The first rounds warm the connection pools.
