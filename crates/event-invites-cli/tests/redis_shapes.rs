@@ -5,7 +5,8 @@
 //! ACL user, once undisturbed and once with the master that holds the
 //! bucket killed part-way. Every row is invited once, every process exits
 //! 0, and at most 1 % of requests are answered 429 without a failover,
-//! 3 % with one. A one-server URL at a cluster node stops at start.
+//! 3 % with one. A one-server URL at a cluster node stops at start. Both
+//! shapes are reached over TLS too (`rediss+cluster://`, `rediss+sentinel://`).
 
 mod common;
 
@@ -184,11 +185,29 @@ async fn a_rediss_cluster_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
     let cluster = RedisCluster::start_tls().unwrap_or_else(|e| panic!("{e}"));
     let url = cluster.url();
     assert!(url.starts_with("rediss+cluster://"), "{url}");
-    let ca = cluster.ca_file().unwrap();
+    let keys = || cluster.keys().unwrap();
+    over_tls("cluster-tls", &url, &cluster.ca_file().unwrap(), keys).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rediss_sentinel_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
+    let redis = RedisSentinel::start_tls().unwrap_or_else(|e| panic!("{e}"));
+    let url = redis.url();
+    assert!(url.starts_with("rediss+sentinel://"), "{url}");
+    // The sentinels over TLS, then the master they name over TLS.
+    let keys = || redis.keys().unwrap();
+    over_tls("sentinel-tls", &url, &redis.ca_file().unwrap(), keys).await;
+}
+
+/// Three runs (in a directory named for `shape`) through a TLS shape at
+/// `url` whose certificate `ca` signed:
+/// the start check ran the script over TLS, the quota is shared (0 × 429,
+/// the bucket's keys on the shape); without the CA, refused at start with
+/// exit 69, naming the URL.
+async fn over_tls(shape: &str, url: &str, ca: &std::path::Path, keys: impl Fn() -> Vec<String>) {
     let fake = tight_fake().await;
-    let dir = TempDir::new("cluster-tls");
-    // Three runs through the TLS cluster: the start check ran the script
-    // over TLS on the slot's owner, and the quota is shared.
+    let dir = TempDir::new(shape);
+    let _alone = common::shared::ONE_SET_AT_A_TIME.lock().await;
     let mut runs = Vec::new();
     for process in 0..3 {
         let csv = dir.path(&format!("guests-{process}.csv"));
@@ -200,8 +219,8 @@ async fn a_rediss_cluster_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
         let mut child = command(&fake, &["invite", "--event", "3779b1", "--csv"]);
         child
             .arg(&csv)
-            .env("EVENT_INVITES_QUOTA_STORE", &url)
-            .env("SSL_CERT_FILE", &ca);
+            .env("EVENT_INVITES_QUOTA_STORE", url)
+            .env("SSL_CERT_FILE", ca);
         runs.push(child.output());
     }
     for run in runs {
@@ -210,15 +229,14 @@ async fn a_rediss_cluster_is_reached_over_tls_with_the_ca_of_ssl_cert_file() {
     }
     assert_eq!(common::held_emails(&fake, "3779b1").len(), 30);
     assert_eq!(fake.requests().count(|r| r.status == Some(429)), 0);
-    let keys = cluster.keys().unwrap();
+    let keys = keys();
     assert!(
         keys.iter()
             .any(|k| k.starts_with("event-invites:quota:{artsvp-")),
         "{keys:?}"
     );
-    // Without the CA: refused at start, exit 69, naming the URL.
     let out = command(&fake, &["quota"])
-        .env("EVENT_INVITES_QUOTA_STORE", &url)
+        .env("EVENT_INVITES_QUOTA_STORE", url)
         .output()
         .await
         .unwrap();

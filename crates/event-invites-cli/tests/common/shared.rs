@@ -31,7 +31,7 @@ pub async fn tight_fake() -> FakeArtsvp {
 /// as its last request saw it), and two sets of three processes on two
 /// cores slow each other enough to skew it (seen once in CI: 6 × 429 of
 /// 84 where an undisturbed run gives 0–3).
-static ONE_SET_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub static ONE_SET_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Three `invite` runs of `guests` guests each on one key, at once,
 /// sharing the quota through `store` (the default, `host`, in `dir` when

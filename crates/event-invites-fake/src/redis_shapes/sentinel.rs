@@ -26,6 +26,8 @@ pub struct RedisSentinel {
     /// The master as started, then its replica.
     data: Vec<Node>,
     sentinels: Vec<Node>,
+    /// With TLS: the directory of `ca.pem`, `redis.crt` and `redis.key`.
+    tls: Option<PathBuf>,
 }
 
 impl RedisSentinel {
@@ -33,14 +35,42 @@ impl RedisSentinel {
     /// the sentinels know the replica and each other (so that they can
     /// fail over).
     pub fn start() -> io::Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// The same, every node serving TLS only (clients, replication, and the
+    /// sentinels' own links to the nodes and to each other), with a
+    /// certificate for `localhost` and `127.0.0.1` from a CA made now
+    /// ([`RedisSentinel::ca_file`]); clients need not present one. Its
+    /// [`RedisSentinel::url`] is `rediss+sentinel://…`.
+    pub fn start_tls() -> io::Result<Self> {
+        let dir = temp_dir("redis-sentinel-tls")?;
+        let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
+        std::fs::write(dir.join("ca.pem"), ca)?;
+        std::fs::write(dir.join("redis.crt"), cert)?;
+        std::fs::write(dir.join("redis.key"), key)?;
+        Self::start_with(Some(dir))
+    }
+
+    /// The CA that signed a TLS setup's certificate (PEM), for
+    /// `SSL_CERT_FILE`.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls.as_ref().map(|dir| dir.join("ca.pem"))
+    }
+
+    fn start_with(tls: Option<PathBuf>) -> io::Result<Self> {
         let dir = temp_dir("redis-sentinel")?;
         let mut taken = Vec::new();
-        let master = Node::start(dir.join("master"), &[], None, &mut taken)?;
+        let tls_args: &[&str] = match tls {
+            Some(_) => &["--tls-replication", "yes"],
+            None => &[],
+        };
+        let master = Node::start(dir.join("master"), tls_args, tls.as_deref(), &mut taken)?;
         let of = master.port.to_string();
         let replica = Node::start(
             dir.join("replica"),
-            &["--replicaof", "127.0.0.1", &of],
-            None,
+            &[&["--replicaof", "127.0.0.1", &of], tls_args].concat(),
+            tls.as_deref(),
             &mut taken,
         )?;
         let mut sentinels = Vec::new();
@@ -52,8 +82,8 @@ impl RedisSentinel {
             let config = config.to_string_lossy().into_owned();
             sentinels.push(Node::start(
                 home,
-                &[&config, "--sentinel"],
-                None,
+                &[&[config.as_str(), "--sentinel"], tls_args].concat(),
+                tls.as_deref(),
                 &mut taken,
             )?);
         }
@@ -61,6 +91,7 @@ impl RedisSentinel {
             dir,
             data: vec![master, replica],
             sentinels,
+            tls,
         };
         wait_until(Duration::from_secs(30), "sentinels ready", || {
             let ready = redis.sentinels.iter().all(|s| {
@@ -81,10 +112,11 @@ impl RedisSentinel {
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        format!(
-            "redis+sentinel://{}/{SENTINEL_SERVICE}",
-            sentinels.join(",")
-        )
+        let scheme = match self.tls {
+            Some(_) => "rediss+sentinel",
+            None => "redis+sentinel",
+        };
+        format!("{scheme}://{}/{SENTINEL_SERVICE}", sentinels.join(","))
     }
 
     /// The port the sentinels name as the master now.
@@ -105,14 +137,25 @@ impl RedisSentinel {
             .ok_or_else(|| io::Error::other(format!("no master address in {reply:?}")))
     }
 
-    /// `redis://127.0.0.1:PORT` of the master as started (whatever it is now).
+    /// `redis://127.0.0.1:PORT` (`rediss://` with TLS) of the master as
+    /// started (whatever it is now).
     pub fn first_master_url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.data[0].port)
+        self.node_url(0)
     }
 
-    /// `redis://127.0.0.1:PORT` of the replica as started.
+    /// `redis://127.0.0.1:PORT` (`rediss://` with TLS) of the replica as
+    /// started.
     pub fn replica_url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.data[1].port)
+        self.node_url(1)
+    }
+
+    fn node_url(&self, n: usize) -> String {
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.data[n].port)
     }
 
     /// Kills (SIGKILL) the node the sentinels name as master; returns its port.
@@ -143,7 +186,7 @@ impl RedisSentinel {
 
     /// `redis-cli` on the master the sentinels name now.
     pub fn cli(&self, args: &[&str]) -> io::Result<String> {
-        cli(self.master_port()?, args, false, None)
+        cli(self.master_port()?, args, false, self.tls.as_deref())
     }
 
     /// `redis-cli` on the master and the replica (to set up an ACL user on
@@ -171,6 +214,9 @@ impl Drop for RedisSentinel {
         self.sentinels.clear();
         self.data.clear();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(tls) = &self.tls {
+            let _ = std::fs::remove_dir_all(tls);
+        }
     }
 }
 
