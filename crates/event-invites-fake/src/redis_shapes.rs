@@ -244,6 +244,18 @@ fn temp_dir(kind: &str) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// A new directory holding `ca.pem`, `redis.crt` and `redis.key`: a
+/// certificate for `localhost` and `127.0.0.1` from a CA made now, as
+/// [`Node`] serves TLS with.
+fn tls_dir(kind: &str) -> io::Result<PathBuf> {
+    let dir = temp_dir(kind)?;
+    let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
+    std::fs::write(dir.join("ca.pem"), ca)?;
+    std::fs::write(dir.join("redis.crt"), cert)?;
+    std::fs::write(dir.join("redis.key"), key)?;
+    Ok(dir)
+}
+
 mod cluster;
 mod sentinel;
 

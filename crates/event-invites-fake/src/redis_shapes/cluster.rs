@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{NODE_TIMEOUT, Node, temp_dir, wait_until};
+use super::{NODE_TIMEOUT, Node, temp_dir, tls_dir, wait_until};
 
 /// A Redis Cluster of three masters and three replicas on loopback, its
 /// nodes failing over after [`NODE_TIMEOUT`].
@@ -37,12 +37,7 @@ impl RedisCluster {
     /// from a CA made now ([`RedisCluster::ca_file`]); clients need not
     /// present one. Its [`RedisCluster::url`] is `rediss+cluster://…`.
     pub fn start_tls() -> io::Result<Self> {
-        let dir = temp_dir("redis-cluster-tls")?;
-        let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
-        std::fs::write(dir.join("ca.pem"), ca)?;
-        std::fs::write(dir.join("redis.crt"), cert)?;
-        std::fs::write(dir.join("redis.key"), key)?;
-        Self::start_with(Some(dir))
+        Self::start_with(Some(tls_dir("redis-cluster-tls")?))
     }
 
     /// The CA that signed a TLS cluster's certificate (PEM), for

@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{NODE_TIMEOUT, Node, cli, temp_dir, wait_until};
+use super::{NODE_TIMEOUT, Node, cli, temp_dir, tls_dir, wait_until};
 
 /// The name the sentinels of [`RedisSentinel`] know the master by.
 pub const SENTINEL_SERVICE: &str = "ei-quota";
@@ -44,12 +44,7 @@ impl RedisSentinel {
     /// ([`RedisSentinel::ca_file`]); clients need not present one. Its
     /// [`RedisSentinel::url`] is `rediss+sentinel://…`.
     pub fn start_tls() -> io::Result<Self> {
-        let dir = temp_dir("redis-sentinel-tls")?;
-        let (ca, cert, key) = crate::FakeTls::new().pem_files()?;
-        std::fs::write(dir.join("ca.pem"), ca)?;
-        std::fs::write(dir.join("redis.crt"), cert)?;
-        std::fs::write(dir.join("redis.key"), key)?;
-        Self::start_with(Some(dir))
+        Self::start_with(Some(tls_dir("redis-sentinel-tls")?))
     }
 
     /// The CA that signed a TLS setup's certificate (PEM), for
