@@ -109,7 +109,9 @@ mod tests {
     #[test]
     fn only_the_builders_no_operation_takes_are_gated() {
         let mut file: syn::File = parse_quote! {
+            pub mod prelude {}
             pub mod types {
+                pub mod defaults {}
                 pub struct Event { pub id: String }
                 impl Event { pub fn builder() -> builder::Event { Default::default() } }
                 pub struct NewInvite { pub name: String }
